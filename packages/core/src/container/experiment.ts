@@ -1,0 +1,106 @@
+import 'reflect-metadata';
+import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import type { Plugin } from '../contracts/plugin.js';
+import { Registry, type RegisterOptions, RegistryError } from './registry.js';
+import { REGISTRY_KINDS, type RegistryKind, type RegistryKinds, type Token, Tokens } from './tokens.js';
+
+/**
+ * What a plugin's `register` receives: one method per extension point, plus the experiment's
+ * own child container for anything else (`ctx.container.register(myToken.symbol, ...)`).
+ */
+export interface PluginContext {
+  readonly container: DependencyContainer;
+  register<K extends RegistryKind>(kind: K, entry: RegistryKinds[K], options?: RegisterOptions): void;
+  registerDataset(entry: RegistryKinds['dataset'], options?: RegisterOptions): void;
+  registerAugmenter(entry: RegistryKinds['augmenter'], options?: RegisterOptions): void;
+  registerBlock(entry: RegistryKinds['block'], options?: RegisterOptions): void;
+  registerLoss(entry: RegistryKinds['loss'], options?: RegisterOptions): void;
+  registerScheduler(entry: RegistryKinds['scheduler'], options?: RegisterOptions): void;
+  registerMetric(entry: RegistryKinds['metric'], options?: RegisterOptions): void;
+  registerNetwork(entry: RegistryKinds['network'], options?: RegisterOptions): void;
+  registerPreset(entry: RegistryKinds['preset'], options?: RegisterOptions): void;
+}
+
+/** Read access to an experiment's registries, given to factories. */
+export interface ExperimentContext {
+  readonly container: DependencyContainer;
+  registry<K extends RegistryKind>(kind: K): Registry<RegistryKinds[K]>;
+  /** Shorthand for `registry(kind).get(name)`; throws listing the registered names. */
+  get<K extends RegistryKind>(kind: K, name: string): RegistryKinds[K];
+  /** Resolve any typed token from the experiment's container. */
+  resolve<T>(token: Token<T>): T;
+}
+
+export interface ExperimentOptions {
+  /** Plugins to register, in order (later ones may override earlier ones explicitly). */
+  plugins?: Plugin[];
+  /** Parent container; defaults to tsyringe's root container. Registries are never shared. */
+  parent?: DependencyContainer;
+}
+
+/**
+ * An experiment: its own child container with a fresh registry per extension point, and the
+ * plugins registered into it. Two experiments in one process share no state.
+ */
+export class Experiment implements ExperimentContext {
+  readonly container: DependencyContainer;
+  private readonly plugins = new Map<string, Plugin>();
+
+  constructor(options: ExperimentOptions = {}) {
+    this.container = (options.parent ?? rootContainer).createChildContainer();
+    for (const kind of REGISTRY_KINDS) {
+      this.container.registerInstance(Tokens[kind].symbol, new Registry(kind));
+    }
+    for (const plugin of options.plugins ?? []) this.use(plugin);
+  }
+
+  /** Register a plugin. Registering a plugin with the same name again is a no-op. */
+  use(plugin: Plugin): this {
+    if (!plugin || typeof plugin.register !== 'function' || !plugin.name) {
+      throw new RegistryError('use(plugin): expected { name, version, register(ctx) }');
+    }
+    if (this.plugins.has(plugin.name)) return this;
+    plugin.register(this.pluginContext());
+    this.plugins.set(plugin.name, plugin);
+    return this;
+  }
+
+  /** Registered plugins as `{ name, version }`, in registration order. */
+  pluginList(): { name: string; version: string }[] {
+    return [...this.plugins.values()].map((p) => ({ name: p.name, version: p.version }));
+  }
+
+  registry<K extends RegistryKind>(kind: K): Registry<RegistryKinds[K]> {
+    return this.container.resolve<Registry<RegistryKinds[K]>>(Tokens[kind].symbol);
+  }
+
+  get<K extends RegistryKind>(kind: K, name: string): RegistryKinds[K] {
+    return this.registry(kind).get(name);
+  }
+
+  resolve<T>(token: Token<T>): T {
+    return this.container.resolve<T>(token.symbol);
+  }
+
+  private pluginContext(): PluginContext {
+    const register = <K extends RegistryKind>(kind: K, entry: RegistryKinds[K], options?: RegisterOptions) =>
+      this.registry(kind).register(entry, options);
+    return {
+      container: this.container,
+      register,
+      registerDataset: (e, o) => register('dataset', e, o),
+      registerAugmenter: (e, o) => register('augmenter', e, o),
+      registerBlock: (e, o) => register('block', e, o),
+      registerLoss: (e, o) => register('loss', e, o),
+      registerScheduler: (e, o) => register('scheduler', e, o),
+      registerMetric: (e, o) => register('metric', e, o),
+      registerNetwork: (e, o) => register('network', e, o),
+      registerPreset: (e, o) => register('preset', e, o),
+    };
+  }
+}
+
+/** Create an experiment with the given plugins (core's own built-ins are added by the caller via `corePlugin()`). */
+export function createExperiment(options: ExperimentOptions = {}): Experiment {
+  return new Experiment(options);
+}

@@ -1,0 +1,30 @@
+import { defineConfig } from 'vitest/config';
+import { fileURLToPath } from 'node:url';
+
+// Tests import sibling packages by their public names; resolve those to the sources so the
+// suite runs without a prior build and always tests the code in the tree.
+const pkg = (dir: string) => fileURLToPath(new URL(`./packages/${dir}/src/index.ts`, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^@voxseg\/core$/, replacement: pkg('core') },
+      { find: /^@voxseg\/plugin-losses$/, replacement: pkg('plugin-losses') },
+      { find: /^@voxseg\/plugin-unet$/, replacement: pkg('plugin-unet') },
+      { find: /^@voxseg\/plugin-axial-attention$/, replacement: pkg('plugin-axial-attention') },
+      { find: /^@voxseg\/plugin-data-brats$/, replacement: pkg('plugin-data-brats') },
+      { find: /^@voxseg\/backend-native$/, replacement: pkg('backend-native') },
+      { find: /^@voxseg\/cli$/, replacement: pkg('cli') },
+    ],
+  },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'examples/*/**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**'],
+    // tfjs's cpu backend is single-threaded and the machine has 2 cores: two workers.
+    pool: 'forks',
+    maxWorkers: 2,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    cacheDir: 'node_modules/.vitest-cache',
+  },
+});
