@@ -1,1 +1,2 @@
-export {};
+export { buildProgram, runCli } from './program.js';
+export { CliError, type CommandModule } from './commands/types.js';
