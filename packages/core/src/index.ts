@@ -11,6 +11,7 @@ export * from './contracts/loss.js';
 export * from './contracts/scheduler.js';
 export * from './contracts/metric.js';
 export * from './contracts/network.js';
+export * from './contracts/batch.js';
 export * from './container/tokens.js';
 export * from './container/registry.js';
 export * from './container/experiment.js';

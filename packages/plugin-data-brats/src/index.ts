@@ -1,1 +1,9 @@
-export {};
+export * from './io/index.js';
+export * from './dataset/index.js';
+export * from './validation/index.js';
+export * from './preprocessing/index.js';
+export * from './regions/index.js';
+export * from './folds/index.js';
+export * from './synthetic/index.js';
+export * from './sampling/index.js';
+export * from './augmentation/index.js';
