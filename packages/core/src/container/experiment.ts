@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import type { Plugin } from '../contracts/plugin.js';
 import { Registry, type RegisterOptions, RegistryError } from './registry.js';
 import { REGISTRY_KINDS, type RegistryKind, type RegistryKinds, type Token, Tokens } from './tokens.js';
@@ -21,14 +21,27 @@ export interface PluginContext {
   registerPreset(entry: RegistryKinds['preset'], options?: RegisterOptions): void;
 }
 
+/**
+ * How a value is provided under a {@link Token} (a single role: last registration wins).
+ * - `useValue`: that value.
+ * - `useFactory`: called once per experiment, on first resolve, with the experiment; the
+ *   result is cached in that experiment (so two experiments get two instances).
+ */
+export type Provider<T> = { useValue: T } | { useFactory: (ctx: ExperimentContext) => T };
+
 /** Read access to an experiment's registries, given to factories. */
 export interface ExperimentContext {
   readonly container: DependencyContainer;
   registry<K extends RegistryKind>(kind: K): Registry<RegistryKinds[K]>;
   /** Shorthand for `registry(kind).get(name)`; throws listing the registered names. */
   get<K extends RegistryKind>(kind: K, name: string): RegistryKinds[K];
-  /** Resolve any typed token from the experiment's container. */
+  /**
+   * Resolve any typed token from the experiment's container (falling back to its parent).
+   * Throws naming the token when nothing is registered under it.
+   */
   resolve<T>(token: Token<T>): T;
+  /** True when something is registered under `token` here or in a parent container. */
+  has(token: Token<unknown>): boolean;
 }
 
 export interface ExperimentOptions {
@@ -54,14 +67,47 @@ export class Experiment implements ExperimentContext {
     for (const plugin of options.plugins ?? []) this.use(plugin);
   }
 
-  /** Register a plugin. Registering a plugin with the same name again is a no-op. */
+  /**
+   * Register a plugin. Registering a plugin with the same name and version again is a no-op
+   * (plugin factories may be called more than once); the same name with another version is an
+   * error, since two versions of one plugin cannot both own its names. An exception thrown by
+   * the plugin's `register` is rethrown with the plugin's name in front; entries it registered
+   * before throwing stay registered, so discard the experiment.
+   */
   use(plugin: Plugin): this {
-    if (!plugin || typeof plugin.register !== 'function' || !plugin.name) {
-      throw new RegistryError('use(plugin): expected { name, version, register(ctx) }');
+    if (!plugin || typeof plugin.register !== 'function' || typeof plugin.name !== 'string' || !plugin.name) {
+      throw new RegistryError('use(plugin): expected a plugin object { name, version, register(ctx) }; did you pass the factory instead of calling it?');
     }
-    if (this.plugins.has(plugin.name)) return this;
-    plugin.register(this.pluginContext());
+    const existing = this.plugins.get(plugin.name);
+    if (existing) {
+      if (existing.version !== plugin.version) {
+        throw new RegistryError(
+          `Plugin "${plugin.name}" is already registered at version ${existing.version}; cannot also register version ${plugin.version}`,
+        );
+      }
+      return this;
+    }
+    try {
+      plugin.register(this.pluginContext());
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw new RegistryError(`Plugin "${plugin.name}" failed to register: ${message}`, { cause: err });
+    }
     this.plugins.set(plugin.name, plugin);
+    return this;
+  }
+
+  /**
+   * Provide a value for a single-role token in this experiment only (last registration wins,
+   * so this also overrides what a plugin or the parent container provided).
+   */
+  provide<T>(token: Token<T>, provider: Provider<T>): this {
+    if ('useValue' in provider) {
+      this.container.register<T>(token.symbol, { useValue: provider.useValue });
+    } else {
+      const factory = provider.useFactory;
+      this.container.register<T>(token.symbol, { useFactory: instanceCachingFactory<T>(() => factory(this)) });
+    }
     return this;
   }
 
@@ -79,7 +125,14 @@ export class Experiment implements ExperimentContext {
   }
 
   resolve<T>(token: Token<T>): T {
+    if (!this.container.isRegistered(token.symbol, true)) {
+      throw new RegistryError(`Nothing is provided for token "${token.description}" in this experiment; register it with experiment.provide(...) or from a plugin`);
+    }
     return this.container.resolve<T>(token.symbol);
+  }
+
+  has(token: Token<unknown>): boolean {
+    return this.container.isRegistered(token.symbol, true);
   }
 
   private pluginContext(): PluginContext {
@@ -104,3 +157,7 @@ export class Experiment implements ExperimentContext {
 export function createExperiment(options: ExperimentOptions = {}): Experiment {
   return new Experiment(options);
 }
+
+// The test builder lives in its own file; re-exported here so `@voxseg/core` exposes it
+// through the existing barrel line for this module.
+export { ExperimentBuilder, createTestExperiment } from './experiment-builder.js';
