@@ -1,0 +1,28 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Gradient-norm clipping with the exact semantics of PyTorch's
+ * `torch.nn.utils.clip_grad_norm_(params, maxNorm)` (norm type 2), which nnU-Net applies to
+ * the raw gradients right before `optimizer.step()`:
+ *
+ * - total = L2 norm over all gradients together (the norm of the per-tensor norms);
+ * - coef = maxNorm / (total + 1e-6), clamped to at most 1;
+ * - every gradient is multiplied by coef (a no-op when total <= maxNorm - 1e-6).
+ *
+ * Runs inside `tf.tidy`; the input gradients are not disposed. Returns new gradient tensors
+ * (the caller disposes them) and the total norm before clipping as a scalar tensor (the caller
+ * disposes it too; read it with `await total.data()` only when needed, to avoid a sync).
+ *
+ * @param grads gradients, any shapes
+ * @param maxNorm the clipping threshold (nnU-Net: 12); must be positive
+ */
+export function clipGradNorm(grads: tf.Tensor[], maxNorm: number): { grads: tf.Tensor[]; totalNorm: tf.Scalar } {
+  if (!(maxNorm > 0)) throw new RangeError(`clipGradNorm: maxNorm must be positive, got ${maxNorm}`);
+  return tf.tidy(() => {
+    if (grads.length === 0) return { grads: [], totalNorm: tf.scalar(0) };
+    const squares = grads.map((g) => tf.sum(tf.square(g)));
+    const totalNorm = tf.sqrt(tf.addN(squares)) as tf.Scalar;
+    const coef = tf.minimum(tf.div(tf.scalar(maxNorm), tf.add(totalNorm, tf.scalar(1e-6))), tf.scalar(1));
+    return { grads: grads.map((g) => tf.mul(g, coef)), totalNorm };
+  });
+}
