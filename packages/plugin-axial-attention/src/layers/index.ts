@@ -1,0 +1,2 @@
+export * from './axial-positional-embedding.js';
+export * from './axial-attention-3d.js';
