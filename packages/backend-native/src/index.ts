@@ -1,1 +1,16 @@
-export {};
+/**
+ * @voxseg/backend-native: a TensorFlow.js backend named `native` whose hot kernels
+ * (Conv3D and its gradients, matmul, normalisation, element-wise ops, reductions) run in
+ * oneDNN and OpenMP code through an N-API addon, with every other kernel inherited from
+ * the pure-JS cpu backend. See the README for how to enable it.
+ * @packageDocumentation
+ */
+export {
+  NATIVE_BACKEND,
+  NATIVE_BACKEND_PRIORITY,
+  NativeBackend,
+  registerNativeBackend,
+  nativeBackendStatus,
+  type NativeBackendStatus,
+} from './backend/native-backend.js';
+export { ENABLE_HINT } from './addon/load-addon.js';

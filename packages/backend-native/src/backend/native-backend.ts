@@ -1,0 +1,73 @@
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadAddon } from '../addon/load-addon.js';
+import { conv3dBackpropFilterConfig, conv3dBackpropInputConfig, conv3dConfig } from '../kernels/conv3d.js';
+import { nativeKernelConfigs } from '../kernels/index.js';
+
+/** The tfjs backend name this package registers. */
+export const NATIVE_BACKEND = 'native';
+
+/**
+ * Priority given to `tf.registerBackend`: above `cpu` (1) and `wasm` (2), so once
+ * registered, `native` is tfjs's default; `tensorflow` (tfjs-node) registers at 3 and a
+ * later explicit `tf.setBackend` always wins.
+ */
+export const NATIVE_BACKEND_PRIORITY = 3;
+
+/**
+ * The `native` backend: the pure-JS cpu backend (tensors stay in JS memory, every kernel
+ * not overridden runs as on `cpu`) whose hot kernels call oneDNN and OpenMP code on the
+ * tensors' own arrays.
+ */
+export class NativeBackend extends MathBackendCPU {}
+
+/** What {@link registerNativeBackend} and {@link nativeBackendStatus} report. */
+export interface NativeBackendStatus {
+  /** True when the addon loaded and the `native` backend is registered with tfjs. */
+  available: boolean;
+  /** Why it is unavailable, and how to enable it. */
+  reason?: string;
+  /** oneDNN version and OpenMP threads, when available. */
+  onednn?: string;
+  threads?: number;
+  /** The kernels the backend runs natively (all others are the cpu backend's). */
+  kernels?: string[];
+}
+
+/**
+ * Register the `native` backend with tfjs (idempotent: the tfjs registry is the state).
+ * Does not switch to it: call `tf.setBackend('native')` (core's backend selection does).
+ * Never throws; when the addon is missing, returns `available: false` with the reason.
+ */
+export function registerNativeBackend(): NativeBackendStatus {
+  const l = loadAddon();
+  if (!l.ok) return { available: false, reason: l.reason };
+  if (!tf.findBackendFactory(NATIVE_BACKEND)) {
+    tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), NATIVE_BACKEND_PRIORITY);
+    tf.copyRegisteredKernels('cpu', NATIVE_BACKEND);
+    for (const k of allConfigs()) {
+      tf.unregisterKernel(k.kernelName, NATIVE_BACKEND);
+      tf.registerKernel(k);
+    }
+  }
+  return nativeBackendStatus();
+}
+
+/** Status without registering anything. */
+export function nativeBackendStatus(): NativeBackendStatus {
+  const l = loadAddon();
+  if (!l.ok) return { available: false, reason: l.reason };
+  const info = l.addon.info();
+  const registered = tf.findBackendFactory(NATIVE_BACKEND) != null;
+  return {
+    available: registered,
+    ...(registered ? {} : { reason: 'the addon loaded but registerNativeBackend() has not been called' }),
+    onednn: info.onednn,
+    threads: info.threads,
+    kernels: allConfigs().map((k) => k.kernelName),
+  };
+}
+
+function allConfigs(): tf.KernelConfig[] {
+  return [conv3dConfig, conv3dBackpropInputConfig, conv3dBackpropFilterConfig, ...nativeKernelConfigs];
+}

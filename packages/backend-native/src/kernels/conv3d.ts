@@ -1,0 +1,93 @@
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { addon } from '../addon/load-addon.js';
+import { fmt, output, sizeOf, values } from './tensor-data.js';
+
+type Shape5 = [number, number, number, number, number];
+type Triple = number | [number, number, number];
+
+/**
+ * The 24 integers the addon's conv3d functions take, from tfjs's own `computeConv3DInfo`
+ * (so 'same'/'valid' padding is exactly what tfjs computes): N, in D/H/W/C, out D/H/W/C,
+ * kernel D/H/W, strides, pads front/top/left, pads back/bottom/right, dilations.
+ */
+export function convParams(info: tf.backend_util.Conv3DInfo): Int32Array {
+  const p = info.padInfo;
+  return Int32Array.from([
+    info.batchSize, info.inDepth, info.inHeight, info.inWidth, info.inChannels,
+    info.outDepth, info.outHeight, info.outWidth, info.outChannels,
+    info.filterDepth, info.filterHeight, info.filterWidth,
+    info.strideDepth, info.strideHeight, info.strideWidth,
+    p.front, p.top, p.left, p.back, p.bottom, p.right,
+    info.dilationDepth, info.dilationHeight, info.dilationWidth,
+  ]);
+}
+
+function conv3dInfo(op: string, xShape: number[], filterShape: number[], strides: Triple, dilations: Triple, pad: 'same' | 'valid'): tf.backend_util.Conv3DInfo {
+  if (xShape.length !== 5 || filterShape.length !== 5) {
+    throw new Error(`${op}: expected rank-5 input and filter, got x ${fmt(xShape)} filter ${fmt(filterShape)}`);
+  }
+  if (xShape[4] !== filterShape[3]) {
+    throw new Error(`${op}: input channels ${xShape[4]} of x ${fmt(xShape)} do not match filter ${fmt(filterShape)}`);
+  }
+  return tf.backend_util.computeConv3DInfo(xShape as Shape5, filterShape as Shape5, strides, dilations, pad);
+}
+
+function assertShape(op: string, what: string, got: number[], want: number[]) {
+  if (got.length !== want.length || got.some((d, i) => d !== want[i])) {
+    throw new Error(`${op}: ${what} has shape ${fmt(got)}, expected ${fmt(want)}`);
+  }
+}
+
+/** `Conv3D`: y = conv3d(x, filter), channels-last, oneDNN forward primitive. */
+export const conv3dConfig: tf.KernelConfig = {
+  kernelName: tf.Conv3D,
+  backendName: 'native',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+    const { strides, pad, dilations } = attrs as unknown as tf.Conv3DAttrs;
+    const b = backend as MathBackendCPU;
+    const info = conv3dInfo('Conv3D', x.shape, filter.shape, strides, dilations, pad);
+    const y = new Float32Array(sizeOf(info.outShape));
+    if (y.length > 0 && sizeOf(x.shape) > 0 && sizeOf(filter.shape) > 0) {
+      addon().conv3dForward(values(b, x), values(b, filter), y, convParams(info));
+    }
+    return output(b, info.outShape, 'float32', y);
+  },
+};
+
+/** `Conv3DBackpropInputV2`: dx from dy and the filter; also tfjs's conv3dTranspose. */
+export const conv3dBackpropInputConfig: tf.KernelConfig = {
+  kernelName: tf.Conv3DBackpropInputV2,
+  backendName: 'native',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+    const { strides, pad, inputShape } = attrs as unknown as tf.Conv3DBackpropInputV2Attrs;
+    const b = backend as MathBackendCPU;
+    const info = conv3dInfo('Conv3DBackpropInputV2', inputShape, filter.shape, strides, 1, pad);
+    assertShape('Conv3DBackpropInputV2', 'dy', dy.shape, info.outShape);
+    const dx = new Float32Array(sizeOf(inputShape));
+    if (dx.length > 0 && sizeOf(dy.shape) > 0 && sizeOf(filter.shape) > 0) {
+      addon().conv3dBackwardData(values(b, dy), values(b, filter), dx, convParams(info));
+    }
+    return output(b, [...inputShape], 'float32', dx);
+  },
+};
+
+/** `Conv3DBackpropFilterV2`: the filter gradient from x and dy. */
+export const conv3dBackpropFilterConfig: tf.KernelConfig = {
+  kernelName: tf.Conv3DBackpropFilterV2,
+  backendName: 'native',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    const { strides, pad, filterShape } = attrs as unknown as tf.Conv3DBackpropFilterV2Attrs;
+    const b = backend as MathBackendCPU;
+    const info = conv3dInfo('Conv3DBackpropFilterV2', x.shape, filterShape, strides, 1, pad);
+    assertShape('Conv3DBackpropFilterV2', 'dy', dy.shape, info.outShape);
+    const dw = new Float32Array(sizeOf(filterShape));
+    if (dw.length > 0 && sizeOf(x.shape) > 0 && sizeOf(dy.shape) > 0) {
+      addon().conv3dBackwardFilter(values(b, x), values(b, dy), dw, convParams(info));
+    }
+    return output(b, [...filterShape], 'float32', dw);
+  },
+};

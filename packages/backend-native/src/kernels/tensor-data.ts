@@ -1,0 +1,29 @@
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The typed array that backs a tensor in the cpu-style backend (no copy). */
+export function values<T extends tf.TypedArray>(backend: MathBackendCPU, t: tf.TensorInfo): T {
+  return backend.data.get(t.dataId).values as T;
+}
+
+/** Wrap a freshly written array as the output tensor (the backend takes ownership). */
+export function output(backend: MathBackendCPU, shape: number[], dtype: tf.DataType, data: tf.TypedArray): tf.TensorInfo {
+  return backend.makeTensorInfo(shape, dtype, data);
+}
+
+/** Run the `cpu` backend's kernel for `name` (the fallback for cases we do not accelerate). */
+export function cpuKernel(name: string, args: { inputs: tf.NamedTensorInfoMap; backend: MathBackendCPU; attrs?: tf.NamedAttrMap }): tf.TensorInfo | tf.TensorInfo[] {
+  const k = tf.getKernel(name, 'cpu');
+  if (!k) throw new Error(`@voxseg/backend-native: no cpu kernel ${name} to fall back on`);
+  return k.kernelFunc({ inputs: args.inputs, backend: args.backend, attrs: args.attrs ?? {} }) as tf.TensorInfo | tf.TensorInfo[];
+}
+
+/** Product of the dimensions. */
+export function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** `[a,b,c]` for messages. */
+export function fmt(shape: readonly number[]): string {
+  return `[${shape.join(',')}]`;
+}

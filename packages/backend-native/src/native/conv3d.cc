@@ -1,0 +1,222 @@
+// Conv3D forward, backward-data and backward-weights over oneDNN.
+//
+// Activations stay channels-last (ndhwc) in the tensors' own Float32Arrays: oneDNN 2.6
+// has direct kernels for that layout, so no activation reorders are needed. Weights come
+// in tfjs's layout [kd, kh, kw, in, out] (oneDNN's `dhwio`) and are reordered into the
+// blocked layout the chosen primitive prefers (weights change every training step, so
+// the reorder runs each call; its target buffer is cached). Primitives are cached by a
+// key of every shape, stride, padding and dilation: the U-Net reuses a handful of them.
+#include <dnnl.hpp>
+#include <memory>
+#include <unordered_map>
+#include "common.h"
+
+namespace voxseg {
+using namespace dnnl;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+namespace {
+
+engine& Eng() {
+  static engine e(engine::kind::cpu, 0);
+  return e;
+}
+stream& Strm() {
+  static stream s(Eng());
+  return s;
+}
+
+/** Geometry passed from JS: see conv3d.ts (`convParams`) for the order. */
+struct Geom {
+  int64_t n, id, ih, iw, ic, od, oh, ow, oc, kd, kh, kw;
+  memory::dims strides, padL, padR, dil;
+  std::string key;
+  memory::dims src() const { return {n, ic, id, ih, iw}; }
+  memory::dims dst() const { return {n, oc, od, oh, ow}; }
+  memory::dims wei() const { return {oc, ic, kd, kh, kw}; }
+  std::string describe() const {
+    return "x [" + std::to_string(n) + "," + std::to_string(id) + "," + std::to_string(ih) + "," +
+           std::to_string(iw) + "," + std::to_string(ic) + "] filter [" + std::to_string(kd) + "," +
+           std::to_string(kh) + "," + std::to_string(kw) + "," + std::to_string(ic) + "," +
+           std::to_string(oc) + "] y [" + std::to_string(n) + "," + std::to_string(od) + "," +
+           std::to_string(oh) + "," + std::to_string(ow) + "," + std::to_string(oc) + "] strides " +
+           Dims(strides) + " pads " + Dims(padL) + "/" + Dims(padR);
+  }
+};
+
+Geom ParseGeom(const Napi::CallbackInfo& info, size_t i) {
+  auto p = Ints(info, i, "conv3d params");
+  if (p.size() != 24) throw Napi::TypeError::New(info.Env(), "conv3d params: expected 24 integers");
+  Geom g{p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11],
+         {p[12], p[13], p[14]}, {p[15], p[16], p[17]}, {p[18], p[19], p[20]},
+         {p[21] - 1, p[22] - 1, p[23] - 1}, Dims(p)};
+  return g;
+}
+
+struct Entry {
+  convolution_forward::primitive_desc fwdPd;
+  std::unique_ptr<convolution_forward> fwd;
+  std::unique_ptr<memory> fwdWei;  // reordered weights for forward
+  std::unique_ptr<convolution_backward_data::primitive_desc> bwdDataPd;
+  std::unique_ptr<convolution_backward_data> bwdData;
+  std::unique_ptr<memory> bwdDataWei;
+  std::unique_ptr<convolution_backward_weights::primitive_desc> bwdWeiPd;
+  std::unique_ptr<convolution_backward_weights> bwdWei;
+  std::unique_ptr<memory> bwdWeiDiff;  // diff weights in the primitive's layout
+};
+
+std::unordered_map<std::string, std::unique_ptr<Entry>>& Cache() {
+  static std::unordered_map<std::string, std::unique_ptr<Entry>> c;
+  return c;
+}
+
+Entry& Get(const Geom& g) {
+  auto& c = Cache();
+  auto it = c.find(g.key);
+  if (it != c.end()) return *it->second;
+  memory::desc src(g.src(), dt::f32, tag::ndhwc), dst(g.dst(), dt::f32, tag::ndhwc);
+  memory::desc wei(g.wei(), dt::f32, tag::any);
+  auto d = convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, src, wei,
+                                     dst, g.strides, g.dil, g.padL, g.padR);
+  auto e = std::make_unique<Entry>(Entry{convolution_forward::primitive_desc(d, Eng())});
+  auto& ref = *e;
+  c.emplace(g.key, std::move(e));
+  return ref;
+}
+
+/** Reorder `from` (user layout) into `to` when layouts differ, else use `from` directly. */
+memory Prepare(memory& from, std::unique_ptr<memory>& cached, const memory::desc& want) {
+  if (from.get_desc() == want) return from;
+  if (!cached) cached = std::make_unique<memory>(want, Eng());
+  reorder(from, *cached).execute(Strm(), from, *cached);
+  return *cached;
+}
+
+template <typename F>
+void Guard(const Napi::CallbackInfo& info, const char* op, const Geom& g, F&& f) {
+  try {
+    f();
+    Strm().wait();
+  } catch (const dnnl::error& e) {
+    throw Napi::Error::New(info.Env(), std::string(op) + " failed in oneDNN (" + e.what() + ") for " + g.describe());
+  }
+}
+
+void CheckLen(const Napi::CallbackInfo& info, size_t i, int64_t want, const char* what, const Geom& g) {
+  if (static_cast<int64_t>(Len(info, i)) != want) {
+    throw Napi::RangeError::New(info.Env(), std::string(what) + " has " + std::to_string(Len(info, i)) +
+                                                " elements, expected " + std::to_string(want) + " for " + g.describe());
+  }
+}
+
+// conv3dForward(x, filter, y, params)
+Napi::Value Forward(const Napi::CallbackInfo& info) {
+  Geom g = ParseGeom(info, 3);
+  float* x = F32(info, 0, "conv3d x");
+  float* w = F32(info, 1, "conv3d filter");
+  float* y = F32(info, 2, "conv3d y");
+  CheckLen(info, 0, g.n * g.id * g.ih * g.iw * g.ic, "Conv3D x", g);
+  CheckLen(info, 1, g.kd * g.kh * g.kw * g.ic * g.oc, "Conv3D filter", g);
+  CheckLen(info, 2, g.n * g.od * g.oh * g.ow * g.oc, "Conv3D y", g);
+  Guard(info, "Conv3D", g, [&] {
+    Entry& e = Get(g);
+    if (!e.fwd) e.fwd = std::make_unique<convolution_forward>(e.fwdPd);
+    memory xm(e.fwdPd.src_desc(), Eng(), x), ym(e.fwdPd.dst_desc(), Eng(), y);
+    memory wu({g.wei(), dt::f32, tag::dhwio}, Eng(), w);
+    memory wm = Prepare(wu, e.fwdWei, e.fwdPd.weights_desc());
+    e.fwd->execute(Strm(), {{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, ym}});
+  });
+  return info.Env().Undefined();
+}
+
+// conv3dBackwardData(dy, filter, dx, params)
+Napi::Value BackwardData(const Napi::CallbackInfo& info) {
+  Geom g = ParseGeom(info, 3);
+  float* dy = F32(info, 0, "conv3d dy");
+  float* w = F32(info, 1, "conv3d filter");
+  float* dx = F32(info, 2, "conv3d dx");
+  CheckLen(info, 0, g.n * g.od * g.oh * g.ow * g.oc, "Conv3DBackpropInputV2 dy", g);
+  CheckLen(info, 1, g.kd * g.kh * g.kw * g.ic * g.oc, "Conv3DBackpropInputV2 filter", g);
+  CheckLen(info, 2, g.n * g.id * g.ih * g.iw * g.ic, "Conv3DBackpropInputV2 dx", g);
+  Guard(info, "Conv3DBackpropInputV2", g, [&] {
+    Entry& e = Get(g);
+    if (!e.bwdData) {
+      memory::desc src(g.src(), dt::f32, tag::ndhwc), dst(g.dst(), dt::f32, tag::ndhwc);
+      memory::desc wei(g.wei(), dt::f32, tag::any);
+      auto d = convolution_backward_data::desc(algorithm::convolution_direct, src, wei, dst, g.strides, g.dil,
+                                               g.padL, g.padR);
+      e.bwdDataPd = std::make_unique<convolution_backward_data::primitive_desc>(d, Eng(), e.fwdPd);
+      e.bwdData = std::make_unique<convolution_backward_data>(*e.bwdDataPd);
+    }
+    memory dym(e.bwdDataPd->diff_dst_desc(), Eng(), dy), dxm(e.bwdDataPd->diff_src_desc(), Eng(), dx);
+    memory wu({g.wei(), dt::f32, tag::dhwio}, Eng(), w);
+    memory wm = Prepare(wu, e.bwdDataWei, e.bwdDataPd->weights_desc());
+    e.bwdData->execute(Strm(), {{DNNL_ARG_DIFF_DST, dym}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DIFF_SRC, dxm}});
+  });
+  return info.Env().Undefined();
+}
+
+// conv3dBackwardFilter(x, dy, dw, params)
+Napi::Value BackwardFilter(const Napi::CallbackInfo& info) {
+  Geom g = ParseGeom(info, 3);
+  float* x = F32(info, 0, "conv3d x");
+  float* dy = F32(info, 1, "conv3d dy");
+  float* dw = F32(info, 2, "conv3d dw");
+  CheckLen(info, 0, g.n * g.id * g.ih * g.iw * g.ic, "Conv3DBackpropFilterV2 x", g);
+  CheckLen(info, 1, g.n * g.od * g.oh * g.ow * g.oc, "Conv3DBackpropFilterV2 dy", g);
+  CheckLen(info, 2, g.kd * g.kh * g.kw * g.ic * g.oc, "Conv3DBackpropFilterV2 dw", g);
+  Guard(info, "Conv3DBackpropFilterV2", g, [&] {
+    Entry& e = Get(g);
+    if (!e.bwdWei) {
+      memory::desc src(g.src(), dt::f32, tag::ndhwc), dst(g.dst(), dt::f32, tag::ndhwc);
+      memory::desc wei(g.wei(), dt::f32, tag::any);
+      auto d = convolution_backward_weights::desc(algorithm::convolution_direct, src, wei, dst, g.strides, g.dil,
+                                                  g.padL, g.padR);
+      e.bwdWeiPd = std::make_unique<convolution_backward_weights::primitive_desc>(d, Eng(), e.fwdPd);
+      e.bwdWei = std::make_unique<convolution_backward_weights>(*e.bwdWeiPd);
+    }
+    memory xm(e.bwdWeiPd->src_desc(), Eng(), x), dym(e.bwdWeiPd->diff_dst_desc(), Eng(), dy);
+    memory wu({g.wei(), dt::f32, tag::dhwio}, Eng(), dw);
+    const memory::desc& want = e.bwdWeiPd->diff_weights_desc();
+    if (want == wu.get_desc()) {
+      e.bwdWei->execute(Strm(), {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_DST, dym}, {DNNL_ARG_DIFF_WEIGHTS, wu}});
+    } else {
+      if (!e.bwdWeiDiff) e.bwdWeiDiff = std::make_unique<memory>(want, Eng());
+      e.bwdWei->execute(Strm(), {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_DST, dym}, {DNNL_ARG_DIFF_WEIGHTS, *e.bwdWeiDiff}});
+      reorder(*e.bwdWeiDiff, wu).execute(Strm(), *e.bwdWeiDiff, wu);
+    }
+  });
+  return info.Env().Undefined();
+}
+
+// Implementation names chosen by oneDNN, for the benchmark report and debugging.
+Napi::Value ImplInfo(const Napi::CallbackInfo& info) {
+  Geom g = ParseGeom(info, 0);
+  auto o = Napi::Object::New(info.Env());
+  Guard(info, "Conv3D", g, [&] {
+    Entry& e = Get(g);
+    o.Set("forward", e.fwdPd.impl_info_str());
+    if (e.bwdDataPd) o.Set("backwardData", e.bwdDataPd->impl_info_str());
+    if (e.bwdWeiPd) o.Set("backwardFilter", e.bwdWeiPd->impl_info_str());
+  });
+  return o;
+}
+
+Napi::Value ClearCache(const Napi::CallbackInfo& info) {
+  size_t n = Cache().size();
+  Cache().clear();
+  return Napi::Number::New(info.Env(), static_cast<double>(n));
+}
+
+}  // namespace
+
+void InitConv(Napi::Env env, Napi::Object exports) {
+  exports.Set("conv3dForward", Napi::Function::New(env, Forward));
+  exports.Set("conv3dBackwardData", Napi::Function::New(env, BackwardData));
+  exports.Set("conv3dBackwardFilter", Napi::Function::New(env, BackwardFilter));
+  exports.Set("conv3dImplInfo", Napi::Function::New(env, ImplInfo));
+  exports.Set("clearConvCache", Napi::Function::New(env, ClearCache));
+}
+
+}  // namespace voxseg
