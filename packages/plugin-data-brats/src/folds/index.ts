@@ -1,1 +1,2 @@
-export {};
+export * from './numpy-random-state.js';
+export * from './kfold.js';

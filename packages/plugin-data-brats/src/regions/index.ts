@@ -1,1 +1,1 @@
-export {};
+export * from './brats-regions.js';
