@@ -1,1 +1,5 @@
-export {};
+export * from './sampling-grid.js';
+export * from './interpolate.js';
+export * from './foreground-index.js';
+export * from './patch-sampler.js';
+export * from './patch-batch-provider.js';

@@ -1,0 +1,52 @@
+import type { Augmenter, AugmenterFactory, Rng, Sample } from '@voxseg/core';
+import { checkProbability, checkRange, type Range } from './draw.js';
+
+/** Options of {@link RandBrightnessMultiplicative}. */
+export interface RandBrightnessMultiplicativeOptions {
+  /** Probability per sample. Default 0.15 (REFERENCE.md; DA4 `BrightnessMultiplicativeTransform(p_per_sample=0.15)`). */
+  p?: number;
+  /** Range of the multiplier. Default [0.7, 1.3] (REFERENCE.md; DA4 `multiplier_range=(0.70, 1.3)`). */
+  multiplierRange?: Range;
+  /** One multiplier per channel. Default true (batchgenerators default `per_channel=True`). */
+  perChannel?: boolean;
+}
+
+/** Defaults of {@link RandBrightnessMultiplicative}; sources in {@link RandBrightnessMultiplicativeOptions}. */
+export const RAND_BRIGHTNESS_MULTIPLICATIVE_DEFAULTS: Required<RandBrightnessMultiplicativeOptions> = {
+  p: 0.15,
+  multiplierRange: [0.7, 1.3],
+  perChannel: true,
+};
+
+/** Multiplies image channels by a random factor (batchgenerators `BrightnessMultiplicativeTransform`). */
+export class RandBrightnessMultiplicative implements Augmenter {
+  readonly name = 'RandBrightnessMultiplicative';
+  readonly kind = 'intensity' as const;
+  readonly options: Required<RandBrightnessMultiplicativeOptions>;
+
+  constructor(options: RandBrightnessMultiplicativeOptions = {}) {
+    const o = { ...RAND_BRIGHTNESS_MULTIPLICATIVE_DEFAULTS, ...options };
+    this.options = {
+      p: checkProbability(this.name, 'p', o.p),
+      multiplierRange: checkRange(this.name, 'multiplierRange', o.multiplierRange),
+      perChannel: Boolean(o.perChannel),
+    };
+  }
+
+  apply(sample: Sample, rng: Rng): void {
+    const { p, multiplierRange: [lo, hi], perChannel } = this.options;
+    if (!(rng.next() < p)) return;
+    const { image, channels: C } = sample;
+    const shared = rng.uniform(lo, hi);
+    const m = Array.from({ length: C }, () => (perChannel ? rng.uniform(lo, hi) : shared));
+    for (let i = 0; i < image.length; i += C) for (let c = 0; c < C; c++) image[i + c]! *= m[c]!;
+  }
+}
+
+/** Registry entry for {@link RandBrightnessMultiplicative}. */
+export const randBrightnessMultiplicativeFactory: AugmenterFactory<RandBrightnessMultiplicativeOptions> = {
+  name: 'RandBrightnessMultiplicative',
+  description: 'Multiplicative brightness per channel (DA4: 0.7-1.3, p 0.15)',
+  defaults: RAND_BRIGHTNESS_MULTIPLICATIVE_DEFAULTS,
+  create: (options) => new RandBrightnessMultiplicative(options),
+};

@@ -1,0 +1,80 @@
+import type { Augmenter, AugmenterFactory, Rng, Sample } from '@voxseg/core';
+import { checkProbability, checkRange, drawAroundOne, type Range } from './draw.js';
+import { channelStats } from './filters/channels.js';
+
+/** Options of {@link RandContrast}. */
+export interface RandContrastOptions {
+  /** Probability per sample. Default 0.15 (REFERENCE.md; DA4 `ContrastAugmentationTransform(p_per_sample=0.15)`). */
+  p?: number;
+  /**
+   * Range of the contrast factor. Default [0.65, 1.5] (REFERENCE.md; DA4 `contrast_range=(0.65, 1.5)`);
+   * half of the draws below 1, half above ({@link drawAroundOne}).
+   */
+  contrastRange?: Range;
+  /** Clip the result to the channel's original [min, max]. Default true (batchgenerators default `preserve_range=True`). */
+  preserveRange?: boolean;
+  /** One factor per channel. Default true (batchgenerators default `per_channel=True`). */
+  perChannel?: boolean;
+  /** Probability per channel. Default 1 (batchgenerators default `p_per_channel=1`). */
+  pPerChannel?: number;
+}
+
+/** Defaults of {@link RandContrast}; sources in {@link RandContrastOptions}. */
+export const RAND_CONTRAST_DEFAULTS: Required<RandContrastOptions> = {
+  p: 0.15,
+  contrastRange: [0.65, 1.5],
+  preserveRange: true,
+  perChannel: true,
+  pPerChannel: 1,
+};
+
+/**
+ * Scales channel `c` of a channels-last image about its mean by `factor`:
+ * `x = (x - mean) * factor + mean`, then (when `preserveRange`) clips to the channel's
+ * original [min, max] (batchgenerators `augment_contrast`). Mean in float64.
+ */
+export function adjustContrast(image: Float32Array, channels: number, c: number, factor: number, preserveRange: boolean): void {
+  const { mean, min, max } = channelStats(image, channels, c);
+  for (let j = c; j < image.length; j += channels) {
+    let v = (image[j]! - mean) * factor + mean;
+    if (preserveRange) v = v < min ? min : v > max ? max : v;
+    image[j] = v;
+  }
+}
+
+/** Random contrast change per channel (batchgenerators `ContrastAugmentationTransform`). */
+export class RandContrast implements Augmenter {
+  readonly name = 'RandContrast';
+  readonly kind = 'intensity' as const;
+  readonly options: Required<RandContrastOptions>;
+
+  constructor(options: RandContrastOptions = {}) {
+    const o = { ...RAND_CONTRAST_DEFAULTS, ...options };
+    this.options = {
+      p: checkProbability(this.name, 'p', o.p),
+      contrastRange: checkRange(this.name, 'contrastRange', o.contrastRange),
+      preserveRange: Boolean(o.preserveRange),
+      perChannel: Boolean(o.perChannel),
+      pPerChannel: checkProbability(this.name, 'pPerChannel', o.pPerChannel),
+    };
+  }
+
+  apply(sample: Sample, rng: Rng): void {
+    const { p, contrastRange, preserveRange, perChannel, pPerChannel } = this.options;
+    if (!(rng.next() < p)) return;
+    const shared = perChannel ? 0 : drawAroundOne(rng, contrastRange);
+    for (let c = 0; c < sample.channels; c++) {
+      if (!(rng.next() < pPerChannel)) continue;
+      const factor = perChannel ? drawAroundOne(rng, contrastRange) : shared;
+      adjustContrast(sample.image, sample.channels, c, factor, preserveRange);
+    }
+  }
+}
+
+/** Registry entry for {@link RandContrast}. */
+export const randContrastFactory: AugmenterFactory<RandContrastOptions> = {
+  name: 'RandContrast',
+  description: 'Contrast about the channel mean, range preserved (DA4: 0.65-1.5, p 0.15)',
+  defaults: RAND_CONTRAST_DEFAULTS,
+  create: (options) => new RandContrast(options),
+};

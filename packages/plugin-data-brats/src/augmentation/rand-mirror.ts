@@ -1,0 +1,68 @@
+import type { Augmenter, AugmenterFactory, Rng, Sample, Shape3 } from '@voxseg/core';
+import { checkProbability } from './draw.js';
+
+/** Options of {@link RandMirror}. */
+export interface RandMirrorOptions {
+  /**
+   * Probability of flipping along each axis, drawn independently per axis. Default 0.5
+   * (REFERENCE.md; batchgenerators `MirrorTransform`: `np.random.uniform() < 0.5` per axis).
+   */
+  pPerAxis?: number;
+  /** Spatial axes that may be flipped (0 = D, 1 = H, 2 = W). Default [0, 1, 2] (nnU-Net `mirror_axes`). */
+  axes?: number[];
+}
+
+/** Defaults of {@link RandMirror}; sources in {@link RandMirrorOptions}. */
+export const RAND_MIRROR_DEFAULTS: Required<RandMirrorOptions> = { pPerAxis: 0.5, axes: [0, 1, 2] };
+
+/** Random flips of the read patch along each spatial axis; image and label flipped together. */
+export class RandMirror implements Augmenter {
+  readonly name = 'RandMirror';
+  readonly kind = 'spatial' as const;
+  readonly options: Required<RandMirrorOptions>;
+
+  constructor(options: RandMirrorOptions = {}) {
+    const o = { ...RAND_MIRROR_DEFAULTS, ...options };
+    if (!Array.isArray(o.axes) || o.axes.some((a) => a !== 0 && a !== 1 && a !== 2)) {
+      throw new RangeError(`${this.name}: option axes must list spatial axes among 0, 1, 2, got ${JSON.stringify(o.axes)}`);
+    }
+    this.options = { pPerAxis: checkProbability(this.name, 'pPerAxis', o.pPerAxis), axes: [...o.axes] };
+  }
+
+  apply(sample: Sample, rng: Rng): void {
+    for (const axis of this.options.axes) {
+      if (rng.next() < this.options.pPerAxis) {
+        flipAxis(sample.image, sample.shape, sample.channels, axis);
+        if (sample.label) flipAxis(sample.label, sample.shape, 1, axis);
+      }
+    }
+  }
+}
+
+/** Flip a channels-last [D, H, W, C] array in place along spatial axis 0, 1 or 2. */
+export function flipAxis(data: Float32Array | Uint8Array, shape: Shape3, channels: number, axis: number): void {
+  const [D, H, W] = shape;
+  // Swap blocks of `block` contiguous values, `n` blocks along the axis, `outer` times.
+  const block = axis === 0 ? H * W * channels : axis === 1 ? W * channels : channels;
+  const n = shape[axis]!;
+  const outer = axis === 0 ? 1 : axis === 1 ? D : D * H;
+  const tmp = data instanceof Float32Array ? new Float32Array(block) : new Uint8Array(block);
+  for (let o = 0; o < outer; o++) {
+    const base = o * n * block;
+    for (let i = 0, j = n - 1; i < j; i++, j--) {
+      const a = base + i * block;
+      const b = base + j * block;
+      tmp.set(data.subarray(a, a + block));
+      data.copyWithin(a, b, b + block);
+      data.set(tmp, b);
+    }
+  }
+}
+
+/** Registry entry for {@link RandMirror}. */
+export const randMirrorFactory: AugmenterFactory<RandMirrorOptions> = {
+  name: 'RandMirror',
+  description: 'Random flips along each spatial axis (DA4: p 0.5 per axis)',
+  defaults: RAND_MIRROR_DEFAULTS,
+  create: (options) => new RandMirror(options),
+};

@@ -1,0 +1,91 @@
+import { Rng, type Augmenter, type Batch, type BatchProvider, type CaseData, type Shape3, type Shape4, type TargetEncoding } from '@voxseg/core';
+import { isForegroundSample } from './foreground-index.js';
+import { PatchSampler } from './patch-sampler.js';
+
+/** Options of a {@link PatchBatchProvider}. */
+export interface PatchBatchProviderOptions {
+  /** Loaded, preprocessed, labelled cases (e.g. one fold's training cases). */
+  cases: readonly CaseData[];
+  /** How label maps become target channels (a dataset's `targets`, e.g. BraTS WT/TC/ET). */
+  targets: TargetEncoding;
+  /** Patch spatial shape [D, H, W]. REFERENCE.md: 128^3. */
+  patchSize: Shape3;
+  /** Samples per batch. REFERENCE.md: 2. */
+  batchSize: number;
+  /** Seed of the provider; batch `i` uses a generator derived from `(seed, i)` only. */
+  seed: number | string;
+  /** Augmenters in pipeline order (training: `da4Pipeline()`); default none (validation). */
+  augmenters?: readonly Augmenter[];
+  /**
+   * Fraction of each batch centred on foreground, taken from the end of the batch
+   * (nnU-Net v1 `oversample_foreground_percent`, default 0.33; at least one sample when > 0).
+   */
+  oversampleForegroundPercent?: number;
+}
+
+/**
+ * A {@link BatchProvider} of augmented patches from in-memory cases.
+ *
+ * `batch(index)` is a pure function of the construction and `index`: it seeds a fresh
+ * {@link Rng} from `"<seed>:<index>"` and gives each sample its own forked stream, so batches
+ * can be computed in any order (exact resume, prefetching) and a sample's augmentation does
+ * not depend on how many random numbers the previous sample drew.
+ */
+export class PatchBatchProvider implements BatchProvider {
+  readonly patchShape: Shape4;
+  readonly batchSize: number;
+  readonly targetChannels: string[];
+  private readonly sampler: PatchSampler;
+  private readonly seed: string;
+  private readonly targets: TargetEncoding;
+  private readonly percent: number;
+
+  constructor(options: PatchBatchProviderOptions) {
+    if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
+      throw new Error(`PatchBatchProvider: batchSize must be a positive integer, got ${options.batchSize}`);
+    }
+    this.sampler = new PatchSampler(options.cases, { patchSize: options.patchSize, augmenters: options.augmenters ?? [] });
+    const [D, H, W] = this.sampler.patchSize;
+    this.patchShape = [D, H, W, this.sampler.channels];
+    this.batchSize = options.batchSize;
+    this.targets = options.targets;
+    this.targetChannels = [...options.targets.channels];
+    this.seed = String(options.seed);
+    this.percent = options.oversampleForegroundPercent ?? 0.33;
+  }
+
+  /** Batch `index` (any non-negative integer), always the same for the same index. */
+  async batch(index: number): Promise<Batch> {
+    return this.batchSync(index);
+  }
+
+  /** Synchronous form of {@link batch}, for worker threads and benchmarks. */
+  batchSync(index: number): Batch {
+    if (!Number.isInteger(index) || index < 0) throw new RangeError(`PatchBatchProvider.batch: index must be a non-negative integer, got ${index}`);
+    const [D, H, W, C] = this.patchShape;
+    const n = D * H * W;
+    const K = this.targetChannels.length;
+    const N = this.batchSize;
+    const image = new Float32Array(N * n * C);
+    const target = new Uint8Array(N * n * K);
+    const caseIds: string[] = [];
+    const rng = new Rng(`${this.seed}:${index}`);
+    for (let b = 0; b < N; b++) {
+      const sampleRng = rng.fork();
+      const fg = isForegroundSample(b, N, this.percent);
+      const { sample, caseId } = this.sampler.sample(sampleRng, fg);
+      image.set(sample.image, b * n * C);
+      if (sample.label) {
+        const t = this.targets.encode(sample.label, [D, H, W]);
+        if (t.length !== n * K) throw new Error(`PatchBatchProvider: target encoding returned ${t.length} values, expected ${n * K} ([D,H,W,K] with K=${K})`);
+        target.set(t, b * n * K);
+      }
+      caseIds.push(caseId);
+    }
+    return { image, shape: [N, D, H, W, C], target, targetChannels: K, caseIds };
+  }
+
+  dispose(): void {
+    // Nothing held beyond the cases passed in (owned by the caller).
+  }
+}

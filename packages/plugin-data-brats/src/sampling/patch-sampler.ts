@@ -1,0 +1,151 @@
+import type { Augmenter, CaseData, Rng, Sample, SamplingGrid, Shape3 } from '@voxseg/core';
+import { buildForegroundIndex, type ForegroundIndex } from './foreground-index.js';
+import { sampleNearest, sampleTrilinear } from './interpolate.js';
+import { createIdentityGrid } from './sampling-grid.js';
+
+/** Options of a {@link PatchSampler}. */
+export interface PatchSamplerOptions {
+  /** Patch spatial shape [D, H, W], e.g. [128, 128, 128]. */
+  patchSize: Shape3;
+  /**
+   * Augmenters in pipeline order (e.g. {@link da4Pipeline}). Grid augmenters
+   * (`transformGrid`) all act on the sampling grid before the patch is read; patch augmenters
+   * (`apply`) then run on the read patch in list order. Default: none (validation patches).
+   */
+  augmenters?: readonly Augmenter[];
+}
+
+/** One sampled (and augmented) patch with its provenance. */
+export interface SampledPatch {
+  sample: Sample;
+  /** Id of the case the patch came from. */
+  caseId: string;
+  /** Index of that case in the sampler's case list. */
+  caseIndex: number;
+  /** Continuous voxel coordinate of the patch centre in the case's (cropped) volume. */
+  centre: Shape3;
+  /** Whether the patch was centred on a foreground voxel. */
+  foreground: boolean;
+}
+
+/**
+ * Draws training patches from loaded cases, as nnU-Net's `DataLoader3D` followed by its
+ * `SpatialTransform`, but with the spatial transform computed on the patch grid only:
+ *
+ * 1. choose a case uniformly;
+ * 2. choose the patch centre: for a foreground sample, a random foreground class present in
+ *    the case, then a random voxel of it (nnU-Net v1's class-then-voxel choice), which becomes
+ *    voxel `floor(P/2)` of the patch; otherwise a random position with the patch inside the
+ *    volume (centred on the volume along axes where the case is smaller than the patch);
+ *    a case without foreground falls back to a random position, as nnU-Net does;
+ * 3. build the identity grid of the patch and let every grid augmenter transform it;
+ * 4. read the image trilinearly and the label by nearest neighbour at `centre + grid`, both
+ *    0 outside the volume (this is also the padding of cases smaller than the patch);
+ * 5. run the patch augmenters (`apply`) in order.
+ *
+ * All randomness comes from the `rng` passed to {@link sample}. The sampler caches each
+ * case's foreground index on first use; the cache never changes results.
+ */
+export class PatchSampler {
+  readonly patchSize: Shape3;
+  readonly channels: number;
+  private readonly augmenters: readonly Augmenter[];
+  private readonly fgIndex: (ForegroundIndex | undefined)[];
+  private readonly identity: SamplingGrid;
+
+  constructor(
+    private readonly cases: readonly CaseData[],
+    options: PatchSamplerOptions,
+  ) {
+    if (cases.length === 0) throw new Error('PatchSampler: no cases to sample from');
+    const p = options.patchSize;
+    if (!Array.isArray(p) || p.length !== 3 || p.some((v) => !Number.isInteger(v) || v < 1)) {
+      throw new Error(`PatchSampler: patchSize must be three positive integers [D, H, W], got ${JSON.stringify(p)}`);
+    }
+    this.patchSize = [p[0], p[1], p[2]];
+    this.channels = cases[0]!.shape[3];
+    for (const c of cases) {
+      const [D, H, W, C] = c.shape;
+      const id = c.meta?.id ?? '?';
+      if (C !== this.channels) throw new Error(`PatchSampler: case ${id} has ${C} channels, expected ${this.channels} like the first case`);
+      if (c.image.length !== D * H * W * C) throw new Error(`PatchSampler: case ${id} image has ${c.image.length} values, shape ${c.shape.join('x')} needs ${D * H * W * C}`);
+      if (c.label && c.label.length !== D * H * W) throw new Error(`PatchSampler: case ${id} label has ${c.label.length} values, expected ${D * H * W}`);
+    }
+    this.augmenters = options.augmenters ?? [];
+    this.fgIndex = new Array(cases.length).fill(undefined);
+    this.identity = createIdentityGrid(this.patchSize);
+  }
+
+  /** Draw one patch. `foreground` asks for a patch centred on a foreground voxel. */
+  sample(rng: Rng, foreground: boolean): SampledPatch {
+    const caseIndex = rng.int(this.cases.length);
+    const c = this.cases[caseIndex]!;
+    const pick = this.chooseCentre(caseIndex, rng, foreground);
+    const grid: SamplingGrid = {
+      shape: [...this.patchSize],
+      d: this.identity.d.slice(),
+      h: this.identity.h.slice(),
+      w: this.identity.w.slice(),
+    };
+    for (const a of this.augmenters) a.transformGrid?.(grid, rng);
+
+    const [D, H, W] = this.patchSize;
+    const n = D * H * W;
+    const image = new Float32Array(n * this.channels);
+    sampleTrilinear(c.image, c.shape, grid, pick.centre, image);
+    let label: Uint8Array | undefined;
+    if (c.label) {
+      label = new Uint8Array(n);
+      sampleNearest(c.label, [c.shape[0], c.shape[1], c.shape[2]], grid, pick.centre, label);
+    }
+    const sample: Sample = { image, shape: [D, H, W], channels: this.channels };
+    if (label) sample.label = label;
+    for (const a of this.augmenters) a.apply?.(sample, rng);
+    return { sample, caseId: c.meta?.id ?? String(caseIndex), caseIndex, centre: pick.centre, foreground: pick.foreground };
+  }
+
+  /**
+   * The patch centre (continuous voxel coordinates) for a sample of case `caseIndex`, and
+   * whether it is on foreground. Exposed for tests and for custom samplers.
+   */
+  chooseCentre(caseIndex: number, rng: Rng, foreground: boolean): { centre: Shape3; foreground: boolean } {
+    const c = this.cases[caseIndex]!;
+    const shape: Shape3 = [c.shape[0], c.shape[1], c.shape[2]];
+    const P = this.patchSize;
+    const start: Shape3 = [0, 0, 0];
+    let onForeground = false;
+    if (foreground && c.label) {
+      const idx = this.foregroundIndex(caseIndex);
+      if (idx.classes.length > 0) {
+        const voxels = idx.voxels[rng.int(idx.classes.length)]!;
+        const v = voxels[rng.int(voxels.length)]!;
+        const HW = shape[1] * shape[2];
+        const vox: Shape3 = [Math.floor(v / HW), Math.floor((v % HW) / shape[2]), v % shape[2]];
+        for (let a = 0; a < 3; a++) start[a] = vox[a]! - Math.floor(P[a]! / 2);
+        onForeground = true;
+      }
+    }
+    if (!onForeground) {
+      for (let a = 0; a < 3; a++) {
+        const room = shape[a]! - P[a]!;
+        // nnU-Net's need_to_pad: a case smaller than the patch is centred in it (the extra
+        // floor((P - S) / 2) voxels of padding go before it); otherwise any position that
+        // keeps the patch inside the volume.
+        start[a] = room >= 0 ? rng.int(room + 1) : -Math.floor(-room / 2);
+      }
+    }
+    const centre: Shape3 = [start[0] + (P[0] - 1) / 2, start[1] + (P[1] - 1) / 2, start[2] + (P[2] - 1) / 2];
+    return { centre, foreground: onForeground };
+  }
+
+  /** The case's per-class foreground voxel lists, built on first use. */
+  foregroundIndex(caseIndex: number): ForegroundIndex {
+    let idx = this.fgIndex[caseIndex];
+    if (!idx) {
+      const label = this.cases[caseIndex]!.label;
+      idx = label ? buildForegroundIndex(label) : { classes: [], voxels: [] };
+      this.fgIndex[caseIndex] = idx;
+    }
+    return idx;
+  }
+}
