@@ -1,2 +1,5 @@
-export { buildProgram, runCli } from './program.js';
+export { buildProgram, runCli, type CliIo } from './program.js';
 export { CliError, type CommandModule } from './commands/types.js';
+export { createLogger, parseLogLevel, type Logger, type LoggerOptions, type LogLevel } from './util/logger.js';
+export { createProgress, formatDuration, type Progress, type ProgressMode, type ProgressOptions, type ProgressStream } from './util/progress.js';
+export { reportTrainingProgress, type TrainingEventSource, type TrainingProgressOptions } from './util/training-progress.js';
