@@ -14,6 +14,7 @@ export { BatchNormalization5D, type BatchNormalization5DArgs } from './layers/ba
 export { GroupNormalization, type GroupNormalizationArgs } from './layers/group-normalization.js';
 export { InstanceNormalization, type InstanceNormalizationArgs } from './layers/instance-normalization.js';
 export { createNormLayer, NORM_KINDS, type NormKind, type NormSettings } from './layers/norm-layer.js';
+export { registerConv3dTransposeGradient } from './gradients/conv3d-transpose-grad.js';
 export { countTrainableParams } from './summary/count-params.js';
 export {
   NETWORK_METADATA_KEY,

@@ -1,5 +1,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { type BlockContext, type ExperimentContext, type NetworkBuilder, Rng } from '@voxseg/core';
+// Side effect: tfjs-core has no gradient for conv3dTranspose; training this net needs one.
+import '../gradients/conv3d-transpose-grad.js';
 import { createNormLayer } from '../layers/norm-layer.js';
 import { updateNetworkMetadata } from '../io/network-metadata.js';
 import { initializeHe } from './he-init.js';
