@@ -5,4 +5,12 @@
  *
  * @packageDocumentation
  */
+export { axialAttentionPlugin, type AxialAttentionPluginOptions } from './plugin.js';
+export {
+  axialAttentionBlock,
+  axialAttentionShapeAt,
+  AXIAL_ATTENTION_BLOCK_DEFAULTS,
+  type AxialAttentionBlockOptions,
+} from './blocks/axial-attention-block.js';
+export { BL_AA_PRESET } from './presets/bl-aa.js';
 export * from './layers/index.js';

@@ -24,8 +24,9 @@ function buildWithWeights(layer: AxialAttention3D, shape: Shape5, rng: Rng): Rec
       const k = ['query_kernel', 'key_kernel', 'value_kernel', 'output_kernel', 'output_bias'].indexOf(suffix);
       const v = layer.weights[a * 5 + k]!;
       expect(v.name).toContain(`${axis}_${suffix}`);
-      const data = randomArray(rng, v.shape.reduce((a, b) => a * b, 1), 0.6);
-      v.write(tf.tensor(data, v.shape));
+      const shape = v.shape as number[];
+      const data = randomArray(rng, shape.reduce((a, b) => a * b, 1), 0.6);
+      v.write(tf.tensor(data, shape));
       return data;
     };
     values[axis] = {
@@ -89,11 +90,11 @@ describe('AxialAttention3D', () => {
     const inner = [null, ...shape.slice(1)] as tfl.Shape;
     pe.build(inner);
     attn.build(inner);
-    pe.setWeights(['d', 'h', 'w'].map((a, i) => tf.tensor(g.embeddings[a], pe.weights[i]!.shape)));
+    pe.setWeights(['d', 'h', 'w'].map((a, i) => tf.tensor(g.embeddings[a], pe.weights[i]!.shape as number[])));
     attn.setWeights(
       ['d', 'h', 'w'].flatMap((a) =>
         ['query', 'key', 'value', 'outKernel', 'outBias'].map((k) => g.weights[a][k] as number[]),
-      ).map((values, i) => tf.tensor(values, attn.weights[i]!.shape)),
+      ).map((values, i) => tf.tensor(values, attn.weights[i]!.shape as number[])),
     );
     const x = tf.tensor(g.input, shape);
     const posemb = pe.apply(x) as tf.Tensor;
@@ -194,19 +195,20 @@ describe('AxialAttention3D', () => {
     // Weights: the W-axis query kernel and output bias, through variableGrads.
     const vars = layer.trainableWeights.filter((w) => /w_query_kernel|w_output_bias|d_value_kernel/.test(w.name));
     expect(vars).toHaveLength(3);
-    const { grads } = tf.variableGrads(() => loss(x), vars.map((v) => v.read()));
+    const { grads } = tf.variableGrads(() => loss(x), vars.map((v) => v.read() as tf.Variable));
     for (const v of vars) {
-      const g = grads[v.read().name]!.dataSync();
+      const g = grads[(v.read() as tf.Variable).name]!.dataSync();
       const base = v.read().dataSync().slice() as Float32Array;
+      const vShape = v.shape as number[];
       for (let i = 0; i < base.length; i += 3) {
         const bump = (delta: number) => {
           const data = base.slice();
           data[i]! += delta;
-          v.write(tf.tensor(data, v.shape));
+          v.write(tf.tensor(data, vShape));
           return tf.tidy(() => loss(x)).arraySync() as number;
         };
         const fd = (bump(eps) - bump(-eps)) / (2 * eps);
-        v.write(tf.tensor(base, v.shape));
+        v.write(tf.tensor(base, vShape));
         expect(Math.abs(fd - g[i]!), `d loss / d ${v.name}[${i}]`).toBeLessThan(5e-3 + 1e-2 * Math.abs(fd));
       }
     }
@@ -253,7 +255,7 @@ describe('AxialAttention3D', () => {
       tf.dispose([pos, layer.apply(pos) as tf.Tensor]);
       const { value, grads } = tf.variableGrads(
         () => tf.sum(forward()) as tf.Scalar,
-        [...layer.trainableWeights, ...pe.trainableWeights].map((w) => w.read()),
+        [...layer.trainableWeights, ...pe.trainableWeights].map((w) => w.read() as tf.Variable),
       );
       tf.dispose([value, ...Object.values(grads)]);
     }

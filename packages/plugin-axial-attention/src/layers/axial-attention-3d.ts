@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { Rng } from '@voxseg/core';
-import { singleShape, singleTensor, spatialShape } from './shape-utils.js';
+import { type BaseLayerArgs, singleShape, singleTensor, spatialShape } from './shape-utils.js';
 
 /** Arguments of {@link AxialAttention3D}. */
-export interface AxialAttention3DArgs extends tfl.layers.LayerArgs {
+export interface AxialAttention3DArgs extends BaseLayerArgs {
   /** Number of attention heads (required; the decoder block uses 2 * 2^stage). */
   heads: number;
   /** Width of each head (required; the decoder block uses 8 * 2^stage). */

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { singleShape, singleTensor, spatialShape } from './shape-utils.js';
+import { type BaseLayerArgs, singleShape, singleTensor, spatialShape } from './shape-utils.js';
 
 /**
  * Arguments of {@link AxialPositionalEmbedding}. The embedding sizes are taken from the input
  * shape in `build()`, so the layer needs static spatial dimensions.
  */
-export interface AxialPositionalEmbeddingArgs extends tfl.layers.LayerArgs {
+export interface AxialPositionalEmbeddingArgs extends BaseLayerArgs {
   /**
    * Seed of the initializer. The embeddings start from a standard normal (mean 0, std 1),
    * as `torch.randn` in the reference, drawn with tfjs's seeded generator
@@ -31,7 +31,7 @@ export class AxialPositionalEmbedding extends tfl.layers.Layer {
   /** @nocollapse */
   static className = 'AxialPositionalEmbedding';
 
-  private readonly embeddingsInitializer: tfl.initializers.Initializer;
+  private readonly embeddingsInitializer: ReturnType<typeof tfl.initializers.randomNormal>;
   private readonly seed: number | undefined;
   private embeddings: tfl.LayerVariable[] = [];
 

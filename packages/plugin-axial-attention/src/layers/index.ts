@@ -1,2 +1,3 @@
 export * from './axial-positional-embedding.js';
 export * from './axial-attention-3d.js';
+export * from './register.js';

@@ -1,6 +1,12 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
+/**
+ * tfjs-layers' base `LayerArgs` (`name`, `trainable`, `inputShape`, `dtype`, ...), which the
+ * package does not export by name: taken from the `Layer` constructor.
+ */
+export type BaseLayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
+
 /** The single input shape of a one-input layer (tfjs passes a list for multi-input layers). */
 export function singleShape(shape: tfl.Shape | tfl.Shape[]): tfl.Shape {
   if (Array.isArray(shape[0])) {

@@ -1,0 +1,145 @@
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createExperiment, Rng } from '@voxseg/core';
+import { buildPreset, countTrainableParams, unetPlugin } from '@voxseg/plugin-unet';
+import { AxialAttention3D, axialAttentionPlugin } from './index.js';
+import { ensureConv3dTransposeGradient } from './__tests__/conv3d-transpose-grad.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  ensureConv3dTransposeGradient();
+});
+
+// Reference figure: scripts/param_count.py (an independent PyTorch model of REFERENCE.md's
+// BL + axial-attention decoder) prints {"BL": 31198176, "BL+AA": 50561760, ...}.
+const BL_AA_128 = 50_561_760;
+const BL_128 = 31_198_176;
+
+/** Attention parameters of one block: posemb C*(D+H+W) + 3 axes x (q, k, v, out kernel, out bias). */
+const blockParams = (c: number, edge: number, hd: number) => 3 * c * edge + 3 * (4 * c * hd + c);
+
+describe('axialAttentionPlugin', () => {
+  it('registers the block, the BL+AA preset and (when missing) the U-Net; twice is harmless', () => {
+    const exp = createExperiment({ plugins: [axialAttentionPlugin()] });
+    expect(exp.registry('block').has('axial-attention')).toBe(true);
+    expect(exp.registry('network').has('unet')).toBe(true);
+    expect(exp.get('preset', 'BL+AA')).toMatchObject({ network: 'unet', options: { decoderBlock: 'axial-attention' } });
+    // BL+AA is BL plus the decoder block, nothing else.
+    const { decoderBlock, ...rest } = exp.get('preset', 'BL+AA').options;
+    expect(rest).toEqual(exp.get('preset', 'BL').options);
+    expect(decoderBlock).toBe('axial-attention');
+    exp.use(unetPlugin()).use(axialAttentionPlugin());
+    // Running register() again on the same registries (a differently named copy, so the
+    // experiment does not skip it) re-registers the same objects: no duplicate-name error.
+    const other = createExperiment({ plugins: [unetPlugin(), axialAttentionPlugin()] });
+    other.use({ ...axialAttentionPlugin(), name: 'axial-again' }).use({ ...unetPlugin(), name: 'unet-again' });
+    expect(other.registry('preset').names()).toEqual(['BL', 'BL+AA', 'BL+GN', 'BL+L', 'BL+L+GN']);
+  });
+
+  it(`BL+AA at 128^3, 4 in, 3 out has exactly ${BL_AA_128.toLocaleString('en')} trainable parameters`, () => {
+    const exp = createExperiment({ plugins: [unetPlugin(), axialAttentionPlugin()] });
+    const before = tf.memory().numTensors;
+    const model = buildPreset(exp, 'BL+AA', { inChannels: 4, outChannels: 3, patchSize: 128, initialize: false });
+    expect(countTrainableParams(model)).toBe(BL_AA_128);
+    // Same figure from the formula on top of BL: stages 4..1 at 8, 16, 32, 64 with C 320, 256, 128, 64.
+    const attention =
+      blockParams(320, 8, 32 * 128) + blockParams(256, 16, 16 * 64) + blockParams(128, 32, 8 * 32) + blockParams(64, 64, 4 * 16);
+    expect(BL_128 + attention).toBe(BL_AA_128);
+    const attn = model.layers.filter((l): l is AxialAttention3D => l instanceof AxialAttention3D);
+    expect(attn.map((l) => [l.name, l.heads, l.dimHead])).toEqual([
+      ['dec4_slot_axial_attention', 32, 128],
+      ['dec3_slot_axial_attention', 16, 64],
+      ['dec2_slot_axial_attention', 8, 32],
+      ['dec1_slot_axial_attention', 4, 16],
+    ]);
+    expect(model.outputs.map((o) => o.shape.slice(1))).toEqual([128, 64, 32, 16, 8].map((e) => [e, e, e, 3]));
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('the transposed-conv gradient used for training matches finite differences', () => {
+    const rng = new Rng(9);
+    const x = tf.tensor5d(Float32Array.from({ length: 2 * 2 * 2 * 3 }, () => rng.normal()), [1, 2, 2, 2, 3]);
+    const w = tf.tensor5d(Float32Array.from({ length: 8 * 2 * 3 }, () => rng.normal()), [2, 2, 2, 2, 3]);
+    const r = tf.tensor5d(Float32Array.from({ length: 4 * 4 * 4 * 2 }, () => rng.normal()), [1, 4, 4, 4, 2]);
+    const f = (a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(tf.conv3dTranspose(a as tf.Tensor5D, b as tf.Tensor5D, [1, 4, 4, 4, 2], 2, 'valid'), r));
+    const [gx, gw] = tf.grads(f)([x, w]);
+    for (const [which, t, g] of [[0, x, gx], [1, w, gw]] as const) {
+      const base = t.dataSync();
+      const an = g!.dataSync();
+      for (let i = 0; i < base.length; i += 5) {
+        const at = (delta: number) => {
+          const v = base.slice();
+          v[i]! += delta;
+          const moved = tf.tensor5d(v, t.shape);
+          const value = (which === 0 ? f(moved, w) : f(x, moved)).arraySync() as number;
+          moved.dispose();
+          return value;
+        };
+        expect(Math.abs((at(1e-2) - at(-1e-2)) / 2e-2 - an[i]!)).toBeLessThan(1e-2);
+      }
+    }
+    tf.dispose([x, w, r, gx!, gw!]);
+  });
+
+  it('a tiny BL+AA trains a few steps (finite loss, attention weights move, no leaks) and round-trips', async () => {
+    const exp = createExperiment({ plugins: [unetPlugin(), axialAttentionPlugin()] });
+    const model = buildPreset(exp, 'BL+AA', {
+      inChannels: 2,
+      outChannels: 3,
+      patchSize: 16,
+      stages: 3,
+      baseFilters: 4,
+      seed: 1,
+      decoderBlockOptions: { seed: 1 },
+    });
+    // stages 16, 8, 4: only the 8^3 decoder stage (d = 1) gets attention, 4 heads x 16 on 8 channels.
+    const attn = model.layers.filter((l): l is AxialAttention3D => l instanceof AxialAttention3D);
+    expect(attn.map((l) => [l.name, l.heads, l.dimHead])).toEqual([['dec1_slot_axial_attention', 4, 16]]);
+
+    const rng = new Rng(5);
+    const x = tf.tensor5d(Float32Array.from({ length: 2 * 16 ** 3 * 2 }, () => rng.normal()), [2, 16, 16, 16, 2]);
+    const target = tf.tidy(() => tf.cast(tf.greater(tf.slice(x, [0, 0, 0, 0, 0], [-1, -1, -1, -1, 1]), 0), 'float32'));
+    const y = tf.tile(target, [1, 1, 1, 1, 3]);
+    const optimizer = tf.train.momentum(0.01, 0.9, true);
+    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const attnBefore = attn[0]!.getWeights()[0]!.dataSync().slice();
+    const losses: number[] = [];
+    let before = -1;
+    for (let step = 0; step < 3; step++) {
+      const loss = optimizer.minimize(
+        () => {
+          const out = model.apply(x, { training: true }) as tf.Tensor[];
+          return tf.losses.sigmoidCrossEntropy(y, out[0]!) as tf.Scalar;
+        },
+        true,
+        vars,
+      )!;
+      losses.push(loss.dataSync()[0]!);
+      loss.dispose();
+      if (step === 1) before = tf.memory().numTensors;
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    expect(losses.every(Number.isFinite)).toBe(true);
+    expect(Math.max(...Array.from(attn[0]!.getWeights()[0]!.dataSync(), (v, i) => Math.abs(v - attnBefore[i]!)))).toBeGreaterThan(0);
+
+    let saved: tf.io.ModelArtifacts | undefined;
+    await model.save(
+      tf.io.withSaveHandler(async (a) => {
+        saved = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved!));
+    const a = model.predict(x) as tf.Tensor[];
+    const b = loaded.predict(x) as tf.Tensor[];
+    expect(tf.max(tf.abs(tf.sub(a[0]!, b[0]!))).arraySync()).toBe(0);
+    tf.dispose([x, target, y, ...a, ...b]);
+    optimizer.dispose();
+    model.dispose();
+    loaded.dispose();
+  });
+});
