@@ -1,1 +1,5 @@
-export {};
+export * from './nonzero-mask.js';
+export * from './crop.js';
+export * from './zscore.js';
+export * from './preprocess-case.js';
+export * from './case-cache.js';
