@@ -1,1 +1,3 @@
-export {};
+export * from './steps.js';
+export * from './gaussian.js';
+export * from './sliding-window.js';
