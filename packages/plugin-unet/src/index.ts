@@ -22,3 +22,5 @@ export {
   readNetworkMetadata,
   updateNetworkMetadata,
 } from './io/network-metadata.js';
+export { saveNetwork, loadNetwork, type LoadedNetwork } from './io/network-io.js';
+export { fileSaveHandler, fileLoadHandler, MODEL_JSON, WEIGHTS_BIN } from './io/file-io-handler.js';

@@ -133,7 +133,7 @@ function setFormulaWeights(model: tfl.LayersModel): void {
     if (layer.weights.length === 0) continue;
     const values = layer.weights.map((w) => {
       const kind = w.originalName.split('/').pop()!;
-      if (kind.startsWith('moving_')) return kind === 'moving_mean' ? tf.zeros(w.shape) : tf.ones(w.shape);
+      if (kind.startsWith('moving_')) return kind === 'moving_mean' ? tf.zeros(w.shape as number[]) : tf.ones(w.shape as number[]);
       const n = w.shape.reduce((p: number, q) => p * q!, 1);
       return tf.tensor(formula(n, layer.name, kind, torchFanIn(w.shape as number[])), w.shape as number[]);
     });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-layers'; // registers tfjs-core's gradients
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerConv3dTransposeGradient } from './conv3d-transpose-grad.js';
 
