@@ -14,3 +14,12 @@ export {
   type NativeBackendStatus,
 } from './backend/native-backend.js';
 export { ENABLE_HINT } from './addon/load-addon.js';
+export {
+  nativeNorm,
+  nativeGroupNorm,
+  nativeInstanceNorm,
+  nativeBatchNorm,
+  type NativeNormOptions,
+  type NativeNormResult,
+} from './ops/norm.js';
+export { NORM_FORWARD, NORM_BACKWARD, type NormKernelAttrs } from './ops/norm-kernels.js';

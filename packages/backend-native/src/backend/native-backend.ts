@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadAddon } from '../addon/load-addon.js';
 import { conv3dBackpropFilterConfig, conv3dBackpropInputConfig, conv3dConfig } from '../kernels/conv3d.js';
 import { nativeKernelConfigs } from '../kernels/index.js';
+import { normGradConfig, NORM_FORWARD } from '../ops/norm-kernels.js';
 
 /** The tfjs backend name this package registers. */
 export const NATIVE_BACKEND = 'native';
@@ -46,10 +47,12 @@ export function registerNativeBackend(): NativeBackendStatus {
     tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), NATIVE_BACKEND_PRIORITY);
     tf.copyRegisteredKernels('cpu', NATIVE_BACKEND);
     for (const k of allConfigs()) {
-      tf.unregisterKernel(k.kernelName, NATIVE_BACKEND);
+      if (tf.getKernel(k.kernelName, NATIVE_BACKEND)) tf.unregisterKernel(k.kernelName, NATIVE_BACKEND);
       tf.registerKernel(k);
     }
   }
+  // Gradients are registered per kernel name for all backends; ours are unique names.
+  if (!tf.getGradient(NORM_FORWARD)) tf.registerGradient(normGradConfig);
   return nativeBackendStatus();
 }
 

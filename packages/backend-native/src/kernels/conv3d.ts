@@ -1,7 +1,7 @@
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { addon } from '../addon/load-addon.js';
-import { fmt, output, sizeOf, values } from './tensor-data.js';
+import { f32, fmt, output, sizeOf } from './tensor-data.js';
 
 type Shape5 = [number, number, number, number, number];
 type Triple = number | [number, number, number];
@@ -50,7 +50,7 @@ export const conv3dConfig: tf.KernelConfig = {
     const info = conv3dInfo('Conv3D', x.shape, filter.shape, strides, dilations, pad);
     const y = new Float32Array(sizeOf(info.outShape));
     if (y.length > 0 && sizeOf(x.shape) > 0 && sizeOf(filter.shape) > 0) {
-      addon().conv3dForward(values(b, x), values(b, filter), y, convParams(info));
+      addon().conv3dForward(f32(b, x), f32(b, filter), y, convParams(info));
     }
     return output(b, info.outShape, 'float32', y);
   },
@@ -68,7 +68,7 @@ export const conv3dBackpropInputConfig: tf.KernelConfig = {
     assertShape('Conv3DBackpropInputV2', 'dy', dy.shape, info.outShape);
     const dx = new Float32Array(sizeOf(inputShape));
     if (dx.length > 0 && sizeOf(dy.shape) > 0 && sizeOf(filter.shape) > 0) {
-      addon().conv3dBackwardData(values(b, dy), values(b, filter), dx, convParams(info));
+      addon().conv3dBackwardData(f32(b, dy), f32(b, filter), dx, convParams(info));
     }
     return output(b, [...inputShape], 'float32', dx);
   },
@@ -86,7 +86,7 @@ export const conv3dBackpropFilterConfig: tf.KernelConfig = {
     assertShape('Conv3DBackpropFilterV2', 'dy', dy.shape, info.outShape);
     const dw = new Float32Array(sizeOf(filterShape));
     if (dw.length > 0 && sizeOf(x.shape) > 0 && sizeOf(dy.shape) > 0) {
-      addon().conv3dBackwardFilter(values(b, x), values(b, dy), dw, convParams(info));
+      addon().conv3dBackwardFilter(f32(b, x), f32(b, dy), dw, convParams(info));
     }
     return output(b, [...filterShape], 'float32', dw);
   },

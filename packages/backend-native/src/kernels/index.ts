@@ -1,4 +1,15 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { binaryConfigs, leakyReluConfig, reduceConfigs, selectConfig } from './elementwise.js';
+import { batchMatMulConfig, fusedMatMulConfig } from './matmul.js';
+import { normKernelConfigs } from '../ops/norm-kernels.js';
 
 /** Every non-convolution kernel the native backend overrides. */
-export const nativeKernelConfigs: tf.KernelConfig[] = [];
+export const nativeKernelConfigs: tf.KernelConfig[] = [
+  ...binaryConfigs,
+  selectConfig,
+  leakyReluConfig,
+  ...reduceConfigs,
+  batchMatMulConfig,
+  fusedMatMulConfig,
+  ...normKernelConfigs,
+];

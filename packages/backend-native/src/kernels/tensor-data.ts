@@ -6,6 +6,23 @@ export function values<T extends tf.TypedArray>(backend: MathBackendCPU, t: tf.T
   return backend.data.get(t.dataId).values as T;
 }
 
+/**
+ * The tensor's data as a Float32Array: the backing array itself when it is one (the
+ * usual case), else a converted copy. The cpu backend's Cast relabels int32/bool data as
+ * float32 without converting, so a float32 tensor may be backed by an Int32Array or
+ * Uint8Array.
+ */
+export function f32(backend: MathBackendCPU, t: tf.TensorInfo): Float32Array {
+  const v = values(backend, t);
+  return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
+}
+
+/** A bool tensor's data as a Uint8Array (converted when stored otherwise). */
+export function u8(backend: MathBackendCPU, t: tf.TensorInfo): Uint8Array {
+  const v = values(backend, t);
+  return v instanceof Uint8Array ? v : Uint8Array.from(v as ArrayLike<number>, (x) => (x ? 1 : 0));
+}
+
 /** Wrap a freshly written array as the output tensor (the backend takes ownership). */
 export function output(backend: MathBackendCPU, shape: number[], dtype: tf.DataType, data: tf.TypedArray): tf.TensorInfo {
   return backend.makeTensorInfo(shape, dtype, data);
