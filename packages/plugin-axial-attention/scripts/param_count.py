@@ -3,7 +3,8 @@
 The model follows REFERENCE.md ("Network" and "Axial-attention decoder (BL+AA)"), i.e. the
 BraTS 2021 winners' nnU-Net fork (Generic_UNet, convolutional pooling and upsampling, deep
 supervision heads) with lucidrains' axial-attention 0.5.0 semantics:
-  - 6 stages, filters 32, 64, 128, 256, 320, 320; 2 convs 3^3 (bias) + BatchNorm (affine) per
+  - 6 stages at 128^3 (fewer for smaller patches: halve while the edge stays >= 4),
+    filters 32, 64, 128, 256, 320, 320; 2 convs 3^3 (bias) + BatchNorm (affine) per
     stage; transposed conv 2^3 stride 2 without bias to the skip's width; 2 decoder convs to
     the skip's width; 1^3 heads without bias, one per decoder stage;
   - after the transposed conv of decoder stages at 8, 16, 32, 64 (stage d = 4, 3, 2, 1
@@ -49,8 +50,18 @@ class AxialBlock(nn.Module):
         self.attn = nn.ModuleList([AxisSelfAttention(dim, heads, dim_heads) for _ in range(3)])
 
 
+def stages_for(patch, max_stages=6, min_edge=4):
+    """nnU-Net-style depth: halve while the half is even-divisible and >= min_edge (128 -> 6, 64 -> 5)."""
+    stages, edge = 1, patch
+    while stages < max_stages and edge % 2 == 0 and edge // 2 >= min_edge:
+        edge //= 2
+        stages += 1
+    return stages
+
+
 def build(patch, in_channels, out_channels, axial):
-    filters = [min(32 * 2 ** s, 320) for s in range(6)]
+    n = stages_for(patch)
+    filters = [min(32 * 2 ** s, 320) for s in range(n)]
     encoder = nn.ModuleList()
     cin = in_channels
     for s, f in enumerate(filters):
@@ -59,7 +70,7 @@ def build(patch, in_channels, out_channels, axial):
     up, dec, heads, attn = nn.ModuleList(), nn.ModuleList(), nn.ModuleList(), nn.ModuleList()
     per_stage = []
     below = filters[-1]
-    for s in range(4, -1, -1):  # decoder stages from 8^3 (s = 4) up to full resolution (s = 0)
+    for s in range(n - 2, -1, -1):  # decoder stages from just above the bottleneck up to full resolution (s = 0)
         skip = filters[s]
         up.append(nn.ConvTranspose3d(below, skip, 2, 2, bias=False))
         if axial and 1 <= s <= 4:

@@ -1,6 +1,8 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createExperiment, Rng } from '@voxseg/core';
 import { buildPreset, countTrainableParams, unetPlugin } from '@voxseg/plugin-unet';
@@ -14,6 +16,17 @@ beforeAll(async () => {
 // BL + axial-attention decoder) prints {"BL": 31198176, "BL+AA": 50561760, ...}.
 const BL_AA_128 = 50_561_760;
 const BL_128 = 31_198_176;
+
+/** A python3 that has torch (Debian's python3-torch), or null: CI has none, the test skips. */
+function pythonWithTorch(): string | null {
+  for (const exe of ['python3', '/usr/bin/python3']) {
+    const r = spawnSync(exe, ['-c', 'import torch'], { encoding: 'utf8' });
+    if (r.status === 0) return exe;
+  }
+  return null;
+}
+const PYTHON = pythonWithTorch();
+if (!PYTHON) console.warn('plugin-axial-attention: python3 with torch not found; skipping the live PyTorch parameter count');
 
 /** Attention parameters of one block: posemb C*(D+H+W) + 3 axes x (q, k, v, out kernel, out bias). */
 const blockParams = (c: number, edge: number, hd: number) => 3 * c * edge + 3 * (4 * c * hd + c);
@@ -55,6 +68,21 @@ describe('axialAttentionPlugin', () => {
     expect(model.outputs.map((o) => o.shape.slice(1))).toEqual([128, 64, 32, 16, 8].map((e) => [e, e, e, 3]));
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it.skipIf(!PYTHON)('agrees with the PyTorch count of scripts/param_count.py, run live (128^3 and 64^3)', () => {
+    const script = fileURLToPath(new URL('../scripts/param_count.py', import.meta.url));
+    const exp = createExperiment({ plugins: [unetPlugin(), axialAttentionPlugin()] });
+    for (const patch of [128, 64]) {
+      const r = spawnSync(PYTHON!, [script, '--patch', String(patch), '--in-channels', '4'], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const torch = JSON.parse(r.stdout.trim().split('\n').pop()!) as { BL: number; 'BL+AA': number };
+      for (const variant of ['BL', 'BL+AA'] as const) {
+        const model = buildPreset(exp, variant, { inChannels: 4, outChannels: 3, patchSize: patch, initialize: false });
+        expect(countTrainableParams(model), `${variant} at ${patch}^3`).toBe(torch[variant]);
+        model.dispose();
+      }
+    }
   });
 
   // Training needs the conv3dTranspose gradient that @voxseg/plugin-unet registers on import.
