@@ -22,3 +22,5 @@ export * from './inference/index.js';
 export * from './metrics/index.js';
 export * from './backend/index.js';
 export * from './volume/index.js';
+export * from './io/index.js';
+export * from './core-plugin.js';

@@ -1,1 +1,7 @@
-export {};
+export * from './sgd.js';
+export * from './clip-grad-norm.js';
+export * from './poly-scheduler.js';
+export * from './pseudo-dice.js';
+export * from './checkpoint.js';
+export * from './trainer-config.js';
+export * from './trainer.js';

@@ -1,7 +1,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-// Gradient kernels are registered by this side-effect import (tfjs-layers does the same).
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+// tfjs-layers registers tfjs-core's gradient kernels on import (tf.variableGrads needs them).
+import '@tensorflow/tfjs-layers';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { clipGradNorm } from './clip-grad-norm.js';

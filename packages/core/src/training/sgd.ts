@@ -53,7 +53,8 @@ export class SGD {
     if (!(this.momentum >= 0 && this.momentum < 1)) throw new RangeError(`SGD: momentum must be in [0, 1), got ${this.momentum}`);
     if (!(this.weightDecay >= 0)) throw new RangeError(`SGD: weightDecay must be >= 0, got ${this.weightDecay}`);
     if (this.nesterov && this.momentum === 0) throw new RangeError('SGD: Nesterov momentum requires momentum > 0');
-    this.bufferVars = variables.map((v) => tf.variable(tf.zerosLike(v), false, undefined, 'float32'));
+    // tidy disposes the zeros the variables were initialised from (a variable keeps its own reference).
+    this.bufferVars = tf.tidy(() => variables.map((v) => tf.variable(tf.zerosLike(v), false, undefined, 'float32')));
     this.initialized = variables.map(() => false);
   }
 

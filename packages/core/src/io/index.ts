@@ -1,0 +1,2 @@
+export * from './atomic-dir.js';
+export * from './model-files.js';

@@ -1,0 +1,136 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { recoverDir, writeDirAtomic } from '../io/atomic-dir.js';
+import { loadWeightsInto, type ModelMeta, MODEL_JSON, readTensorsFile, writeModelFiles, writeTensorsFile } from '../io/model-files.js';
+import type { RngState } from '../random/rng.js';
+import type { SGD, SGDState } from './sgd.js';
+
+/** Sub-folder of the run's `outDir` that holds the checkpoints. */
+export const CHECKPOINTS_DIR = 'checkpoints';
+/** The trainer's plain-data state inside a checkpoint folder. */
+export const TRAINER_STATE_JSON = 'trainer-state.json';
+/** The optimizer's momentum buffers inside a checkpoint folder (raw float32, like weights.bin). */
+export const OPTIMIZER_BIN = 'optimizer.bin';
+
+/** The checkpoint kinds: `last` (each epoch and on stop), `best` (best EMA pseudo-Dice), `final`, `manual` (saveCheckpoint command). */
+export type CheckpointKind = 'last' | 'best' | 'final' | 'manual';
+
+/** `<outDir>/checkpoints/<kind>`. */
+export function checkpointDir(outDir: string, kind: CheckpointKind): string {
+  return join(outDir, CHECKPOINTS_DIR, kind);
+}
+
+/**
+ * Everything besides the weights that a resumed run needs to continue exactly where the
+ * interrupted one stopped. Written as `trainer-state.json`.
+ */
+export interface TrainerState {
+  format: 'voxseg-trainer-state';
+  version: 1;
+  runId: string;
+  seed: number;
+  /** Epoch to continue at (0-based). */
+  epoch: number;
+  /**
+   * Iteration within `epoch` to continue at: 0 at an epoch boundary, k after a stop or
+   * manual save in the middle of an epoch, `iterationsPerEpoch` when only the epoch's
+   * validation and end are left.
+   */
+  iteration: number;
+  /** Epochs fully completed (validation and epochEnd done). */
+  epochsCompleted: number;
+  /** Training iterations done in total (the next training batch index). */
+  globalIteration: number;
+  epochs: number;
+  iterationsPerEpoch: number;
+  valIterations: number;
+  /** Sum of the training losses of `epoch` so far (for its epochEnd mean after a mid-epoch resume). */
+  epochLossSum: number;
+  /** Learning-rate state: the scheduler's name and settings, and a pending `setLearningRate` override. */
+  scheduler: { name: string; initialLr: number; lrOverride: { lr: number; persistent: boolean } | null };
+  /** SGD state; the momentum buffers are in {@link OPTIMIZER_BIN}, described by `specs`. */
+  optimizer: SGDState & { momentum: number; nesterov: boolean; weightDecay: number; specs: tf.io.WeightsManifestEntry[] };
+  /** State of the run's random generator. */
+  rng: RngState;
+  /** EMA of the mean validation pseudo-Dice (null before the first validation). */
+  emaDice: number | null;
+  /** Best EMA so far (the `best` checkpoint's), or null. */
+  bestEmaDice: number | null;
+  /** ISO time of writing. */
+  savedAt: string;
+}
+
+/**
+ * Write a checkpoint folder atomically: `model.json` + `weights.bin` (TensorFlow.js format,
+ * loadable with `loadModel`), `optimizer.bin` (momentum buffers) and `trainer-state.json`.
+ * The previous content of `dir` stays intact if anything fails.
+ */
+export async function writeCheckpoint(
+  dir: string,
+  model: tfl.LayersModel,
+  optimizer: SGD,
+  state: Omit<TrainerState, 'optimizer' | 'savedAt' | 'format' | 'version'>,
+  modelMeta: ModelMeta,
+): Promise<void> {
+  await writeDirAtomic(dir, async (tmp) => {
+    await writeModelFiles(model, tmp, modelMeta);
+    const specs = await writeTensorsFile(
+      join(tmp, OPTIMIZER_BIN),
+      optimizer.buffers.map((tensor, i) => ({ name: `momentum/${i}/${optimizer.variables[i]!.name}`, tensor })),
+    );
+    const full: TrainerState = {
+      format: 'voxseg-trainer-state',
+      version: 1,
+      ...state,
+      optimizer: { ...optimizer.getState(), momentum: optimizer.momentum, nesterov: optimizer.nesterov, weightDecay: optimizer.weightDecay, specs },
+      savedAt: new Date().toISOString(),
+    };
+    await writeFile(join(tmp, TRAINER_STATE_JSON), `${JSON.stringify(full, null, 1)}\n`);
+  });
+}
+
+/** Whether `dir` holds a complete checkpoint (after recovering an interrupted replace). */
+export async function hasCheckpoint(dir: string): Promise<boolean> {
+  return (await recoverDir(dir)) && existsSync(join(dir, TRAINER_STATE_JSON)) && existsSync(join(dir, MODEL_JSON));
+}
+
+/** Read and check `trainer-state.json` of a checkpoint folder. */
+export async function readTrainerState(dir: string): Promise<TrainerState> {
+  await recoverDir(dir);
+  const path = join(dir, TRAINER_STATE_JSON);
+  if (!existsSync(path)) throw new Error(`${path}: not found; ${dir} is not a voxseg checkpoint`);
+  let state: TrainerState;
+  try {
+    state = JSON.parse(await readFile(path, 'utf8')) as TrainerState;
+  } catch (err) {
+    throw new Error(`${path}: not valid JSON (${(err as Error).message})`);
+  }
+  if (state?.format !== 'voxseg-trainer-state' || state.version !== 1) {
+    throw new Error(`${path}: not a voxseg trainer state (format ${JSON.stringify(state?.format)}, version ${JSON.stringify(state?.version)})`);
+  }
+  return state;
+}
+
+/**
+ * Restore a checkpoint into a model of the same architecture and its optimizer: weights
+ * (by position, shapes checked), momentum buffers and their per-variable flags. Returns the
+ * trainer state for the caller to restore the rest (epoch, RNG, EMA, ...).
+ */
+export async function restoreCheckpoint(dir: string, model: tfl.LayersModel, optimizer: SGD): Promise<TrainerState> {
+  const state = await readTrainerState(dir);
+  await loadWeightsInto(model, dir);
+  const specs = state.optimizer.specs;
+  if (specs.length !== optimizer.variables.length) {
+    throw new Error(`${join(dir, OPTIMIZER_BIN)}: ${specs.length} momentum buffers, the model has ${optimizer.variables.length} trainable weights`);
+  }
+  const buffers = await readTensorsFile(join(dir, OPTIMIZER_BIN), specs);
+  try {
+    optimizer.setState({ steps: state.optimizer.steps, initialized: state.optimizer.initialized }, specs.map((s) => buffers[s.name]!));
+  } finally {
+    for (const t of Object.values(buffers)) t.dispose();
+  }
+  return state;
+}

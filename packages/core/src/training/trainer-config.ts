@@ -1,0 +1,91 @@
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { BatchProvider } from '../contracts/batch.js';
+import type { Loss } from '../contracts/loss.js';
+import type { Scheduler } from '../contracts/scheduler.js';
+import type { EventLogger } from '../events/event-bus.js';
+import type { ModelMeta } from '../io/model-files.js';
+import type { Rng } from '../random/rng.js';
+
+/**
+ * Everything a {@link Trainer} needs. Defaults are nnU-Net's (and the BraTS 2021 winners')
+ * settings from REFERENCE.md "Training"; only `model`, `loss` and `train` are required.
+ */
+export interface TrainerConfig {
+  /**
+   * The network, built by a NetworkBuilder or by hand: input `[N, D, H, W, C]`, output logits
+   * `[N, D, H, W, K]`, or a list of them with deep supervision (highest resolution first).
+   * The trainer updates its weights in place.
+   */
+  model: tfl.LayersModel;
+  /** The loss; receives all outputs and `[fullResolutionTarget]` (it downsamples for lower heads). */
+  loss: Loss;
+  /** Learning-rate schedule. Default: `poly` (lr0 * (1 - epoch/epochs)^0.9, per epoch). */
+  scheduler?: Scheduler;
+  /** Training batches; batch `i` of the run is `train.batch(i)`, `i = epoch * iterationsPerEpoch + iteration`. */
+  train: BatchProvider;
+  /**
+   * Validation batches (optional): each epoch uses `val.batch(epoch * valIterations + j)`,
+   * j < valIterations, so every epoch sees fresh batches as in nnU-Net. Without it there is no
+   * validationEnd event, no EMA and no `best` checkpoint.
+   */
+  val?: BatchProvider;
+  /** Epochs. Default 1000. */
+  epochs?: number;
+  /** Training iterations (batches) per epoch. Default 250. */
+  iterationsPerEpoch?: number;
+  /** Validation batches per epoch (when `val` is given). Default 50. */
+  valIterations?: number;
+  /** Initial learning rate, handed to the scheduler. Default 0.01. */
+  initialLr?: number;
+  /** SGD momentum. Default 0.99. */
+  momentum?: number;
+  /** SGD L2 weight decay (PyTorch style: added to the gradient after clipping). Default 3e-5. */
+  weightDecay?: number;
+  /** Nesterov momentum. Default true. */
+  nesterov?: boolean;
+  /** Gradient-norm clipping threshold (total L2 norm, as torch's clip_grad_norm_); `null` disables. Default 12. */
+  clipNorm?: number | null;
+  /** Weight of the previous value in the EMA of the mean pseudo-Dice (`ema = a*ema + (1-a)*dice`). Default 0.9 (nnU-Net v2). */
+  emaAlpha?: number;
+  /**
+   * Run folder. Checkpoints go to `<outDir>/checkpoints/{last,best,final,manual}/`. Without it
+   * nothing is written and no checkpointSaved event fires.
+   */
+  outDir?: string;
+  /** Write `last` every this many epochs (and always on stop and at the last epoch). Default 1. */
+  saveEvery?: number;
+  /**
+   * Continue an interrupted run. `true`: from `<outDir>/checkpoints/last`; if that does not
+   * exist the run starts from scratch with a warning (nnU-Net's `--c` behaviour). A string: that
+   * checkpoint folder, which must exist. Default false.
+   */
+  resume?: boolean | string;
+  /** Seed of the run, reported in runStart and used for the default `rng`. Default 0. */
+  seed?: number;
+  /**
+   * The run's random generator. The trainer itself draws nothing from it (batches are
+   * deterministic by index) but saves and restores its state in checkpoints, so components
+   * that share it (augmentation in this process, dropout) resume exactly. Default `new Rng(seed)`.
+   */
+  rng?: Rng;
+  /** Run id stamped on every event. Default `run-<ISO time>`; on resume the checkpoint's id is used. */
+  runId?: string;
+  /** Network name for runStart (preset or builder). Default the model's name. */
+  network?: string;
+  /** Backend name for runStart. Default `tf.getBackend()`. */
+  backend?: string;
+  /** Registered plugins for runStart (e.g. `experiment.pluginList()`). Default []. */
+  plugins?: { name: string; version: string }[];
+  /** Region names of the target channels, for validationEnd. Default `train.targetChannels`. */
+  targetChannels?: string[];
+  /** JSON metadata stored in each checkpoint's `model.json` (how to rebuild the network). Default {}. */
+  modelMeta?: ModelMeta;
+  /** Receives warnings (subscriber exceptions, resume fallbacks). Default `console`. */
+  logger?: EventLogger;
+  /** Clock in ms since the Unix epoch, for timestamps and durations. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** The config with every default applied. */
+export type ResolvedTrainerConfig = Required<Omit<TrainerConfig, 'val' | 'outDir' | 'clipNorm'>> &
+  Pick<TrainerConfig, 'val' | 'outDir'> & { clipNorm: number | null };
