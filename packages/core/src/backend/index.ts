@@ -1,1 +1,1 @@
-export {};
+export * from './select-backend.js';
