@@ -1,6 +1,5 @@
 import type { Augmenter, AugmenterFactory, Rng, Sample } from '@voxseg/core';
 import { checkProbability, checkRange, drawAroundOne, type Range } from './draw.js';
-import { channelStats } from './filters/channels.js';
 
 /** Options of {@link RandContrast}. */
 export interface RandContrastOptions {
@@ -34,7 +33,16 @@ export const RAND_CONTRAST_DEFAULTS: Required<RandContrastOptions> = {
  * original [min, max] (batchgenerators `augment_contrast`). Mean in float64.
  */
 export function adjustContrast(image: Float32Array, channels: number, c: number, factor: number, preserveRange: boolean): void {
-  const { mean, min, max } = channelStats(image, channels, c);
+  let sum = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let j = c; j < image.length; j += channels) {
+    const v = image[j]!;
+    sum += v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const mean = sum / (image.length / channels);
   for (let j = c; j < image.length; j += channels) {
     let v = (image[j]! - mean) * factor + mean;
     if (preserveRange) v = v < min ? min : v > max ? max : v;

@@ -46,15 +46,17 @@ export function flipAxis(data: Float32Array | Uint8Array, shape: Shape3, channel
   const block = axis === 0 ? H * W * channels : axis === 1 ? W * channels : channels;
   const n = shape[axis]!;
   const outer = axis === 0 ? 1 : axis === 1 ? D : D * H;
-  const tmp = data instanceof Float32Array ? new Float32Array(block) : new Uint8Array(block);
   for (let o = 0; o < outer; o++) {
     const base = o * n * block;
     for (let i = 0, j = n - 1; i < j; i++, j--) {
       const a = base + i * block;
       const b = base + j * block;
-      tmp.set(data.subarray(a, a + block));
-      data.copyWithin(a, b, b + block);
-      data.set(tmp, b);
+      // Element-wise swap: no per-block allocation (blocks are as small as C values).
+      for (let k = 0; k < block; k++) {
+        const t = data[a + k]!;
+        data[a + k] = data[b + k]!;
+        data[b + k] = t;
+      }
     }
   }
 }

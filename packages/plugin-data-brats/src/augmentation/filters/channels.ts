@@ -13,24 +13,3 @@ export function readChannel(image: Float32Array, channels: number, c: number, ou
 export function writeChannel(image: Float32Array, channels: number, c: number, values: Float32Array): void {
   for (let i = 0, j = c; i < values.length; i++, j += channels) image[j] = values[i]!;
 }
-
-/** Mean and population standard deviation (numpy `std`, ddof 0) of channel `c`, in float64. */
-export function channelStats(image: Float32Array, channels: number, c: number): { mean: number; std: number; min: number; max: number } {
-  const n = image.length / channels;
-  let sum = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  for (let j = c; j < image.length; j += channels) {
-    const v = image[j]!;
-    sum += v;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  const mean = sum / n;
-  let ss = 0;
-  for (let j = c; j < image.length; j += channels) {
-    const dv = image[j]! - mean;
-    ss += dv * dv;
-  }
-  return { mean, std: Math.sqrt(ss / n), min, max };
-}

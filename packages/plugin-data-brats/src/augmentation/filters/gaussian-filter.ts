@@ -51,25 +51,24 @@ export function gaussianFilter3d(x: Float32Array, shape: Shape3, sigma: number |
 function convolveAxis(src: Float32Array, dst: Float32Array, shape: Shape3, axis: number, k: Float64Array): void {
   const [D, H, W] = shape;
   const r = (k.length - 1) / 2;
-  if (axis === 0) {
-    const S = H * W;
-    for (let d = 0; d < D; d++) {
-      const o = d * S;
-      for (let t = -r; t <= r; t++) {
-        const wt = k[t + r]!;
-        const si = reflectIndex(d + t, D) * S;
-        for (let j = 0; j < S; j++) dst[o + j]! += wt * src[si + j]!;
-      }
-    }
-  } else if (axis === 1) {
-    for (let d = 0; d < D; d++) {
-      const base = d * H * W;
-      for (let h = 0; h < H; h++) {
-        const o = base + h * W;
-        for (let t = -r; t <= r; t++) {
-          const wt = k[t + r]!;
-          const si = base + reflectIndex(h + t, H) * W;
-          for (let j = 0; j < W; j++) dst[o + j]! += wt * src[si + j]!;
+  const k0 = k[r]!;
+  if (axis === 0 || axis === 1) {
+    // Whole planes (axis D) or rows (axis H) at a time; the kernel is symmetric, so taps
+    // +t and -t share one multiply.
+    const n = axis === 0 ? D : H;
+    const len = axis === 0 ? H * W : W;
+    const outer = axis === 0 ? 1 : D;
+    for (let o = 0; o < outer; o++) {
+      const base = o * n * len;
+      for (let i = 0; i < n; i++) {
+        const out = base + i * len;
+        const c = base + i * len;
+        for (let j = 0; j < len; j++) dst[out + j] = k0 * src[c + j]!;
+        for (let t = 1; t <= r; t++) {
+          const wt = k[r + t]!;
+          const a = base + reflectIndex(i - t, n) * len;
+          const b = base + reflectIndex(i + t, n) * len;
+          for (let j = 0; j < len; j++) dst[out + j]! += wt * (src[a + j]! + src[b + j]!);
         }
       }
     }
@@ -80,8 +79,9 @@ function convolveAxis(src: Float32Array, dst: Float32Array, shape: Shape3, axis:
       const o = row * W;
       for (let i = -r; i < W + r; i++) pad[i + r] = src[o + reflectIndex(i, W)]!;
       for (let j = 0; j < W; j++) {
-        let acc = 0;
-        for (let t = 0; t < k.length; t++) acc += k[t]! * pad[j + t]!;
+        const m = j + r;
+        let acc = k0 * pad[m]!;
+        for (let t = 1; t <= r; t++) acc += k[r + t]! * (pad[m - t]! + pad[m + t]!);
         dst[o + j] = acc;
       }
     }

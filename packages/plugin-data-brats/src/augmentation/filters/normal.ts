@@ -1,0 +1,57 @@
+import type { Rng } from '@voxseg/core';
+
+/**
+ * Fast standard normal deviates from an {@link Rng}: Marsaglia & Tsang's ziggurat method
+ * ("The Ziggurat Method for Generating Random Variables", J. Stat. Softw. 5(8), 2000), 128
+ * layers on 32-bit integers. About 98% of draws cost one `nextUint32` and one multiply, which
+ * matters when every voxel of a 128^3 x 4 patch gets noise (Box-Muller's log/sqrt/cos would
+ * dominate the augmentation time). The tables are constants computed once.
+ */
+const M1 = 2147483648; // 2^31
+const KN = new Int32Array(128);
+const WN = new Float64Array(128);
+const FN = new Float64Array(128);
+{
+  let dn = 3.442619855899;
+  let tn = dn;
+  const vn = 9.91256303526217e-3;
+  const q = vn / Math.exp(-0.5 * dn * dn);
+  KN[0] = Math.floor((dn / q) * M1);
+  KN[1] = 0;
+  WN[0] = q / M1;
+  WN[127] = dn / M1;
+  FN[0] = 1;
+  FN[127] = Math.exp(-0.5 * dn * dn);
+  for (let i = 126; i >= 1; i--) {
+    dn = Math.sqrt(-2 * Math.log(vn / dn + Math.exp(-0.5 * dn * dn)));
+    KN[i + 1] = Math.floor((dn / tn) * M1);
+    tn = dn;
+    FN[i] = Math.exp(-0.5 * dn * dn);
+    WN[i] = dn / M1;
+  }
+}
+const R = 3.442619855899;
+
+/** One standard normal deviate drawn with the ziggurat method from `rng`. */
+export function zigguratNormal(rng: Rng): number {
+  let hz = rng.nextUint32() | 0;
+  let iz = hz & 127;
+  if (Math.abs(hz) < KN[iz]!) return hz * WN[iz]!;
+  for (;;) {
+    const x = hz * WN[iz]!;
+    if (iz === 0) {
+      // Tail beyond R.
+      let xt: number;
+      let y: number;
+      do {
+        xt = -Math.log(1 - rng.next()) / R;
+        y = -Math.log(1 - rng.next());
+      } while (y + y < xt * xt);
+      return hz > 0 ? R + xt : -R - xt;
+    }
+    if (FN[iz]! + rng.next() * (FN[iz - 1]! - FN[iz]!) < Math.exp(-0.5 * x * x)) return x;
+    hz = rng.nextUint32() | 0;
+    iz = hz & 127;
+    if (Math.abs(hz) < KN[iz]!) return hz * WN[iz]!;
+  }
+}
