@@ -16,7 +16,8 @@ import { checkPair } from './check-shapes.js';
 export function bceWithLogits(logits: tf.Tensor, targets: tf.Tensor): tf.Scalar {
   checkPair('bceWithLogits', logits, targets);
   const n = logits.size;
-  const f = tf.customGrad((x: tf.Tensor, z: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, z, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
     save([x, z]);
     const value = tf.mean(
       tf.add(tf.sub(tf.relu(x), tf.mul(x, z)), tf.log1p(tf.exp(tf.neg(tf.abs(x))))),
