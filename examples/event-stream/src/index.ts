@@ -1,0 +1,3 @@
+export * from './run-example.js';
+export * from './example-plugin.js';
+export * from './toy-data.js';
