@@ -113,6 +113,25 @@ describe('Trainer', () => {
     expect(await readTrainerState(checkpointDir(out, 'last'))).toMatchObject({ epoch: 1, iteration: 1, globalIteration: 3 });
   });
 
+  it('saveCheckpoint writes a manual checkpoint after the current iteration', async () => {
+    const out = tmp();
+    const trainer = new Trainer(config({ outDir: out, val: undefined }));
+    const { events } = await runCollect(trainer, (e, t) => {
+      if (e.type === 'batchEnd' && e.epoch === 0 && e.iteration === 0) t.saveCheckpoint();
+    });
+    expect(events.map(brief).slice(1, 5)).toEqual(['epochStart@0.0', 'batchEnd@0.0', 'checkpointSaved:manual@0.1', 'batchEnd@0.1']);
+    expect(await readTrainerState(checkpointDir(out, 'manual'))).toMatchObject({ epoch: 0, iteration: 1, globalIteration: 1 });
+  });
+
+  it('resume: true without a checkpoint starts a new run with a warning', async () => {
+    const warnings: string[] = [];
+    const trainer = new Trainer(config({ outDir: tmp(), resume: true, epochs: 1, iterationsPerEpoch: 1, val: undefined, logger: { warn: (m) => warnings.push(m) } }));
+    const { events, summary } = await runCollect(trainer);
+    expect(summary.reason).toBe('completed');
+    expect(events[0]).toMatchObject({ type: 'runStart', resumed: false, startEpoch: 0 });
+    expect(warnings.join('\n')).toMatch(/resume requested but .*checkpoints\/last holds no checkpoint; starting a new run/);
+  });
+
   it('setLearningRate applies from the next iteration, until the next epoch unless persistent', async () => {
     const lrs = async (persistent: boolean) => {
       const trainer = new Trainer(config({ epochs: 2, iterationsPerEpoch: 3, val: undefined }));

@@ -68,15 +68,18 @@ const STOP = Symbol('stop');
  * | runStart | once, after a resume was restored | the iteration training starts at |
  * | epochStart { lr } | before the first iteration of each epoch (also a resumed one) | start iteration (0 unless resumed mid-epoch) |
  * | batchEnd { loss, lr, ms } | after each iteration's update; `ms` is the iteration's wall time incl. waiting for data | index of that iteration |
- * | checkpointSaved { kind: 'manual' } | after the iteration during which saveCheckpoint was sent | as batchEnd |
+ * | checkpointSaved { kind: 'manual' } | after the batchEnd following a saveCheckpoint command | the position reached (batchEnd's + 1) |
  * | validationEnd { loss, dice, meanDice, ms } | after the epoch's iterations, when `val` is set | iterationsPerEpoch |
  * | epochEnd { trainLoss, valLoss?, meanDice?, emaDice?, lr, ms } | after validation | iterationsPerEpoch |
  * | checkpointSaved { kind: 'last' } then { kind: 'best' } | after epochEnd, with `outDir` (`best` when the EMA improved) | iterationsPerEpoch |
  * | checkpointSaved { kind: 'final' }, runEnd { reason: 'completed' } | after the last epoch | iterationsPerEpoch |
  *
- * On a stop command (taken after an iteration, or at an epoch boundary): checkpointSaved
+ * Commands are taken after each batchEnd and at each epoch boundary (before epochStart).
+ * On a stop command: checkpointSaved
  * { kind: 'last' } (with `outDir`), then runEnd { reason: 'stopped' }; no further epochStart or
- * batchEnd. On a failure (non-finite loss or gradient norm, an exception from the data, the
+ * batchEnd; their epoch/iteration fields give the position the run would continue at. An
+ * error before runStart (e.g. an unreadable resume checkpoint) gives error then runEnd only.
+ * On a failure (non-finite loss or gradient norm, an exception from the data, the
  * model, the loss or a checkpoint write): error { fatal: true, source: 'data' | 'trainer' },
  * then runEnd { reason: 'error' }; no checkpoint is written, so the last good one stays; the
  * update of a step with a non-finite loss is not applied. The stream completes after runEnd.
