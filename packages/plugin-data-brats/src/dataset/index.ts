@@ -1,1 +1,4 @@
-export {};
+export * from './layout.js';
+export * from './discover-cases.js';
+export * from './read-case.js';
+export * from './brats-dataset.js';

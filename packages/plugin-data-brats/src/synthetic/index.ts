@@ -1,1 +1,3 @@
-export {};
+export * from './value-noise.js';
+export * from './synthesize-case.js';
+export * from './synthesize-dataset.js';

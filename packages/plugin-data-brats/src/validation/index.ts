@@ -1,1 +1,3 @@
-export {};
+export * from './problems.js';
+export * from './check-volumes.js';
+export * from './validate-dataset.js';

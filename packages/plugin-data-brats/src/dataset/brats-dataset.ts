@@ -1,0 +1,180 @@
+import type { CaseData, CaseMeta, Dataset, DatasetFactory, TargetEncoding } from '@voxseg/core';
+import { join } from 'node:path';
+import { DataError } from '../io/errors.js';
+import type { NiftiVolume } from '../io/read-nifti.js';
+import { CaseCache, PREPROCESSING_VERSION } from '../preprocessing/case-cache.js';
+import { preprocessCase } from '../preprocessing/preprocess-case.js';
+import { bratsTargetEncoding } from '../regions/brats-regions.js';
+import { checkCaseVolumes } from '../validation/check-volumes.js';
+import { formatProblem } from '../validation/problems.js';
+import { selectValidCases, type SkippedCase, validateCases, type ValidationReport } from '../validation/validate-dataset.js';
+import { type CaseFiles, discoverCases } from './discover-cases.js';
+import { type BratsLayout, type BratsLayoutOptions, resolveLayout } from './layout.js';
+import { readCaseFiles } from './read-case.js';
+
+/** Options of the `brats2021` dataset. Every field but `root` is optional. */
+export interface BratsDatasetOptions extends BratsLayoutOptions {
+  /** The dataset folder: one sub-folder per case. */
+  root: string;
+  /**
+   * Where preprocessed cases are cached: a folder path, or `false` for no cache.
+   * Default `<root>/.voxseg-cache`. When the cache cannot be written (read-only data folder)
+   * loading still works, uncached, and `onWarning` is told once.
+   */
+  cacheDir?: string | false;
+  /**
+   * Leave invalid cases out instead of refusing the dataset (default false). With it,
+   * `caseIds()` validates every case first (cases with a fresh cache entry are known valid)
+   * and {@link BratsDataset.skippedCases} lists what was left out and why.
+   */
+  skipInvalid?: boolean;
+  /** Progress of long operations (validation in `caseIds()` with `skipInvalid`). */
+  onProgress?: (phase: 'validate', done: number, total: number, caseId: string) => void;
+  /** Non-fatal problems (e.g. the cache cannot be written). Default: ignored. */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * A BraTS 2021 folder as a voxseg {@link Dataset}: 4 channels (t1, t1ce, t2, flair), region
+ * targets WT/TC/ET, cases loaded with nnU-Net's crop + z-score and cached on disk.
+ */
+export class BratsDataset implements Dataset {
+  readonly name = 'brats2021';
+  readonly inChannels: number;
+  readonly targets: TargetEncoding = bratsTargetEncoding();
+  readonly layout: BratsLayout;
+  readonly cache: CaseCache | null;
+  private cases?: Promise<Map<string, CaseFiles>>;
+  private selected?: Promise<{ valid: string[]; skipped: SkippedCase[] }>;
+  private cacheWarned = false;
+
+  constructor(readonly options: BratsDatasetOptions) {
+    if (typeof options?.root !== 'string' || options.root.length === 0) {
+      throw new DataError('brats2021 dataset: option "root" (the dataset folder) is required');
+    }
+    this.layout = resolveLayout(options);
+    this.inChannels = this.layout.modalities.length;
+    const dir = options.cacheDir === undefined ? join(options.root, '.voxseg-cache') : options.cacheDir;
+    this.cache = dir === false ? null : new CaseCache(dir);
+  }
+
+  /** Discovered case files by id (discovered once). */
+  async caseFiles(): Promise<Map<string, CaseFiles>> {
+    this.cases ??= discoverCases(this.options.root, this.layout).then((list) => new Map(list.map((c) => [c.id, c])));
+    return this.cases;
+  }
+
+  /** Sorted case ids; with `skipInvalid`, only the valid ones (see {@link skippedCases}). */
+  async caseIds(): Promise<string[]> {
+    if (!this.options.skipInvalid) return [...(await this.caseFiles()).keys()];
+    return (await this.selectCases(true)).valid;
+  }
+
+  /** The cases `caseIds()` left out because they are invalid, with reasons (empty without `skipInvalid`). */
+  async skippedCases(): Promise<SkippedCase[]> {
+    return this.options.skipInvalid ? (await this.selectCases(true)).skipped : [];
+  }
+
+  /** Validate every case (every problem, one pass). Cases with a fresh cache entry are known valid. */
+  async validate(onProgress?: (done: number, total: number, caseId: string) => void): Promise<ValidationReport> {
+    const cases = [...(await this.caseFiles()).values()];
+    return validateCases(this.options.root, cases, {
+      ...this.layout,
+      onProgress,
+      // A fresh cache entry proves the case was valid when cached (only valid cases are cached).
+      knownValid: async (c) => {
+        if (!this.cache || c.missing.length > 0) return false;
+        try {
+          return await this.cache.has(c.id, await this.cacheKey(c));
+        } catch {
+          return false;
+        }
+      },
+    });
+  }
+
+  /**
+   * For training: the valid case ids, refusing the dataset when any case is invalid unless
+   * `skipInvalid` (then the skipped cases come back with their reasons).
+   * @throws DataError naming the first problem
+   */
+  async selectCases(skipInvalid = this.options.skipInvalid ?? false): Promise<{ valid: string[]; skipped: SkippedCase[] }> {
+    const run = async () => {
+      const report = await this.validate((d, t, id) => this.options.onProgress?.('validate', d, t, id));
+      return selectValidCases(report, { skipInvalid: true });
+    };
+    this.selected ??= run();
+    const result = await this.selected;
+    if (!skipInvalid && result.skipped.length > 0) {
+      const first = result.skipped[0]!;
+      throw new DataError(
+        `${result.skipped.length} of ${result.valid.length + result.skipped.length} cases in ${this.options.root} are invalid (first: ${first.reasons[0]}); ` +
+          `run "voxseg check --data ${this.options.root}" to list every problem, or skip invalid cases (skipInvalid: true)`,
+        undefined,
+        first.id,
+      );
+    }
+    return result;
+  }
+
+  /**
+   * Load one case: read the files, check them, crop and normalise (nnU-Net), through the cache.
+   * @throws DataError naming the case and file for an unknown id or invalid data
+   */
+  async loadCase(id: string): Promise<CaseData> {
+    const files = (await this.caseFiles()).get(id);
+    if (!files) throw new DataError(`case ${id}: not found in ${this.options.root}`, undefined, id);
+    const cache = files.missing.length === 0 ? this.cache : null;
+    const key = cache ? await this.cacheKey(files) : '';
+    if (cache) {
+      const hit = await cache.get(id, key);
+      if (hit) return hit;
+    }
+    const read = await readCaseFiles(files, this.layout);
+    const problems = checkCaseVolumes(id, read);
+    if (problems.length > 0) {
+      const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
+      throw new DataError(`${formatProblem(problems[0]!)}${more}`, problems[0]!.file, id);
+    }
+    const images = read.filter((r) => r.role !== 'seg').map((r) => r.volume as NiftiVolume<Float32Array>);
+    const seg = read.find((r) => r.role === 'seg')?.volume;
+    const first = images[0]!;
+    const pre = preprocessCase({ channels: images.map((v) => v.data), label: seg ? Uint8Array.from(seg.data) : undefined, shape: first.shape });
+    const fileMap: Record<string, string> = { ...files.images };
+    if (files.seg) fileMap.seg = files.seg;
+    const meta: CaseMeta = {
+      id,
+      affine: first.affine,
+      spacing: first.spacing,
+      originalShape: pre.originalShape,
+      cropBox: pre.cropBox,
+      modalities: [...this.layout.modalities],
+      files: fileMap,
+      header: first.header,
+    };
+    const data: CaseData = pre.label ? { meta, image: pre.image, shape: pre.shape, label: pre.label } : { meta, image: pre.image, shape: pre.shape };
+    if (cache) {
+      try {
+        await cache.put(id, key, data);
+      } catch (err) {
+        if (!this.cacheWarned) {
+          this.cacheWarned = true;
+          this.options.onWarning?.(`preprocessed cases are not cached: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    }
+    return data;
+  }
+
+  private cacheKey(c: CaseFiles): Promise<string> {
+    const files = this.layout.modalities.map((m) => c.images[m]!).concat(c.seg ? [c.seg] : []);
+    return this.cache!.keyOf(files, { layout: this.layout, version: PREPROCESSING_VERSION });
+  }
+}
+
+/** Registry entry: the `brats2021` dataset (options: {@link BratsDatasetOptions}). */
+export const brats2021DatasetFactory: DatasetFactory<BratsDatasetOptions> = {
+  name: 'brats2021',
+  description: 'BraTS 2021 folder (<id>/<id>_{t1,t1ce,t2,flair,seg}.nii.gz): nnU-Net crop + z-score, WT/TC/ET targets, disk cache',
+  create: (options) => new BratsDataset(options),
+};
