@@ -1,7 +1,7 @@
 import { Rng } from '@voxseg/core';
 import { describe, expect, it } from 'vitest';
 import golden from '../augment.golden.json' with { type: 'json' };
-import { goldenChannel } from '../test-utils.js';
+import { goldenChannel } from '../__tests__/fixtures.js';
 import { gaussianFilter3d, gaussianKernel, reflectIndex } from './gaussian-filter.js';
 import { zigguratNormal } from './normal.js';
 import { recursiveGaussian3d } from './recursive-gaussian.js';

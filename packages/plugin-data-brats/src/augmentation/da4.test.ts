@@ -1,0 +1,43 @@
+import { Experiment, Rng } from '@voxseg/core';
+import { describe, expect, it } from 'vitest';
+import { augmenterFactories } from './index.js';
+import { DA4_ORDER, da4Pipeline } from './da4.js';
+import type { RandGamma } from './rand-gamma.js';
+import { makeSample } from './__tests__/fixtures.js';
+
+describe('da4Pipeline', () => {
+  it('lists the DA4 transforms in REFERENCE.md order with REFERENCE.md probabilities', () => {
+    const p = da4Pipeline();
+    expect(p.map((a) => a.name)).toEqual([...DA4_ORDER]);
+    const probs = p.map((a) => (a as unknown as { options: { p?: number } }).options.p);
+    expect(probs).toEqual([0.3, 0.3, 0.3, 0.15, 0.2, 0.15, 0.15, 0.25, 0.15, 0.3, 0.3, undefined]);
+    expect((p[8] as RandGamma).options.invertImage).toBe(true);
+    expect((p[10] as RandGamma).options.invertImage).toBe(false);
+    expect(p.slice(0, 3).every((a) => a.transformGrid && a.kind === 'spatial')).toBe(true);
+    expect(p.slice(3, 11).every((a) => a.apply && a.kind === 'intensity')).toBe(true);
+  });
+
+  it('takes per-augmenter overrides and a global p', () => {
+    const p = da4Pipeline({ p: 1, RandGamma: { gammaRange: [0.9, 1.1] } });
+    expect(p.slice(0, 11).every((a) => (a as unknown as { options: { p: number } }).options.p === 1)).toBe(true);
+    expect((p[10] as RandGamma).options.gammaRange).toEqual([0.9, 1.1]);
+    // Fresh instances every call.
+    expect(da4Pipeline()[0]).not.toBe(da4Pipeline()[0]);
+  });
+
+  it('registers one factory per augmenter name; factories create working augmenters with their defaults', () => {
+    const names = augmenterFactories.map((f) => f.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect([...names].sort()).toEqual([...DA4_ORDER].sort());
+    const exp = new Experiment();
+    for (const f of augmenterFactories) {
+      exp.registry('augmenter').register(f);
+      const aug = f.create({ ...f.defaults }, exp);
+      expect(aug.name).toBe(f.name);
+      const s = makeSample([4, 4, 4], 2);
+      if (aug.apply) aug.apply(s, new Rng(1));
+      expect(s.image.every(Number.isFinite)).toBe(true);
+    }
+    expect(exp.get('augmenter', 'RandGammaInverted').defaults).toMatchObject({ p: 0.15, invertImage: true });
+  });
+});
