@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { clipGradNorm } from './clip-grad-norm.js';
+import { clipCoefficient, clipGradNorm } from './clip-grad-norm.js';
 import { SGD } from './sgd.js';
 
 // Golden values: PyTorch 1.13's torch.optim.SGD + clip_grad_norm_, produced by
@@ -29,8 +29,10 @@ beforeAll(async () => {
 });
 
 describe('SGD + clipGradNorm match PyTorch (golden)', () => {
-  for (const c of golden.cases) {
-    it(c.name, () => {
+  // Both ways of clipping: scaled gradient copies (clipGradNorm), and the coefficient applied
+  // inside SGD.step (what the trainer does).
+  for (const [c, viaCoefficient] of golden.cases.flatMap((c) => [[c, false], [c, true]] as const)) {
+    it(`${c.name}${viaCoefficient ? ' (clip coefficient inside SGD.step)' : ''}`, () => {
       const names = ['w1', 'w2'] as const;
       const vars = names.map((k) => tf.variable(tf.tensor(golden.initial[k].w, golden.initial[k].shape)));
       const s = names.map((k) => tf.tensor(golden.initial[k].s, golden.initial[k].shape));
@@ -42,10 +44,19 @@ describe('SGD + clipGradNorm match PyTorch (golden)', () => {
           tf.addN(vars.map((w, i) => tf.sum(tf.add(tf.div(tf.mul(s[i]!, tf.pow(w, 3)), 3), tf.mul(cs[i]!, w))))) as tf.Scalar,
         vars,
         );
-        const clipped = clipGradNorm(vars.map((v) => grads[v.name]!), c.max_norm);
-        expect(clipped.totalNorm.dataSync()[0]).toBeCloseTo(expected.totalNorm, 4);
-        opt.step(clipped.grads, c.lrs[stepIndex]!);
-        tf.dispose([value, clipped.totalNorm, ...clipped.grads, ...Object.values(grads)]);
+        const raw = vars.map((v) => grads[v.name]!);
+        if (viaCoefficient) {
+          const { coef, totalNorm } = clipCoefficient(raw, c.max_norm);
+          expect(totalNorm.dataSync()[0]).toBeCloseTo(expected.totalNorm, 4);
+          opt.step(raw, c.lrs[stepIndex]!, coef);
+          tf.dispose([coef, totalNorm]);
+        } else {
+          const clipped = clipGradNorm(raw, c.max_norm);
+          expect(clipped.totalNorm.dataSync()[0]).toBeCloseTo(expected.totalNorm, 4);
+          opt.step(clipped.grads, c.lrs[stepIndex]!);
+          tf.dispose([clipped.totalNorm, ...clipped.grads]);
+        }
+        tf.dispose([value, ...Object.values(grads)]);
         expect(tf.memory().numTensors, 'no tensor leak per step').toBe(before);
         expectClose(vars[0]!.dataSync(), expected.w1, 2e-6);
         expectClose(vars[1]!.dataSync(), expected.w2, 2e-6);

@@ -68,28 +68,35 @@ export class SGD {
    * @param grads one gradient per variable (same order), or `undefined` for a variable
    *   without gradient this step. Not disposed here.
    * @param lr learning rate of this step
+   * @param gradScale optional scalar every gradient is multiplied by first (the clipping
+   *   coefficient from `clipCoefficient`), so clipping needs no scaled copy of the gradients
    */
-  step(grads: readonly (tf.Tensor | undefined)[], lr: number): void {
+  step(grads: readonly (tf.Tensor | undefined)[], lr: number, gradScale?: tf.Scalar): void {
     if (grads.length !== this.variables.length) {
       throw new RangeError(`SGD.step: ${grads.length} gradients for ${this.variables.length} variables`);
     }
     if (!Number.isFinite(lr) || lr < 0) throw new RangeError(`SGD.step: learning rate must be finite and >= 0, got ${lr}`);
-    tf.tidy(() => {
-      const lrT = tf.scalar(lr);
-      const mT = tf.scalar(this.momentum);
-      const wdT = tf.scalar(this.weightDecay);
+    const [lrT, mT, wdT] = [tf.scalar(lr), tf.scalar(this.momentum), tf.scalar(this.weightDecay)];
+    try {
       grads.forEach((grad, i) => {
         if (!grad) return;
-        const w = this.variables[i]!;
-        const buf = this.bufferVars[i]!;
-        const g = this.weightDecay !== 0 ? tf.add(grad, tf.mul(wdT, w)) : grad;
-        const newBuf = this.initialized[i] ? tf.add(tf.mul(mT, buf), g) : g;
-        const update = this.nesterov ? tf.add(g, tf.mul(mT, newBuf)) : newBuf;
-        w.assign(tf.sub(w, tf.mul(lrT, update)));
-        buf.assign(newBuf);
+        // One tidy per variable: intermediates of a variable are freed before the next one, so
+        // the peak memory is a few copies of the largest weight, not of the whole network.
+        tf.tidy(() => {
+          const w = this.variables[i]!;
+          const buf = this.bufferVars[i]!;
+          const raw = gradScale ? tf.mul(grad, gradScale) : grad;
+          const g = this.weightDecay !== 0 ? tf.add(raw, tf.mul(wdT, w)) : raw;
+          const newBuf = this.initialized[i] ? tf.add(tf.mul(mT, buf), g) : g;
+          const update = this.nesterov ? tf.add(g, tf.mul(mT, newBuf)) : newBuf;
+          w.assign(tf.sub(w, tf.mul(lrT, update)));
+          buf.assign(newBuf);
+        });
         this.initialized[i] = true;
       });
-    });
+    } finally {
+      tf.dispose([lrT, mT, wdT]);
+    }
     this.steps++;
   }
 

@@ -8,7 +8,7 @@ import { EventBus } from '../events/event-bus.js';
 import type { TrainerCommand, TrainingEvent, TrainingEventMap } from '../events/types.js';
 import { Rng } from '../random/rng.js';
 import { checkpointDir, type CheckpointKind, hasCheckpoint, restoreCheckpoint, type TrainerState, writeCheckpoint } from './checkpoint.js';
-import { clipGradNorm } from './clip-grad-norm.js';
+import { clipCoefficient } from './clip-grad-norm.js';
 import { polyScheduler } from './poly-scheduler.js';
 import { PseudoDiceAccumulator } from './pseudo-dice.js';
 import { SGD } from './sgd.js';
@@ -293,27 +293,27 @@ class TrainingRun {
     const sgd = this.sgd!;
     let value: tf.Scalar | undefined;
     let grads: tf.NamedTensorMap = {};
-    let clipped: { grads: tf.Tensor[]; totalNorm: tf.Scalar } | undefined;
+    let clip: { coef: tf.Scalar; totalNorm: tf.Scalar } | undefined;
     try {
       ({ value, grads } = tf.variableGrads(() => this.cfg.loss.compute(asList(this.model.apply(x, { training: true })), [y]), this.variables));
       const ordered = this.variables.map((v) => grads[v.name]);
       const present = ordered.filter((g): g is tf.Tensor => g !== undefined);
-      clipped = this.cfg.clipNorm === null ? { grads: present, totalNorm: tf.scalar(0) } : clipGradNorm(present, this.cfg.clipNorm);
+      // The clipping coefficient is applied inside SGD.step (no scaled copy of the gradients).
+      clip = clipCoefficient(present, this.cfg.clipNorm ?? Number.POSITIVE_INFINITY);
       const loss = (await value.data())[0]!;
-      const norm = (await clipped.totalNorm.data())[0]!;
+      const norm = (await clip.totalNorm.data())[0]!;
       if (!Number.isFinite(loss)) {
         throw new RunError(`non-finite training loss (${loss}) at epoch ${this.epoch} iteration ${this.iteration}; the update was not applied and the run stops`, 'trainer');
       }
       if (!Number.isFinite(norm)) {
         throw new RunError(`non-finite gradient norm (${norm}) at epoch ${this.epoch} iteration ${this.iteration} (loss ${loss}); the update was not applied and the run stops`, 'trainer');
       }
-      let k = 0;
-      sgd.step(ordered.map((g) => (g === undefined ? undefined : clipped!.grads[k++])), lr);
+      sgd.step(ordered, lr, this.cfg.clipNorm === null ? undefined : clip.coef);
       return loss;
     } finally {
       const toDispose: tf.Tensor[] = [x, y, ...Object.values(grads)];
       if (value) toDispose.push(value);
-      if (clipped) toDispose.push(clipped.totalNorm, ...(this.cfg.clipNorm === null ? [] : clipped.grads));
+      if (clip) toDispose.push(clip.coef, clip.totalNorm);
       tf.dispose(toDispose);
     }
   }
