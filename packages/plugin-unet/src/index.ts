@@ -24,3 +24,4 @@ export {
 } from './io/network-metadata.js';
 export { saveNetwork, loadNetwork, type LoadedNetwork } from './io/network-io.js';
 export { fileSaveHandler, fileLoadHandler, MODEL_JSON, WEIGHTS_BIN } from './io/file-io-handler.js';
+export { summarizeModel, formatSummary, type ModelSummary, type LayerRow } from './summary/model-summary.js';
