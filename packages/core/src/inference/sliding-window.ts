@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { FlipAxes } from '../volume/flip.js';
+import { type FlipAxes, flipAxesInto } from '../volume/flip.js';
 import { padToShape, unpad } from '../volume/pad.js';
 import type { Shape3, Shape4, Volume } from '../volume/types.js';
 import { gaussianImportanceMap } from './gaussian.js';
@@ -70,16 +70,21 @@ export interface SlidingWindowOptions {
  *
  * 1. A volume smaller than the patch on some axis is padded (centred, `padValue`).
  * 2. Windows start at {@link slidingWindowSteps} offsets per axis (all combinations).
- * 3. Each window's logits go through a **sigmoid first** (with `mirror`, the sigmoid outputs
- *    of the mirrored passes are averaged); nnU-Net's `inference_apply_nonlin` is applied per
- *    window in the same way, so windows are averaged as probabilities, not logits.
+ * 3. Each window's logits go through a **sigmoid first**: windows (and, with `mirror`, the
+ *    mirrored passes of a window, each mirrored back) are averaged as probabilities, not as
+ *    logits. This is what nnU-Net v1 does for region-based training: its
+ *    `_internal_maybe_mirror_and_pred_3D` applies `inference_apply_nonlin` (sigmoid) to every
+ *    prediction before averaging the mirrors and weighting by the Gaussian.
  * 4. Each window's probabilities are multiplied by the Gaussian importance map
  *    ({@link gaussianImportanceMap}) and added into an accumulator the size of the volume;
  *    the weights are added into a second, single-channel accumulator.
  * 5. The result is accumulator / weights, cropped back to the input's shape.
  *
- * Memory: the two accumulators (`D*H*W*(K+1)` float32) plus one batch of windows; windows
- * are never all held at once. No tensor outlives the call.
+ * Memory: the two accumulators (`D*H*W*(K+1)` float32), the padded copy of the volume when
+ * it is smaller than the patch, one batch of windows (two with `mirror`) and one batch of
+ * logits; windows are never all held at once. Mirroring, the sigmoid and the accumulation
+ * run in plain loops over typed arrays, with no per-voxel allocation. No tensor outlives
+ * the call, also when the predictor throws.
  *
  * @param volume channels-last image, `[D, H, W, C]` float32
  * @param shape `[D, H, W, C]`
@@ -105,7 +110,7 @@ export async function slidingWindowInference(
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new RangeError(`slidingWindowInference(windowBatchSize): must be a positive integer, got ${batchSize}`);
   }
-  const mirrorPasses = options.mirror ? mirrorCombinations(options.mirrorAxes ?? [0, 1, 2]) : [[]];
+  const mirrorPasses: FlipAxes[] = options.mirror ? mirrorCombinations(options.mirrorAxes ?? [0, 1, 2]) : [[]];
 
   // 1. Pad to at least the patch.
   const padded = padToShape(volume, [D, H, W], patch, C, options.padValue ?? 0);
@@ -123,9 +128,13 @@ export async function slidingWindowInference(
   const [pd, ph, pw] = patch;
   const windowVoxels = pd * ph * pw;
   const batchBuffer = new Float32Array(Math.min(batchSize, total) * windowVoxels * C);
+  // Mirrored copies of the batch are built here (tf.reverse on the cpu backend is ~1000x
+  // slower than this loop on 128^3 windows).
+  const mirrorBuffer = mirrorPasses.length > 1 ? new Float32Array(batchBuffer.length) : null;
   let K = 0;
   let sum: Float32Array | null = null; // [pD, pH, pW, K], allocated once K is known
   const weight = new Float32Array(pD * pH * pW);
+  const grid: Shape3 = [pD, pH, pW];
 
   for (let first = 0; first < total; first += batchSize) {
     options.signal?.throwIfAborted();
@@ -143,15 +152,27 @@ export async function slidingWindowInference(
         }
       }
     }
-    await predictProbabilities(predictor, batchBuffer.subarray(0, n * windowVoxels * C), [n, pd, ph, pw, C], mirrorPasses, (probs, channels) => {
-      if (K === 0) {
-        K = channels;
-        sum = new Float32Array(pD * pH * pW * K);
-      } else if (channels !== K) {
-        throw new Error(`slidingWindowInference: the predictor returned ${channels} channels, earlier ${K}`);
+    const batch = batchBuffer.subarray(0, n * windowVoxels * C);
+    for (const axes of mirrorPasses) {
+      let input = batch;
+      if (axes.length > 0) {
+        input = mirrorBuffer!.subarray(0, batch.length);
+        for (let w = 0; w < n; w++) {
+          const span = windowVoxels * C;
+          flipAxesInto(batch.subarray(w * span, (w + 1) * span), patch, axes, C, input.subarray(w * span, (w + 1) * span));
+        }
       }
-      accumulate(sum!, weight, probs, windows, patch, [pD, pH, pW], K, weightsMap, 1 / mirrorPasses.length);
-    });
+      await runPredictor(predictor, input, [n, pd, ph, pw, C], (logits, channels) => {
+        if (K === 0) {
+          K = channels;
+          sum = new Float32Array(pD * pH * pW * K);
+        } else if (channels !== K) {
+          throw new Error(`slidingWindowInference: the predictor returned ${channels} channels, earlier ${K}`);
+        }
+        accumulateProbabilities(sum!, logits, windows, patch, grid, K, weightsMap, 1 / mirrorPasses.length, axes);
+      });
+    }
+    accumulateWeights(weight, windows, patch, grid, weightsMap);
     options.onProgress?.({ done: first + n, total });
   }
 
@@ -173,68 +194,47 @@ function normalisePatch(patchSize: number | Shape3): Shape3 {
 }
 
 /**
- * Every subset of `axes`, in nnU-Net's order for 3 axes (none, W, H, W+H, D, D+W, D+H, all),
- * as tensor axes of `[n, D, H, W, K]`.
+ * Every subset of `axes` (spatial: 0 = D, 1 = H, 2 = W), in nnU-Net's order for 3 axes:
+ * none, W, H, W+H, D, D+W, D+H, all.
  */
-function mirrorCombinations(axes: FlipAxes): number[][] {
+function mirrorCombinations(axes: FlipAxes): FlipAxes[] {
   for (const a of axes) {
     if (a !== 0 && a !== 1 && a !== 2) throw new RangeError(`slidingWindowInference(mirrorAxes): axis must be 0, 1 or 2, got ${String(a)}`);
   }
   const unique = [...new Set(axes)].sort((a, b) => b - a); // W first, as nnU-Net
-  const combos: number[][] = [];
-  for (let mask = 0; mask < 1 << unique.length; mask++) {
-    combos.push(unique.filter((_, i) => mask & (1 << i)).map((a) => a + 1));
-  }
+  const combos: FlipAxes[] = [];
+  for (let mask = 0; mask < 1 << unique.length; mask++) combos.push(unique.filter((_, i) => mask & (1 << i)));
   return combos;
 }
 
 /**
- * Runs the predictor on one batch, once per mirror pass, and hands the sum of the sigmoid
- * probabilities (mirrored back) to `consume` as plain data, `[n, pd, ph, pw, K]`. `consume`
- * runs before the tensor holding that data is disposed (a backend may reuse the memory of a
- * disposed tensor). Every tensor made here is disposed.
+ * Runs the predictor on one batch and hands the first output's logits to `consume` as
+ * plain data, `[n, pd, ph, pw, K]`. `consume` runs before the output tensors are disposed
+ * (a backend may reuse the memory of a disposed tensor). Every tensor made here, and every
+ * tensor the predictor returns, is disposed, also on error.
  */
-async function predictProbabilities(
+async function runPredictor(
   predictor: WindowPredictor,
   batch: Float32Array,
   batchShape: [number, number, number, number, number],
-  passes: number[][],
-  consume: (probs: Float32Array, channels: number) => void,
+  consume: (logits: Float32Array, channels: number) => void,
 ): Promise<void> {
   const x = tf.tensor5d(batch, batchShape, 'float32');
-  let total: tf.Tensor | null = null;
+  let outputs: tf.Tensor[] = [];
   try {
-    for (const axes of passes) {
-      const input = axes.length > 0 ? (tf.reverse(x, axes) as tf.Tensor5D) : x;
-      let outputs: tf.Tensor[] = [];
-      try {
-        const raw = await predictor(input);
-        outputs = Array.isArray(raw) ? raw : [raw];
-        const logits = outputs[0];
-        checkOutput(logits, batchShape);
-        const prob = tf.tidy(() => {
-          const p = tf.sigmoid(logits!);
-          return axes.length > 0 ? tf.reverse(p, axes) : p;
-        });
-        if (total === null) total = prob;
-        else {
-          const next: tf.Tensor = tf.add(total, prob);
-          total.dispose();
-          prob.dispose();
-          total = next;
-        }
-      } finally {
-        // The predictor may hand back its input (an identity network): never dispose `x` here.
-        for (const t of outputs) if (t !== x) t.dispose();
-        if (input !== x) input.dispose();
-      }
-    }
-    const channels = total!.shape[4]!;
+    const raw = await predictor(x);
+    outputs = Array.isArray(raw) ? raw : [raw];
+    const logits = outputs[0];
+    checkOutput(logits, batchShape);
     // Read outside any tidy: tidy walks returned typed arrays, which is slow on big tensors.
-    consume((await total!.data()) as Float32Array, channels);
+    const data = await logits!.data();
+    if (!(data instanceof Float32Array)) {
+      throw new TypeError(`slidingWindowInference: the predictor returned ${logits!.dtype} logits; expected float32`);
+    }
+    consume(data, logits!.shape[4]!);
   } finally {
-    total?.dispose();
-    x.dispose();
+    for (const t of outputs) t.dispose();
+    x.dispose(); // harmless when the predictor returned x itself (an identity network)
   }
 }
 
@@ -252,36 +252,58 @@ function checkOutput(t: tf.Tensor | undefined, batchShape: number[]): void {
 }
 
 /**
- * Adds `weight * probability * scale` of each window into `sum` and `weight` into the weight
- * accumulator (scale = 1 / number of mirror passes: `probs` holds their sum).
+ * Adds `gaussian * sigmoid(logit) * scale` of each window into `sum`, where the logits were
+ * predicted on the window mirrored along `mirrored`: they are read at the mirrored position,
+ * which flips the prediction back. `scale` = 1 / number of mirror passes, so the passes
+ * average. The sigmoid is computed here, fused with the accumulation, rather than as a tfjs
+ * op (a 6M-element sigmoid on the cpu backend costs more than this whole loop).
  */
-function accumulate(
+function accumulateProbabilities(
   sum: Float32Array,
-  weightAcc: Float32Array,
-  probs: Float32Array,
+  logits: Float32Array,
   windows: Shape3[],
   patch: Shape3,
   grid: Shape3,
   K: number,
   gaussian: Float32Array | null,
   scale: number,
+  mirrored: FlipAxes,
 ): void {
   const [pd, ph, pw] = patch;
   const [, H, W] = grid;
-  let p = 0; // index into probs, [n, pd, ph, pw, K]
+  const fz = mirrored.includes(0), fy = mirrored.includes(1), fx = mirrored.includes(2);
+  const windowSize = pd * ph * pw * K;
+  for (let w = 0; w < windows.length; w++) {
+    const [z0, y0, x0] = windows[w]!;
+    const base = w * windowSize;
+    for (let dz = 0; dz < pd; dz++) {
+      const sz = fz ? pd - 1 - dz : dz;
+      for (let dy = 0; dy < ph; dy++) {
+        const sy = fy ? ph - 1 - dy : dy;
+        const g0 = (dz * ph + dy) * pw; // the Gaussian is indexed at the unmirrored position
+        const src0 = base + (sz * ph + sy) * pw * K;
+        const dst0 = (((z0 + dz) * H + (y0 + dy)) * W + x0) * K;
+        for (let dx = 0; dx < pw; dx++) {
+          const weight = (gaussian ? gaussian[g0 + dx]! : 1) * scale;
+          let src = src0 + (fx ? pw - 1 - dx : dx) * K;
+          let dst = dst0 + dx * K;
+          for (let k = 0; k < K; k++, src++, dst++) sum[dst] = sum[dst]! + weight / (1 + Math.exp(-logits[src]!));
+        }
+      }
+    }
+  }
+}
+
+/** Adds each window's Gaussian (or 1) into the weight accumulator, once per window. */
+function accumulateWeights(weightAcc: Float32Array, windows: Shape3[], patch: Shape3, grid: Shape3, gaussian: Float32Array | null): void {
+  const [pd, ph, pw] = patch;
+  const [, H, W] = grid;
   for (const [z0, y0, x0] of windows) {
-    let g = 0; // index into the Gaussian, [pd, ph, pw]
+    let g = 0;
     for (let dz = 0; dz < pd; dz++) {
       for (let dy = 0; dy < ph; dy++) {
-        const voxel0 = ((z0 + dz) * H + (y0 + dy)) * W + x0;
-        for (let dx = 0; dx < pw; dx++, g++) {
-          const w = gaussian ? gaussian[g]! : 1;
-          const v = voxel0 + dx;
-          weightAcc[v] = weightAcc[v]! + w;
-          const ws = w * scale;
-          let s = v * K;
-          for (let k = 0; k < K; k++, s++, p++) sum[s] = sum[s]! + probs[p]! * ws;
-        }
+        const v0 = ((z0 + dz) * H + (y0 + dy)) * W + x0;
+        for (let dx = 0; dx < pw; dx++, g++) weightAcc[v0 + dx] = weightAcc[v0 + dx]! + (gaussian ? gaussian[g]! : 1);
       }
     }
   }

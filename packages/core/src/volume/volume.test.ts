@@ -3,7 +3,7 @@ import golden from './resample.golden.json' with { type: 'json' };
 import { boundingBoxNonZero, unionBox } from './bounding-box.js';
 import { extractChannel, splitChannels, stackChannels } from './channels.js';
 import { cropToBox, pasteIntoGrid } from './crop.js';
-import { flipAxes } from './flip.js';
+import { flipAxes, flipAxesInto } from './flip.js';
 import { padToShape, unpad } from './pad.js';
 import { downsampleNearest, resampleNearest } from './resample.js';
 import { roundHalfEven } from './round-half-even.js';
@@ -114,6 +114,18 @@ describe('flipAxes', () => {
       expect(Array.from(flipAxes(f, shape, axes, 2))).toEqual(Array.from(data));
     });
   }
+});
+
+describe('flipAxesInto', () => {
+  it('writes into the given buffer and refuses one overlapping the input', () => {
+    const shape: Shape3 = [2, 3, 4];
+    const data = coded(shape, 1);
+    const out = new Float32Array(24);
+    expect(flipAxesInto(data, shape, [1, 2], 1, out)).toBe(out);
+    expect(Array.from(out)).toEqual(Array.from(flipAxes(data, shape, [1, 2])));
+    const big = new Float32Array(30);
+    expect(() => flipAxesInto(big.subarray(0, 24), shape, [0], 1, big.subarray(6, 30))).toThrow(/not overlap/);
+  });
 });
 
 describe('resampleNearest / downsampleNearest (golden: torch nearest-exact, scripts/golden_resample.py)', () => {
