@@ -187,7 +187,7 @@ describe('bad input: one line naming the file', () => {
     const bytes = new Uint8Array(352 + 48);
     bytes.set(encodeNiftiHeader(header({ dim: [4, 4, 3, 2, 2, 1, 1, 1], datatype: 2, bitpix: 8 })));
     await writeFile(f, gzipSync(bytes));
-    await expectError(f, /expected a 3-D image, found 4-D with dimensions \[4, 3, 2, 2\]/);
+    await expectError(f, /4-D image with dimensions \[4, 3, 2, 2\] where a 3-D image is expected/);
   });
   it('unsupported datatype', async () => {
     const f = join(dir, 'rgb.nii.gz');

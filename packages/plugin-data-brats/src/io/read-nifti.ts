@@ -134,7 +134,7 @@ function spatialShape(h: NiftiHeader, file: string): Shape3 {
   if (dims.some((d) => !(d >= 1))) throw fileError(file, `invalid dimensions [${dims.join(', ')}] in the header`);
   const extra = dims.slice(3);
   if (extra.some((d) => d > 1)) {
-    throw fileError(file, `expected a 3-D image, found ${n}-D with dimensions [${dims.join(', ')}]`);
+    throw fileError(file, `${n}-D image with dimensions [${dims.join(', ')}] where a 3-D image is expected`);
   }
   const [nx = 1, ny = 1, nz = 1] = dims;
   return [nz, ny, nx];
