@@ -7,3 +7,4 @@ export * from './folds/index.js';
 export * from './synthetic/index.js';
 export * from './sampling/index.js';
 export * from './augmentation/index.js';
+export * from './plugin.js';
