@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { corePlugin, createExperiment, every, ofType, Trainer, type TrainingSummary, writeEventsJsonl } from '@voxseg/core';
+import { lossesPlugin } from '@voxseg/plugin-losses';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { examplePlugin } from './example-plugin.js';
@@ -51,9 +52,10 @@ export async function runEventStreamExample(options: EventStreamExampleOptions):
   const patch = options.patch ?? 16;
   await tf.setBackend('cpu');
 
-  // 1. Compose: core's built-ins (poly scheduler, metrics) plus this example's loss and network.
-  const experiment = createExperiment({ plugins: [corePlugin(), examplePlugin()] });
-  const loss = experiment.get('loss', 'example-dice-bce').create({ batchDice: true, smooth: 0 }, experiment);
+  // 1. Compose: core's built-ins (poly scheduler, metrics), the losses plugin (nnU-Net's
+  //    Dice + BCE, batch Dice, smooth 0 as the winners) and this example's tiny network.
+  const experiment = createExperiment({ plugins: [corePlugin(), lossesPlugin(), examplePlugin()] });
+  const loss = experiment.get('loss', 'dice-bce').create({ batchDice: true, smooth: 0 }, experiment);
   const scheduler = experiment.get('scheduler', 'poly').create({}, experiment);
   const model = experiment.get('network', 'tiny-conv').build({ inChannels: 1, outChannels: 2, patchSize: patch, seed }, experiment);
 
