@@ -23,3 +23,4 @@ export {
   type NativeNormResult,
 } from './ops/norm.js';
 export { NORM_FORWARD, NORM_BACKWARD, type NormKernelAttrs } from './ops/norm-kernels.js';
+export { benchConv3d, type Conv3dBenchOptions, type Conv3dBenchResult } from './bench/conv3d-bench.js';

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { binaryConfigs, leakyReluConfig, reduceConfigs, selectConfig } from './elementwise.js';
+import { concatConfig, sliceConfig, splitVConfig } from './slice.js';
 import { batchMatMulConfig, fusedMatMulConfig } from './matmul.js';
 import { normKernelConfigs } from '../ops/norm-kernels.js';
 
@@ -11,5 +12,8 @@ export const nativeKernelConfigs: tf.KernelConfig[] = [
   ...reduceConfigs,
   batchMatMulConfig,
   fusedMatMulConfig,
+  sliceConfig,
+  splitVConfig,
+  concatConfig,
   ...normKernelConfigs,
 ];

@@ -6,6 +6,7 @@
 // arrive here as rank 1 or 2 and the inner loop runs over contiguous memory.
 #include <omp.h>
 #include <algorithm>
+#include <cstdlib>
 #include <cmath>
 #include "common.h"
 
@@ -194,6 +195,40 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// copyRows(src, dst, rowDims, rowStrides, base, inner): dst row r (contiguous, `inner`
+// floats) = src[base + sum idx_k * rowStrides[k] ...]. Serves Slice, SplitV and Concat:
+// tfjs's cpu slice walks non-contiguous slices element by element.
+Napi::Value CopyRows(const Napi::CallbackInfo& info) {
+  const float* src = F32(info, 0, "copyRows src");
+  float* dst = F32(info, 1, "copyRows dst");
+  auto dims = Ints(info, 2, "copyRows dims");
+  auto strides = Ints(info, 3, "copyRows strides");
+  const int64_t base = info[4].As<Napi::Number>().Int64Value();
+  const int64_t inner = info[5].As<Napi::Number>().Int64Value();
+  const int64_t dstOffset = info[6].As<Napi::Number>().Int64Value();
+  const int64_t dstRowStride = info[7].As<Napi::Number>().Int64Value();
+  int64_t rows = 1;
+  for (auto d : dims) rows *= d;
+  const int r = static_cast<int>(dims.size());
+  // Bounds: the last row must end inside both buffers.
+  int64_t lastSrc = base;
+  for (int k = 0; k < r; ++k) lastSrc += (dims[k] - 1) * strides[k];
+  if (rows > 0 && (lastSrc + inner > static_cast<int64_t>(Len(info, 0)) ||
+                   dstOffset + (rows - 1) * dstRowStride + inner > static_cast<int64_t>(Len(info, 1)))) {
+    throw Napi::RangeError::New(info.Env(), "copyRows: slice outside the buffers (dims " + Dims(dims) + ")");
+  }
+#pragma omp parallel for schedule(static) if (rows * inner > 65536)
+  for (int64_t row = 0; row < rows; ++row) {
+    int64_t rem = row, off = base;
+    for (int k = r - 1; k >= 0; --k) {
+      off += (rem % dims[k]) * strides[k];
+      rem /= dims[k];
+    }
+    std::copy(src + off, src + off + inner, dst + dstOffset + row * dstRowStride);
+  }
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void InitElementwise(Napi::Env env, Napi::Object exports) {
@@ -201,6 +236,7 @@ void InitElementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("select", Napi::Function::New(env, Select));
   exports.Set("leakyRelu", Napi::Function::New(env, LeakyRelu));
   exports.Set("reduce", Napi::Function::New(env, Reduce));
+  exports.Set("copyRows", Napi::Function::New(env, CopyRows));
 }
 
 }  // namespace voxseg

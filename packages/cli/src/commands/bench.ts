@@ -1,16 +1,163 @@
 import type { Command } from 'commander';
+import * as tf from '@tensorflow/tfjs-core';
 import { CliError, type CommandModule } from './types.js';
 
-// Placeholder until the package that implements `voxseg bench` lands (see the issues).
+/** Options of `voxseg bench conv3d` as commander parses them. */
+interface Conv3dFlags {
+  size: string;
+  channels: string;
+  batch: string;
+  repeats: string;
+  backend: string;
+  json?: boolean;
+}
+
+/** Options of `voxseg bench train-step` as commander parses them. */
+interface TrainStepFlags {
+  variant: string;
+  patch: string;
+  batch: string;
+  steps: string;
+  backend: string;
+  seed: string;
+  json?: boolean;
+}
+
+function positive(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new CliError(`voxseg bench: ${flag} must be a positive integer, got '${value}'`);
+  return n;
+}
+
+/** Select the backend through core (same rules as every other command); one-line errors. */
+async function useBackend(choice: string): Promise<string> {
+  const { selectBackend } = await import('@voxseg/core');
+  try {
+    const sel = await selectBackend(choice);
+    return sel.name;
+  } catch (err) {
+    throw new CliError(`voxseg bench: --backend ${choice}: ${(err as Error).message}`);
+  }
+}
+
+/** Print the human line, then (with --json) the JSON object as the last line of stdout. */
+function report(human: string, result: Record<string, unknown>, json?: boolean): void {
+  process.stdout.write(`${human}\n`);
+  if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+async function runConv3d(flags: Conv3dFlags): Promise<void> {
+  const size = positive(flags.size, '--size');
+  const channels = positive(flags.channels, '--channels');
+  const batch = positive(flags.batch, '--batch');
+  const repeats = positive(flags.repeats, '--repeats');
+  const backend = await useBackend(flags.backend);
+  const { benchConv3d } = await import('@voxseg/backend-native');
+  const r = benchConv3d({ size, channels, batch, repeats });
+  report(
+    `conv3d ${size}^3 ${channels}->${channels} batch ${batch} on ${backend}: ${r.gflops.toFixed(2)} GFLOP/s ` +
+      `(forward ${r.msForward.toFixed(1)} ms, grad input ${r.msBackwardInput.toFixed(1)} ms, grad filter ${r.msBackwardFilter.toFixed(1)} ms; best of ${repeats})`,
+    { gflops: r.gflops, msForward: r.msForward, msBackwardInput: r.msBackwardInput, msBackwardFilter: r.msBackwardFilter, size, channels, batch, backend },
+    flags.json,
+  );
+}
+
+/**
+ * One U-Net training step as the trainer runs it: forward in training mode, deep-supervision
+ * weighted BCE-with-logits (weights 1/2^i, the lowest head 0, normalised), backward, SGD
+ * with Nesterov momentum 0.99. scripts/torch_bench.py times the same network and loss.
+ */
+async function runTrainStep(flags: TrainStepFlags): Promise<void> {
+  const patch = positive(flags.patch, '--patch');
+  const batch = positive(flags.batch, '--batch');
+  const steps = positive(flags.steps, '--steps');
+  const seed = Number(flags.seed);
+  const backend = await useBackend(flags.backend);
+  const core = await import('@voxseg/core');
+  const unet = await import('@voxseg/plugin-unet').catch((err: Error) => {
+    throw new CliError(`voxseg bench train-step: @voxseg/plugin-unet is not available (${err.message}); --variant needs its presets`);
+  });
+  const exp = new core.Experiment().use(unet.unetPlugin());
+  try {
+    const aa = (await import('@voxseg/plugin-axial-attention')) as { axialAttentionPlugin?: () => import('@voxseg/core').Plugin };
+    if (aa.axialAttentionPlugin) exp.use(aa.axialAttentionPlugin());
+  } catch {
+    // BL+AA stays unknown without the attention plugin; the preset lookup says so.
+  }
+  let model: import('@tensorflow/tfjs-layers').LayersModel;
+  try {
+    model = unet.buildPreset(exp, flags.variant, { inChannels: 4, outChannels: 3, patchSize: patch, deepSupervision: true, seed });
+  } catch (err) {
+    throw new CliError(`voxseg bench train-step: --variant ${flags.variant}: ${(err as Error).message}`);
+  }
+  const rng = new core.Rng(seed);
+  const x = tf.tensor(Float32Array.from({ length: batch * patch ** 3 * 4 }, () => rng.normal()), [batch, patch, patch, patch, 4]);
+  const outShapes = model.outputs.map((o) => o.shape as number[]).map((s) => [batch, ...s.slice(1)] as number[]);
+  const targets = outShapes.map((s) => tf.tensor(Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => (rng.bool() ? 1 : 0)), s));
+  const raw = outShapes.map((_, i) => (outShapes.length > 1 && i === outShapes.length - 1 ? 0 : 1 / 2 ** i));
+  const total = raw.reduce((a, b) => a + b, 0);
+  const weights = raw.map((w) => w / total);
+  const optimizer = tf.train.momentum(0.01, 0.99, true);
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const step = (): number => {
+    const t0 = performance.now();
+    const loss = optimizer.minimize(
+      () => {
+        const outs = ([] as tf.Tensor[]).concat(model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[]);
+        return tf.addN(outs.map((o, i) => tf.mul(tf.losses.sigmoidCrossEntropy(targets[i]!, o), weights[i]!))) as tf.Scalar;
+      },
+      true,
+      vars,
+    );
+    loss!.dataSync();
+    loss!.dispose();
+    return performance.now() - t0;
+  };
+  step(); // warm-up: primitive creation, optimizer slots
+  const tensorsBefore = tf.memory().numTensors;
+  const rssBefore = process.memoryUsage().rss;
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) times.push(step());
+  const rssGrowthMb = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
+  const leaked = tf.memory().numTensors - tensorsBefore;
+  tf.dispose([x, ...targets]);
+  optimizer.dispose();
+  model.dispose();
+  times.sort((a, b) => a - b);
+  const msPerStep = times[Math.floor(times.length / 2)]!;
+  report(
+    `train-step ${flags.variant} patch ${patch}^3 batch ${batch} on ${backend}: ${msPerStep.toFixed(0)} ms/step ` +
+      `(median of ${steps}; RSS ${rssGrowthMb >= 0 ? '+' : ''}${rssGrowthMb.toFixed(1)} MB, tensors ${leaked >= 0 ? '+' : ''}${leaked} over the timed steps)`,
+    { msPerStep, variant: flags.variant, patch, batch, steps, backend, rssGrowthMb, leakedTensors: leaked },
+    flags.json,
+  );
+}
+
+/** `voxseg bench conv3d|train-step`: speed of the active backend (see @voxseg/backend-native). */
 export const benchCommand: CommandModule = {
   name: 'bench',
   register(program: Command) {
-    program
-      .command('bench')
-      .description('(not available yet in this build)')
-      .allowUnknownOption(true)
-      .action(() => {
-        throw new CliError('voxseg bench: not built yet in this version of voxseg');
-      });
+    const bench = program.command('bench').description('benchmark conv3d or a U-Net training step on a backend');
+    bench
+      .command('conv3d')
+      .description('Conv3D forward + input and filter gradients, 3x3x3 same padding: GFLOP/s')
+      .option('--size <S>', 'cubic edge of the activation', '64')
+      .option('--channels <C>', 'input and output channels', '32')
+      .option('--batch <N>', 'batch size', '1')
+      .option('--repeats <R>', 'timed repetitions after a warm-up (best is reported)', '3')
+      .option('--backend <B>', 'auto, native, cpu, wasm, tensorflow', 'auto')
+      .option('--json', 'print {"gflops": x, ...} as the last line')
+      .action((flags: Conv3dFlags) => runConv3d(flags));
+    bench
+      .command('train-step')
+      .description('one training step of a U-Net preset (forward, deep-supervised BCE, backward, SGD): ms per step')
+      .option('--variant <V>', 'network preset (BL, BL+L, BL+GN, BL+L+GN, BL+AA)', 'BL')
+      .option('--patch <P>', 'cubic patch edge', '64')
+      .option('--batch <N>', 'batch size', '2')
+      .option('--steps <N>', 'timed steps after a warm-up (median is reported)', '3')
+      .option('--seed <S>', 'seed of the init and the random batch', '0')
+      .option('--backend <B>', 'auto, native, cpu, wasm, tensorflow', 'auto')
+      .option('--json', 'print {"msPerStep": y, ...} as the last line')
+      .action((flags: TrainStepFlags) => runTrainStep(flags));
   },
 };
