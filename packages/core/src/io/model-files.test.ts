@@ -37,6 +37,18 @@ describe('saveModel / loadModel', () => {
     model.dispose();
   });
 
+  it("merges extraMeta over the model's own voxseg metadata instead of replacing it", async () => {
+    const model = toyModel(3);
+    model.setUserDefinedMetadata({ voxseg: { network: 'unet', variant: 'BL', options: { stages: 3 } }, other: { keep: true } });
+    const dir = join(root, 'model-meta');
+    await saveModel(model, dir, { runId: 'r1', variant: 'BL+L' });
+    expect(await readModelMeta(dir)).toEqual({ network: 'unet', variant: 'BL+L', options: { stages: 3 }, runId: 'r1' });
+    const { model: loaded } = await loadModel(dir);
+    expect(loaded.getUserDefinedMetadata()).toMatchObject({ other: { keep: true } });
+    loaded.dispose();
+    model.dispose();
+  });
+
   it('loadWeightsInto a rebuilt model (other layer names) matches by position, no leak', async () => {
     const source = toyModel(5);
     const dir = join(root, 'model-b');

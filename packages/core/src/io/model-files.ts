@@ -24,6 +24,12 @@ export interface LoadedModel {
   meta: ModelMeta;
 }
 
+/** The `voxseg` entry a model already carries in its user-defined metadata, if any. */
+function existingMeta(artifacts: tf.io.ModelArtifacts): ModelMeta {
+  const entry = (artifacts.userDefinedMetadata as Record<string, unknown> | undefined)?.voxseg;
+  return entry && typeof entry === 'object' ? (entry as ModelMeta) : {};
+}
+
 /**
  * A tfjs `IOHandler` that writes `model.json` and `weights.bin` (the TensorFlow.js layers
  * format, byte-compatible with `tfjs-node`'s `file://` handler) into `dir`, using only
@@ -32,7 +38,8 @@ export interface LoadedModel {
  * Not atomic on its own; {@link saveModel} wraps it in {@link writeDirAtomic}.
  *
  * @param dir an existing directory
- * @param meta stored under `userDefinedMetadata.voxseg`
+ * @param meta stored under `userDefinedMetadata.voxseg`, merged over what the model already
+ *   has there (`model.setUserDefinedMetadata({ voxseg: ... })`, as network builders do)
  */
 export function fileSaveHandler(dir: string, meta: ModelMeta = {}): tf.io.IOHandler {
   return tf.io.withSaveHandler(async (artifacts) => {
@@ -46,7 +53,10 @@ export function fileSaveHandler(dir: string, meta: ModelMeta = {}): tf.io.IOHand
       generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
       convertedBy: artifacts.convertedBy ?? null,
       weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs ?? [] }],
-      userDefinedMetadata: { ...(artifacts.userDefinedMetadata ?? {}), voxseg: meta as {} },
+      // Network builders keep their own description in the model's metadata under the same key
+      // (plugin-unet: network, variant, options, regions); `meta` is merged over it, never
+      // replacing it, so a checkpoint still says how to rebuild the network.
+      userDefinedMetadata: { ...(artifacts.userDefinedMetadata ?? {}), voxseg: { ...existingMeta(artifacts), ...meta } as {} },
     };
     if (artifacts.trainingConfig) modelJson.trainingConfig = artifacts.trainingConfig;
     const topologyText = JSON.stringify(modelJson);
