@@ -32,20 +32,16 @@ export async function synthesizeDataset(outDir: string, n: number, seed: number,
   const shape = options.shape ?? [240, 240, 155];
   const prefix = options.idPrefix ?? 'BraTS2021_';
   const ids = Array.from({ length: n }, (_, k) => `${prefix}${String(k).padStart(5, '0')}`);
-  try {
-    const s = await stat(outDir);
-    if (!s.isDirectory()) throw fileError(outDir, 'exists and is not a folder');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      if (err instanceof Error && err.name === 'DataError') throw err;
-      throw fileError(outDir, `cannot use as output folder (${describeSystemError(err)})`);
-    }
-  }
+  const existing = await stat(outDir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null; // created below
+    throw fileError(outDir, `cannot use as output folder (${describeSystemError(err)})`);
+  });
+  if (existing && !existing.isDirectory()) throw fileError(outDir, 'exists and is not a folder');
   if (!options.force) {
     for (const id of ids) {
       const dir = join(outDir, id);
       const exists = await stat(dir).then(() => true, () => false);
-      if (exists) throw fileError(dir, 'already exists; pass --force (force: true) to overwrite');
+      if (exists) throw fileError(dir, 'already exists; pass --force (option force: true) to overwrite it');
     }
   }
   const master = new Rng(seed);

@@ -1,0 +1,91 @@
+import { mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliIo } from '../program.js';
+
+async function run(...args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) } };
+  const code = await runCli(['node', 'voxseg', ...args], io);
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'voxseg-cli-data-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('voxseg synth and voxseg check', () => {
+  it('synth writes cases that check finds all valid', async () => {
+    const out = join(dir, 'data');
+    const r = await run('synth', '--out', out, '--cases', '2', '--seed', '4', '--shape', '24,20,16');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`wrote 2 cases (24x20x16, seed 4) to ${out}\n`);
+    expect(await readdir(out)).toEqual(['BraTS2021_00000', 'BraTS2021_00001']);
+    const c = await run('check', '--data', out);
+    expect(c).toMatchObject({ code: 0, stdout: '2 cases, all valid\n' });
+  });
+
+  it('synth refuses to overwrite without --force, in one line, and leaves the files alone', async () => {
+    const out = join(dir, 'data');
+    const before = (await stat(join(out, 'BraTS2021_00000', 'BraTS2021_00000_t1.nii.gz'))).mtimeMs;
+    const r = await run('synth', '--out', out, '--cases', '1', '--shape', '24,20,16');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^voxseg synth: .*BraTS2021_00000: already exists; pass --force/);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect((await stat(join(out, 'BraTS2021_00000', 'BraTS2021_00000_t1.nii.gz'))).mtimeMs).toBe(before);
+    const f = await run('synth', '--out', out, '--cases', '1', '--shape', '24,20,16', '--force');
+    expect(f.code).toBe(0);
+  });
+
+  it('synth rejects bad flags naming the flag', async () => {
+    for (const [args, pattern] of [
+      [['--cases', '0'], /--cases must be an integer >= 1, got "0"/],
+      [['--cases', 'two'], /--cases must be an integer >= 1, got "two"/],
+      [['--cases', '1', '--seed', '-3'], /--seed must be an integer >= 0/],
+      [['--cases', '1', '--shape', '24,20'], /--shape must be X,Y,Z with integers in \[8, 1024\], got "24,20"/],
+    ] as const) {
+      const r = await run('synth', '--out', join(dir, 'x'), ...args);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(pattern);
+    }
+  });
+
+  it('check lists every problem, each naming case and file, and exits 1', async () => {
+    const out = join(dir, 'broken');
+    await run('synth', '--out', out, '--cases', '3', '--shape', '24,20,16');
+    await rename(join(out, 'BraTS2021_00001', 'BraTS2021_00001_t1ce.nii.gz'), join(dir, 'moved.nii.gz'));
+    await rename(join(out, 'BraTS2021_00002', 'BraTS2021_00002_seg.nii.gz'), join(out, 'BraTS2021_00002', 'BraTS2021_00002_t2.nii.gz'));
+    const r = await run('check', '--data', out);
+    expect(r.code).toBe(1);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe(`case BraTS2021_00001: ${join(out, 'BraTS2021_00001', 'BraTS2021_00001_t1ce.nii.gz')}: expected the t1ce file, found no such file`);
+    expect(lines.some((l) => l.startsWith('case BraTS2021_00002: ') && l.includes('t2.nii.gz'))).toBe(false); // the seg now sits as t2: valid image
+    expect(lines.at(-1)).toBe('3 cases, 1 invalid (1 problem)');
+    expect(r.stderr).toMatch(/voxseg check: 1 of 3 cases in .* are invalid/);
+    const j = await run('check', '--data', out, '--json');
+    expect(j.code).toBe(1);
+    const last = JSON.parse(j.stdout.trimEnd().split('\n').at(-1)!);
+    expect(last.cases).toBe(3);
+    expect(last.invalid).toEqual(['BraTS2021_00001']);
+    expect(last.problems[0]).toMatchObject({ caseId: 'BraTS2021_00001', check: 'missing' });
+  });
+
+  it('check on an empty or missing folder is a clear one-line error', async () => {
+    const empty = join(dir, 'empty');
+    await run('synth', '--out', join(dir, 'tmp-for-empty'), '--cases', '1', '--shape', '8,8,8');
+    await rm(join(dir, 'tmp-for-empty', 'BraTS2021_00000'), { recursive: true });
+    await rename(join(dir, 'tmp-for-empty'), empty);
+    const r = await run('check', '--data', empty);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`voxseg check: ${empty}: no case folders found (expected <id>/ sub-folders holding <id>_t1.nii.gz, <id>_t1ce.nii.gz, <id>_t2.nii.gz, <id>_flair.nii.gz)\n`);
+    const m = await run('check', '--data', join(dir, 'missing'));
+    expect(m.code).toBe(1);
+    expect(m.stderr).toMatch(/^voxseg check: .*missing: cannot read the dataset folder \(ENOENT: no such file\)\n$/);
+  });
+});
