@@ -30,12 +30,18 @@ type Axis = AxialAxis;
 const AXES: readonly Axis[] = ['d', 'h', 'w'];
 
 /**
- * Permutation that moves the attended axis next to the channels, `[N, a, b, L, C]`, so the
- * other two spatial axes fold into the batch with a plain reshape. W is already there.
- * Each permutation is its own inverse except D's.
+ * Position of each axis in the 6-D view `[N, D, H, W, heads, dimHead]` of a projection, and
+ * the permutation that turns that view into `[N, other1, other2, heads, L, dimHead]`: one
+ * transpose both moves the attended axis next to the head width and splits the heads, so the
+ * other two axes and the heads fold into the batch with a plain reshape.
  */
-const TO_LAST: Record<Axis, number[] | null> = { d: [0, 2, 3, 1, 4], h: [0, 1, 3, 2, 4], w: null };
-const FROM_LAST: Record<Axis, number[] | null> = { d: [0, 3, 1, 2, 4], h: [0, 1, 3, 2, 4], w: null };
+const TO_SEQUENCES: Record<Axis, number[]> = { d: [0, 2, 3, 4, 1, 5], h: [0, 1, 3, 4, 2, 5], w: [0, 1, 2, 4, 3, 5] };
+const inverse = (perm: number[]) => perm.map((_, i) => perm.indexOf(i));
+const FROM_SEQUENCES: Record<Axis, number[]> = {
+  d: inverse(TO_SEQUENCES.d),
+  h: inverse(TO_SEQUENCES.h),
+  w: inverse(TO_SEQUENCES.w),
+};
 
 interface AxisWeights {
   query: tfl.LayerVariable;
@@ -127,30 +133,28 @@ export class AxialAttention3D extends tfl.layers.Layer {
   /** One 1-D multi-head self-attention pass along `axis`; returns the same shape. */
   private attendAlong(x: tf.Tensor, axis: Axis): tf.Tensor {
     const wts = this.weightsByAxis[axis]!;
-    const toLast = TO_LAST[axis];
-    const xt = toLast ? tf.transpose(x, toLast) : x; // [N, a, b, L, C]
-    const [n, a, b, len, c] = xt.shape as [number, number, number, number, number];
-    const seqs = n * a * b;
+    const [n, d, h, w, c] = x.shape as [number, number, number, number, number];
     const heads = this.heads;
     const e = this.dimHead;
-    const rows = tf.reshape(xt, [seqs * len, c]);
-    // [seqs*L, hd] -> [seqs, L, heads, e] -> [seqs, heads, L, e] -> [seqs*heads, L, e]
-    const splitHeads = (t: tf.Tensor) =>
-      tf.reshape(tf.transpose(tf.reshape(t, [seqs, len, heads, e]), [0, 2, 1, 3]), [seqs * heads, len, e]);
-    // The scale is applied to q rather than to the L x L scores: same result, fewer multiplies.
-    const q = splitHeads(tf.mul(tf.matMul(rows, wts.query.read()), e ** -0.5));
-    const k = splitHeads(tf.matMul(rows, wts.key.read()));
-    const v = splitHeads(tf.matMul(rows, wts.value.read()));
+    const len = { d, h, w }[axis];
+    const seqs = (n * d * h * w) / len;
+    // Projections act per voxel, so they run on the untransposed rows [N*D*H*W, C].
+    const rows = tf.reshape(x, [n * d * h * w, c]);
+    const toSequences = (projected: tf.Tensor) => {
+      const t = tf.transpose(tf.reshape(projected, [n, d, h, w, heads, e]), TO_SEQUENCES[axis]);
+      return tf.reshape(t, [seqs * heads, len, e]);
+    };
+    // The scale goes into the [C, hd] query kernel: same scores, far fewer multiplies.
+    const q = toSequences(tf.matMul(rows, tf.mul(wts.query.read(), e ** -0.5)));
+    const k = toSequences(tf.matMul(rows, wts.key.read()));
+    const v = toSequences(tf.matMul(rows, wts.value.read()));
     const probs = tf.softmax(tf.matMul(q, k, false, true)); // [seqs*heads, L, L], softmax over keys
     const attended = tf.matMul(probs, v); // [seqs*heads, L, e]
-    const merged = tf.reshape(
-      tf.transpose(tf.reshape(attended, [seqs, heads, len, e]), [0, 2, 1, 3]),
-      [seqs * len, heads * e],
-    );
+    // Back to voxel order [N, D, H, W, heads, e] -> rows [N*D*H*W, hd] for the output projection.
+    const seqShape = TO_SEQUENCES[axis].map((i) => [n, d, h, w, heads, e][i]!);
+    const merged = tf.reshape(tf.transpose(tf.reshape(attended, seqShape), FROM_SEQUENCES[axis]), [n * d * h * w, heads * e]);
     const out = tf.add(tf.matMul(merged, wts.outKernel.read()), wts.outBias.read());
-    const back = tf.reshape(out, [n, a, b, len, c]);
-    const fromLast = FROM_LAST[axis];
-    return fromLast ? tf.transpose(back, fromLast) : back;
+    return tf.reshape(out, [n, d, h, w, c]);
   }
 
   override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
