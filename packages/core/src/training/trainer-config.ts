@@ -78,7 +78,11 @@ export interface TrainerConfig {
   plugins?: { name: string; version: string }[];
   /** Region names of the target channels, for validationEnd. Default `train.targetChannels`. */
   targetChannels?: string[];
-  /** JSON metadata stored in each checkpoint's `model.json` (how to rebuild the network). Default {}. */
+  /**
+   * JSON metadata stored in each checkpoint's `model.json` under `userDefinedMetadata.voxseg`,
+   * merged over what the model already carries there (plugin-unet: network, variant, options).
+   * The trainer adds `regions` (= targetChannels), `runId` and `checkpoint` (the kind). Default {}.
+   */
   modelMeta?: ModelMeta;
   /** Receives warnings (subscriber exceptions, resume fallbacks). Default `console`. */
   logger?: EventLogger;

@@ -96,7 +96,7 @@ describe('Trainer', () => {
     const state = await readTrainerState(checkpointDir(out, 'final'));
     expect(state).toMatchObject({ epoch: 2, iteration: 0, epochsCompleted: 2, globalIteration: 4, runId: 'test-run' });
     const { model: loaded, meta } = await loadModel(checkpointDir(out, 'final'));
-    expect(meta).toMatchObject({ targetChannels: ['A', 'B'], checkpoint: 'final' });
+    expect(meta).toMatchObject({ regions: ['A', 'B'], checkpoint: 'final', runId: 'test-run' });
     expect(weightsOf(loaded)).toEqual(weightsOf(trainer.config.model));
     loaded.dispose();
   });

@@ -424,7 +424,8 @@ class TrainingRun {
       emaDice: this.emaDice,
       bestEmaDice: this.bestEmaDice,
     };
-    const meta = { ...this.cfg.modelMeta, targetChannels: this.cfg.targetChannels, runId: this.summary.runId, checkpoint: kind };
+    // `regions` as in plugin-unet's NetworkMetadata: the names of the output channels, in order.
+    const meta = { ...this.cfg.modelMeta, regions: this.cfg.targetChannels, runId: this.summary.runId, checkpoint: kind };
     await writeCheckpoint(dir, this.model, this.sgd!, state, meta);
     this.summary.checkpoints[kind] = dir;
     this.bus.emit('checkpointSaved', { kind, path: dir });
