@@ -35,6 +35,7 @@ export interface SelectBackendOptions {
 
 /** Thrown when an explicitly requested backend cannot be used, or the name is unknown. */
 export class BackendUnavailableError extends Error {
+  /** Always `BackendUnavailableError`, so callers can tell it apart after serialisation. */
   override readonly name = 'BackendUnavailableError';
 }
 

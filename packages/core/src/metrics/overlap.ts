@@ -3,9 +3,13 @@ import type { VoxelArray } from '../volume/voxel-array.js';
 
 /** Voxel counts of a prediction against a reference (non-zero = foreground). */
 export interface ConfusionCounts {
+  /** True positives: foreground in both. */
   tp: number;
+  /** False positives: foreground in the prediction only. */
   fp: number;
+  /** False negatives: foreground in the reference only. */
   fn: number;
+  /** True negatives: background in both. */
   tn: number;
 }
 

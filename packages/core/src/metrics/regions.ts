@@ -1,11 +1,21 @@
 import type { Shape3 } from '../volume/types.js';
 import type { VoxelArray } from '../volume/voxel-array.js';
 import { hd95 } from './hausdorff.js';
-import { confusionCounts, diceFromCounts, sensitivityFromCounts, specificityFromCounts } from './overlap.js';
+import {
+  confusionCounts,
+  type dice,
+  diceFromCounts,
+  type sensitivity,
+  sensitivityFromCounts,
+  type specificity,
+  specificityFromCounts,
+} from './overlap.js';
 
 /** An evaluated region: a name and the label values that belong to it. */
 export interface RegionDefinition {
+  /** Key in the results, e.g. `WT`. */
   readonly name: string;
+  /** Label values that make up the region, e.g. `[1, 2, 4]`. */
   readonly labels: readonly number[];
 }
 
@@ -21,9 +31,13 @@ export const BRATS_REGIONS: readonly RegionDefinition[] = Object.freeze([
 
 /** Metric values for one region. */
 export interface RegionScores {
+  /** See {@link dice}. */
   dice: number;
+  /** In mm; see {@link hd95}. NaN when skipped (`hd95: false`). */
   hd95: number;
+  /** See {@link sensitivity}. */
   sensitivity: number;
+  /** See {@link specificity}. */
   specificity: number;
 }
 

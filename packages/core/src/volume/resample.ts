@@ -45,6 +45,14 @@ export function resampleNearest<T extends VoxelArray>(data: T, shape: Shape3, ou
   return out;
 }
 
+/** A resampled volume and its shape. */
+export interface Resampled<T extends VoxelArray> {
+  /** The values, same type and channel count as the input. */
+  data: T;
+  /** The new spatial shape `[D, H, W]`. */
+  shape: Shape3;
+}
+
 /**
  * Nearest-neighbour downsampling by a scale factor per axis (e.g. 0.5 halves each axis).
  * The output shape is `round(shape * scale)` with Python's rounding (ties to even), as
@@ -57,7 +65,7 @@ export function downsampleNearest<T extends VoxelArray>(
   shape: Shape3,
   scale: number | Shape3,
   channels = 1,
-): { data: T; shape: Shape3 } {
+): Resampled<T> {
   const s: Shape3 = typeof scale === 'number' ? [scale, scale, scale] : scale;
   if (s.some((v) => !(v > 0 && v <= 1))) {
     throw new RangeError(`downsampleNearest(scale): each factor must be in (0, 1], got [${s.join(',')}]`);

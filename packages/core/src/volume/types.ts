@@ -6,22 +6,25 @@
  * channels-last: [D, H, W, C], channel fastest. No transposes on read or write.
  */
 
-/** [D, H, W]: the spatial shape, slowest to fastest axis (= NIfTI z, y, x). */
+/** The spatial shape `[D, H, W]`, slowest to fastest axis (= NIfTI z, y, x). */
 export type Shape3 = [number, number, number];
-/** [D, H, W, C]: a channels-last multi-channel volume. */
+/** The shape `[D, H, W, C]` of a channels-last multi-channel volume. */
 export type Shape4 = [number, number, number, number];
 /** A 4x4 voxel-to-world affine, row-major, in NIfTI's (i=x, j=y, k=z) voxel index order. */
 export type Affine = number[][];
 
 /** An axis-aligned box in [D, H, W] voxel indices: start inclusive, end exclusive. */
 export interface Box3 {
+  /** First voxel inside the box, per axis (inclusive). */
   start: Shape3;
+  /** One past the last voxel inside the box, per axis (exclusive). */
   end: Shape3;
 }
 
 /** A channels-last float volume. */
 export interface Volume {
+  /** The values, channel fastest, then x, y, z. */
   data: Float32Array;
-  /** [D, H, W, C]; data.length === D*H*W*C. */
+  /** `[D, H, W, C]`; `data.length === D*H*W*C`. */
   shape: Shape4;
 }
