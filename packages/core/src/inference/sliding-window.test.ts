@@ -66,7 +66,7 @@ describe('slidingWindowInference', () => {
     kernel.dispose();
   });
 
-  it('averages sigmoid probabilities of the windows with Gaussian weights', async () => {
+  it.each([true, false])('averages sigmoid probabilities of the windows (Gaussian weights: %s)', async (gaussian) => {
     // Each window predicts one logit everywhere: the mean of its input. The expected value at
     // a voxel is then computed by brute force from the golden-tested steps and Gaussian.
     const rng = new Rng(3);
@@ -80,11 +80,12 @@ describe('slidingWindowInference', () => {
     const result = await slidingWindowInference(volume, shape, predictor, {
       patchSize: patch,
       windowBatchSize: 3,
+      gaussian,
       onProgress: (p) => progress.push(p),
     });
 
     const steps = slidingWindowSteps(patch, [D, H, W], 0.5);
-    const g = gaussianImportanceMap(patch);
+    const g = gaussian ? gaussianImportanceMap(patch) : new Float32Array(patch[0] * patch[1] * patch[2]).fill(1);
     const num = new Float64Array(D * H * W);
     const den = new Float64Array(D * H * W);
     let windows = 0;
