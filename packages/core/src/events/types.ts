@@ -4,16 +4,20 @@
  * the run id, the 0-based epoch and iteration at which it happened and a timestamp
  * (ms since the Unix epoch).
  *
- * Which events fire (see also the trainer's docs):
- * - normal end: runStart, then per epoch: epochStart, batchEnd x iterations, validationEnd,
- *   epochEnd, checkpointSaved (last / best); at the end checkpointSaved (final), runEnd
- *   { reason: 'completed' }.
- * - stop command: the current iteration finishes, then checkpointSaved (last), runEnd
- *   { reason: 'stopped' }; no further epochStart / batchEnd.
+ * Which events fire (the trainer's TSDoc has the full table, with the iteration field of each):
+ * - normal end: runStart, then per epoch: epochStart, batchEnd x iterations, validationEnd
+ *   (when there is validation data), epochEnd, checkpointSaved (with an output folder: `last`
+ *   every `saveEvery` epochs and after the last epoch, `best` when the EMA pseudo-Dice
+ *   improved); at the end checkpointSaved (final), runEnd { reason: 'completed' }.
+ *   A `saveCheckpoint` command adds checkpointSaved (manual) after the next batchEnd.
+ * - stop command: the current iteration finishes, then checkpointSaved (last, with an output
+ *   folder), runEnd { reason: 'stopped' }; no further epochStart / batchEnd.
  * - error (NaN/Inf loss, data error, exception in a step): error { fatal: true }, then runEnd
- *   { reason: 'error' }; the last good checkpoint is left untouched.
- * - an exception thrown by a subscriber: error { source: 'subscriber', fatal: false }; the run
- *   goes on unchanged.
+ *   { reason: 'error' }; no checkpoint is written, so the last good one is left untouched.
+ * - an exception thrown by a subscriber (also one subscribed through `.pipe(...)`): it is
+ *   logged and reported as error { source: 'subscriber', fatal: false }, delivered after the
+ *   event that caused it has reached every subscriber; the run goes on unchanged.
+ * - the stream completes after runEnd.
  */
 export interface EventBase {
   /** Identifies the run (stable across --resume). */
