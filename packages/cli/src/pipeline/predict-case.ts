@@ -1,0 +1,64 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { type CaseData, type SlidingWindowProgress, pasteIntoGrid, slidingWindowInference } from '@voxseg/core';
+import { postprocessEnhancing, regionsToLabels } from '@voxseg/plugin-data-brats';
+
+/** Options of {@link predictCase}. */
+export interface PredictCaseOptions {
+  /** Sliding-window patch edge (the models' training patch). */
+  patch: number;
+  /** Window step as a fraction of the patch. Default 0.5. */
+  step?: number;
+  /** 8-way mirroring test-time augmentation. Default false. */
+  tta?: boolean;
+  /** ET post-processing: fewer than this many ET voxels become NCR; 0 disables. Default 200. */
+  etMinVoxels?: number;
+  /** Region threshold. Default 0.5. */
+  threshold?: number;
+  /** Windows per network call. Default 1. */
+  windowBatchSize?: number;
+  /** Progress of each model's sliding window. */
+  onProgress?: (model: number, p: SlidingWindowProgress) => void;
+}
+
+/** A case's prediction: labels in the original grid, and the ensemble's cropped probabilities. */
+export interface CasePrediction {
+  /** BraTS labels 0/1/2/4 in the original [D,H,W] grid of the case's images. */
+  labels: Uint8Array;
+  /** Labels in the cropped grid (the case's loaded shape). */
+  croppedLabels: Uint8Array;
+  /** Mean probabilities over the models, [d,h,w,K] in the cropped grid. */
+  probabilities: Float32Array;
+  /** Whether ET post-processing replaced ET by NCR. */
+  etReplaced: boolean;
+}
+
+/**
+ * Predict one loaded case with one model or an ensemble: sliding window per model (sigmoid
+ * probabilities, Gaussian-weighted), probabilities averaged over models, regions -> labels
+ * (WT -> 2, TC -> 1, ET -> 4), ET post-processing, pasted back into the original grid.
+ */
+export async function predictCase(models: tfl.LayersModel[], c: CaseData, options: PredictCaseOptions): Promise<CasePrediction> {
+  if (models.length === 0) throw new Error('predictCase: no models');
+  const [d, h, w] = c.shape;
+  let mean: Float32Array | undefined;
+  for (let m = 0; m < models.length; m++) {
+    const model = models[m]!;
+    const predictor = (x: tf.Tensor5D) => model.predict(x) as tf.Tensor | tf.Tensor[];
+    const out = await slidingWindowInference(c.image, c.shape, predictor, {
+      patchSize: options.patch,
+      stepFraction: options.step ?? 0.5,
+      mirror: options.tta ?? false,
+      windowBatchSize: options.windowBatchSize ?? 1,
+      ...(options.onProgress ? { onProgress: (p: SlidingWindowProgress) => options.onProgress!(m, p) } : {}),
+    });
+    if (!mean) mean = out.data;
+    else for (let i = 0; i < mean.length; i++) mean[i]! += out.data[i]!;
+  }
+  if (models.length > 1) for (let i = 0; i < mean!.length; i++) mean![i]! /= models.length;
+  const croppedLabels = regionsToLabels(mean!, [d, h, w], options.threshold ?? 0.5);
+  const et = options.etMinVoxels ?? 200;
+  const { replaced } = et > 0 ? postprocessEnhancing(croppedLabels, { minVoxels: et }) : { replaced: false };
+  const labels = pasteIntoGrid(croppedLabels, c.meta.cropBox, c.meta.originalShape, 1, 0);
+  return { labels, croppedLabels, probabilities: mean!, etReplaced: replaced };
+}
