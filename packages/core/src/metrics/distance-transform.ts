@@ -23,15 +23,37 @@ export function squaredDistanceTransform(features: ArrayLike<number>, shape: Sha
     throw new RangeError(`squaredDistanceTransform: mask has ${features.length} voxels, shape [${shape.join(',')}] needs ${n}`);
   }
   const dist = new Float64Array(n);
-  for (let i = 0; i < n; i++) dist[i] = features[i] !== 0 ? 0 : Infinity;
-  const longest = Math.max(D, H, W);
-  const scratch = new LineScratch(longest);
-  // Pass along x (stride 1), then y (stride W), then z (stride H*W). Each pass reads the
-  // previous pass's result: separability of the squared Euclidean distance.
-  for (let z = 0; z < D; z++) for (let y = 0; y < H; y++) scratch.transform(dist, (z * H + y) * W, 1, W, spacing[2]);
+  // Pass along x: on a binary input the 1-D transform is just the distance to the nearest
+  // feature in the row (two sweeps), cheaper than the general envelope.
+  for (let row = 0; row < D * H; row++) rowDistance(features, dist, row * W, W, spacing[2]);
+  const scratch = new LineScratch(Math.max(D, H, W));
+  // Then along y (stride W) and z (stride H*W), each pass reading the previous pass's
+  // result: the squared Euclidean distance separates by axis. x runs innermost so
+  // neighbouring lines share cache lines.
   for (let z = 0; z < D; z++) for (let x = 0; x < W; x++) scratch.transform(dist, z * H * W + x, W, H, spacing[1]);
   for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) scratch.transform(dist, y * W + x, H * W, D, spacing[0]);
   return dist;
+}
+
+/**
+ * Squared distance (samples `step` mm apart) from each voxel of one row to the nearest
+ * non-zero voxel of the same row, written to `out`; Infinity when the row has none.
+ */
+function rowDistance(features: ArrayLike<number>, out: Float64Array, offset: number, length: number, step: number): void {
+  let last = -1; // index of the nearest feature on the left
+  for (let i = 0; i < length; i++) {
+    if (features[offset + i] !== 0) last = i;
+    out[offset + i] = last < 0 ? Infinity : (i - last) * step * ((i - last) * step);
+  }
+  if (last < 0) return; // no feature: the row stays Infinity
+  let next = -1; // index of the nearest feature on the right
+  for (let i = length - 1; i >= 0; i--) {
+    if (features[offset + i] !== 0) next = i;
+    if (next >= 0) {
+      const d = (next - i) * step;
+      if (d * d < out[offset + i]!) out[offset + i] = d * d;
+    }
+  }
 }
 
 /** Scratch buffers for one 1-D pass, allocated once per transform (no per-line garbage). */
