@@ -1,4 +1,5 @@
 import type { Box3, Shape3 } from '@voxseg/core';
+import { cropVolume } from './crop.js';
 
 /**
  * The brain mask nnU-Net crops and normalises with (`create_nonzero_mask`): voxels where
@@ -21,40 +22,66 @@ export function nonzeroMask(channels: readonly ArrayLike<number>[], shape: Shape
  */
 export function fillHoles(mask: Uint8Array, shape: Shape3): Uint8Array {
   const [D, H, W] = shape;
-  const n = D * H * W;
-  const HW = H * W;
-  // 0 = foreground, 1 = background not (yet) reached, 2 = background reached from outside.
-  const state = new Uint8Array(n);
-  for (let i = 0; i < n; i++) state[i] = mask[i] ? 0 : 1;
-  const stack = new Int32Array(n);
-  let top = 0;
-  const seed = (i: number) => {
-    if (state[i] === 1) { state[i] = 2; stack[top++] = i; }
-  };
-  for (let z = 0; z < D; z++) {
+  // Work on a copy padded by one voxel of "outside" on every side: every interior voxel then
+  // has 6 in-range neighbours, so the flood fill needs no coordinate arithmetic.
+  const PW = W + 2, PH = H + 2, PD = D + 2;
+  const PHW = PH * PW;
+  // 0 = foreground, 1 = background not (yet) reached, 2 = outside / reached from outside.
+  const state = new Uint8Array(PD * PHW).fill(2);
+  for (let z = 0, i = 0; z < D; z++) {
     for (let y = 0; y < H; y++) {
-      const row = z * HW + y * W;
-      if (z === 0 || z === D - 1 || y === 0 || y === H - 1) {
-        for (let x = 0; x < W; x++) seed(row + x);
-      } else {
-        seed(row);
-        seed(row + W - 1);
+      let p = (z + 1) * PHW + (y + 1) * PW + 1;
+      for (let x = 0; x < W; x++, i++, p++) state[p] = mask[i] ? 0 : 1;
+    }
+  }
+  const stack = new Int32Array(Math.max(16, D * H * W));
+  let top = 0;
+  // Seed: background voxels on the faces of the (unpadded) array.
+  for (let z = 1; z <= D; z++) {
+    for (let y = 1; y <= H; y++) {
+      const row = z * PHW + y * PW;
+      const face = z === 1 || z === D || y === 1 || y === H;
+      for (let x = 1; x <= W; x += face ? 1 : Math.max(1, W - 1)) {
+        const p = row + x;
+        if (state[p] === 1) { state[p] = 2; stack[top++] = p; }
       }
     }
   }
+  const steps = [1, -1, PW, -PW, PHW, -PHW];
   while (top > 0) {
-    const i = stack[--top]!;
-    const x = i % W, y = ((i - x) / W) % H, z = (i - x - y * W) / HW;
-    if (x > 0) seed(i - 1);
-    if (x < W - 1) seed(i + 1);
-    if (y > 0) seed(i - W);
-    if (y < H - 1) seed(i + W);
-    if (z > 0) seed(i - HW);
-    if (z < D - 1) seed(i + HW);
+    const p = stack[--top]!;
+    for (let k = 0; k < 6; k++) {
+      const q = p + steps[k]!;
+      if (state[q] === 1) { state[q] = 2; stack[top++] = q; }
+    }
   }
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = state[i] === 2 ? 0 : 1;
+  const out = new Uint8Array(D * H * W);
+  for (let z = 0, i = 0; z < D; z++) {
+    for (let y = 0; y < H; y++) {
+      let p = (z + 1) * PHW + (y + 1) * PW + 1;
+      for (let x = 0; x < W; x++, i++, p++) out[i] = state[p] === 2 ? 0 : 1;
+    }
+  }
   return out;
+}
+
+/**
+ * The brain mask cropped to its bounding box, computed without flooding the whole volume:
+ * the union of non-zero voxels gives the box (filling holes never grows it), and hole
+ * filling inside the box is the same as in the whole array because every background voxel
+ * outside the box is connected to the array border. Returns the box (the whole volume when
+ * every voxel is zero) and the hole-filled mask inside it.
+ */
+export function croppedBrainMask(channels: readonly ArrayLike<number>[], shape: Shape3): { box: Box3; mask: Uint8Array } {
+  const n = shape[0] * shape[1] * shape[2];
+  const union = new Uint8Array(n);
+  for (const c of channels) {
+    if (c.length !== n) throw new RangeError(`croppedBrainMask: a channel has ${c.length} voxels, shape ${shape.join('x')} needs ${n}`);
+    for (let i = 0; i < n; i++) if (c[i] !== 0) union[i] = 1;
+  }
+  const box = boundingBox(union, shape) ?? { start: [0, 0, 0], end: [...shape] };
+  const size: Shape3 = [box.end[0] - box.start[0], box.end[1] - box.start[1], box.end[2] - box.start[2]];
+  return { box, mask: fillHoles(cropVolume(union, shape, box), size) };
 }
 
 /** Bounding box of the non-zero voxels of a mask (end exclusive), or null when it is empty. */

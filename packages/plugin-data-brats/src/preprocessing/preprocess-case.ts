@@ -1,6 +1,6 @@
 import type { Box3, Shape3, Shape4 } from '@voxseg/core';
-import { cropVolume, fullBox, boxShape } from './crop.js';
-import { boundingBox, nonzeroMask } from './nonzero-mask.js';
+import { boxShape, cropVolume } from './crop.js';
+import { croppedBrainMask } from './nonzero-mask.js';
 import { type ChannelStats, zscoreInMask } from './zscore.js';
 
 /** Input of {@link preprocessCase}: co-registered channels of one case on the same grid. */
@@ -37,10 +37,8 @@ export function preprocessCase(raw: RawCase): PreprocessedCase {
   const { shape, channels, label } = raw;
   const C = channels.length;
   if (C === 0) throw new RangeError('preprocessCase: no channels');
-  const fullMask = nonzeroMask(channels, shape);
-  const cropBox = boundingBox(fullMask, shape) ?? fullBox(shape);
+  const { box: cropBox, mask } = croppedBrainMask(channels, shape);
   const [d, h, w] = boxShape(cropBox);
-  const mask = cropVolume(fullMask, shape, cropBox);
   const croppedLabel = label ? cropVolume(label, shape, cropBox) : undefined;
   if (croppedLabel) for (let i = 0; i < mask.length; i++) if (croppedLabel[i]) mask[i] = 1;
   const n = d * h * w;

@@ -64,16 +64,18 @@ export function checkCaseVolumes(caseId: string, files: readonly ReadResult[], o
       }
     }
     if (f.role === 'seg') {
+      // Histogram of small non-negative integers (every valid label); anything else is rare.
+      const hist = new Float64Array(256);
       const bad = new Map<number, number>();
       let nonInteger = 0;
       const d = v.data;
       for (let i = 0; i < d.length; i++) {
         const x = d[i]!;
-        if (!allowed.has(x)) {
-          if (Number.isInteger(x)) bad.set(x, (bad.get(x) ?? 0) + 1);
-          else nonInteger++;
-        }
+        if (x >= 0 && x < 256 && (x | 0) === x) hist[x]!++;
+        else if (Number.isInteger(x)) bad.set(x, (bad.get(x) ?? 0) + 1);
+        else nonInteger++;
       }
+      for (let l = 0; l < 256; l++) if (hist[l]! > 0 && !allowed.has(l)) bad.set(l, hist[l]!);
       if (bad.size > 0 || nonInteger > 0) {
         const parts = [...bad.entries()].sort((a, b) => a[0] - b[0]).map(([l, n]) => `label ${l} (${n} voxels)`);
         if (nonInteger > 0) parts.push(`${nonInteger} non-integer or non-finite voxels`);
