@@ -82,6 +82,21 @@ def main():
     set_affine(inorm, c)
     out['instance'] = {'shape': shape, 'output': to_cl(inorm(x))}
 
+    # Gradients of loss = sum(y * w), w = pattern(shape, 0.19, 0.7), w.r.t. x, gamma, beta
+    # (autograd through the torch modules; BatchNorm in training mode).
+    grads = {}
+    wv = to_torch(pattern(shape, 0.19, 0.7))
+    for key, make in (('batch', lambda: torch.nn.BatchNorm3d(c, eps=1e-5)),
+                      ('group4', lambda: torch.nn.GroupNorm(4, c, eps=1e-5)),
+                      ('instance', lambda: torch.nn.InstanceNorm3d(c, eps=1e-5, affine=True))):
+        m = make()
+        set_affine(m, c)
+        m.train()
+        xg = x.clone().requires_grad_(True)
+        (m(xg) * wv).sum().backward()
+        grads[key] = {'dx': to_cl(xg.grad), 'dgamma': m.weight.grad.tolist(), 'dbeta': m.bias.grad.tolist()}
+    out['gradients'] = {'shape': shape, 'weightPattern': [0.19, 0.7], **grads}
+
     here = os.path.dirname(os.path.abspath(__file__))
     dest = os.path.join(here, '..', 'src', 'layers', 'golden', 'norms.json')
     os.makedirs(os.path.dirname(dest), exist_ok=True)

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { serialization } from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { fusedNorm } from './fused-norm.js';
 import { type CallKwargs, channelsOf, isTraining, singleInput } from './layer-utils.js';
 
 /** Options of {@link BatchNormalization5D}. Defaults follow PyTorch's `BatchNorm3d`. */
@@ -73,20 +74,16 @@ export class BatchNormalization5D extends tfl.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: CallKwargs): tf.Tensor {
     return tf.tidy(() => {
       const x = singleInput(inputs, this.name);
-      const axes = x.shape.slice(0, -1).map((_, i) => i);
-      let mean: tf.Tensor;
-      let variance: tf.Tensor;
+      const c = x.shape[x.rank - 1]!;
+      const gamma = this.gamma ? this.gamma.read() : tf.ones([c]);
+      const beta = this.beta ? this.beta.read() : tf.zeros([c]);
       if (isTraining(kwargs)) {
-        ({ mean, variance } = tf.moments(x, axes));
-        this.updateRunningStatistics(mean, variance, x.size / x.shape[x.rank - 1]!);
-      } else {
-        mean = this.runningMean!.read();
-        variance = this.runningVariance!.read();
+        const { y, mean, variance } = fusedNorm(x, gamma, beta, { groups: c, acrossBatch: true, epsilon: this.epsilon });
+        this.updateRunningStatistics(mean, variance, x.size / c);
+        return y;
       }
-      let y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.epsilon)));
-      if (this.gamma) y = tf.mul(y, this.gamma.read());
-      if (this.beta) y = tf.add(y, this.beta.read());
-      return y;
+      const scale = tf.mul(tf.rsqrt(tf.add(this.runningVariance!.read(), this.epsilon)), gamma);
+      return tf.add(tf.mul(tf.sub(x, this.runningMean!.read()), scale), beta);
     });
   }
 

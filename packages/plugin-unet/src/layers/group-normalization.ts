@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { serialization } from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { fusedNorm } from './fused-norm.js';
 import { type CallKwargs, channelsOf, singleInput } from './layer-utils.js';
 
 /** Options of {@link GroupNormalization}. Defaults follow the BraTS 2021 winners' GN variants. */
@@ -75,16 +76,11 @@ export class GroupNormalization extends tfl.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: CallKwargs): tf.Tensor {
     return tf.tidy(() => {
       const x = singleInput(inputs, this.name);
-      const [n, ...rest] = x.shape;
-      const c = rest[rest.length - 1]!;
-      const g = this.effectiveGroups;
-      // [N, S, G, C/G]: channels of one group are consecutive, as in PyTorch's [N, G, C/G, S].
-      const grouped = tf.reshape(x, [n!, -1, g, c / g]);
-      const { mean, variance } = tf.moments(grouped, [1, 3], true);
-      let y = tf.reshape(tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, this.epsilon))), x.shape);
-      if (this.gamma) y = tf.mul(y, this.gamma.read());
-      if (this.beta) y = tf.add(y, this.beta.read());
-      return y;
+      const c = x.shape[x.rank - 1]!;
+      const gamma = this.gamma ? this.gamma.read() : tf.ones([c]);
+      const beta = this.beta ? this.beta.read() : tf.zeros([c]);
+      // Channels of one group are consecutive, as in PyTorch's [N, G, C/G, S] view.
+      return fusedNorm(x, gamma, beta, { groups: this.effectiveGroups, acrossBatch: false, epsilon: this.epsilon }).y;
     });
   }
 

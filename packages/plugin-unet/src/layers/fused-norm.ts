@@ -1,0 +1,93 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Name of the fused normalisation kernel `@voxseg/backend-native` registers on its backend
+ * (forward + one-kernel backward). Used when the active backend has it; this package does not
+ * depend on the backend package, only on the kernel's name and contract:
+ * inputs `{ x, gamma, beta }`, attrs `{ groups, acrossBatch, epsilon }`, outputs
+ * `[y, mean, variance]` (biased), with its gradient registered by that package.
+ */
+export const NATIVE_NORM_KERNEL = 'VoxsegNormForward';
+
+/** How {@link fusedNorm} groups the statistics. */
+export interface FusedNormOptions {
+  /** Channel groups sharing statistics: C for batch and instance norm, 32 for GroupNorm. */
+  groups: number;
+  /** Statistics per channel over batch and space (BatchNorm in training) instead of per sample. */
+  acrossBatch: boolean;
+  /** Added to the variance. */
+  epsilon: number;
+}
+
+/** Output of {@link fusedNorm}. */
+export interface FusedNormResult {
+  y: tf.Tensor;
+  /** Batch mean, `[groups]` with `acrossBatch`, else `[N, groups]` (no gradient flows through it). */
+  mean: tf.Tensor;
+  /** Biased batch variance, same shape as `mean`. */
+  variance: tf.Tensor;
+}
+
+/**
+ * `y = (x - mean) / sqrt(variance + eps) * gamma + beta` for channels-last `x`, with the
+ * statistics of each (sample, channel group), or of each channel over the whole batch.
+ *
+ * Why not plain tfjs ops: autodiff of the op chain keeps about five full-size intermediates
+ * per norm layer alive until the backward pass. Here the backward pass is written out (the
+ * standard normalisation gradient) and only `x` plus per-group statistics are kept, which
+ * halves a U-Net's activation memory (see the package README's memory note). On a backend
+ * that registers {@link NATIVE_NORM_KERNEL} (backend-native) that kernel is used instead.
+ */
+export function fusedNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, options: FusedNormOptions): FusedNormResult {
+  const c = x.shape[x.rank - 1]!;
+  const { groups, acrossBatch, epsilon } = options;
+  if (c % groups !== 0) throw new Error(`fusedNorm: ${groups} groups do not divide ${c} channels`);
+  if (x.dtype === 'float32' && tf.getKernel(NATIVE_NORM_KERNEL, tf.getBackend())) {
+    const [y, mean, variance] = tf.engine().runKernel(
+      NATIVE_NORM_KERNEL,
+      { x, gamma, beta },
+      { groups, acrossBatch, epsilon } as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor[];
+    return { y: y!, mean: mean!, variance: variance! };
+  }
+  const n = x.shape[0]!;
+  // [B, M, G, K]: statistics over axes 1 and 3 (space and the channels of a group).
+  const grouped = [acrossBatch ? 1 : n, -1, groups, c / groups];
+  const reduceAxes = x.shape.slice(0, -1).map((_, i) => i);
+  const stats: { mean?: tf.Tensor; variance?: tf.Tensor } = {};
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xx, g, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const [y, invStd] = tf.tidy(() => {
+      const xg = tf.reshape(xx, grouped);
+      const m = tf.moments(xg, [1, 3], true);
+      const inv = tf.rsqrt(tf.add(m.variance, epsilon));
+      const out = tf.add(tf.mul(tf.reshape(tf.mul(tf.sub(xg, m.mean), inv), xx.shape), g), b);
+      stats.mean = tf.keep(m.mean);
+      stats.variance = tf.keep(m.variance);
+      return [out, inv];
+    });
+    save([xx, g, stats.mean!, invStd!]); // the engine keeps its own references when recording
+    invStd!.dispose();
+    return {
+      value: y!,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const upstream = Array.isArray(dy) ? dy[0]! : dy;
+        const [sx, sg, sMean, sInv] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        const xhat = tf.mul(tf.sub(tf.reshape(sx, grouped), sMean), sInv);
+        const dbeta = tf.sum(upstream, reduceAxes);
+        const dgamma = tf.sum(tf.mul(upstream, tf.reshape(xhat, sx.shape)), reduceAxes);
+        const dxhat = tf.reshape(tf.mul(upstream, sg), grouped);
+        const m1 = tf.mean(dxhat, [1, 3], true);
+        const m2 = tf.mean(tf.mul(dxhat, xhat), [1, 3], true);
+        const dx = tf.reshape(tf.mul(tf.sub(tf.sub(dxhat, m1), tf.mul(xhat, m2)), sInv), sx.shape);
+        return [dx, dgamma, dbeta];
+      },
+    };
+  });
+  const y = op(x, gamma, beta);
+  const statShape = acrossBatch ? [groups] : [n, groups];
+  const mean = tf.reshape(stats.mean!, statShape);
+  const variance = tf.reshape(stats.variance!, statShape);
+  tf.dispose([stats.mean!, stats.variance!]);
+  return { y, mean, variance };
+}
