@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import golden from './__fixtures__/preprocessing-golden.json' with { type: 'json' };
 import { CaseCache } from './case-cache.js';
 import { cropVolume, pasteVolume } from './crop.js';
-import { boundingBox, fillHoles, nonzeroMask } from './nonzero-mask.js';
+import { Rng } from '@voxseg/core';
+import { boundingBox, croppedBrainMask, fillHoles, nonzeroMask } from './nonzero-mask.js';
 import { preprocessCase } from './preprocess-case.js';
 
 // Golden values: nnU-Net v1's crop + z-score replicated with numpy/scipy (scripts/golden_preprocessing.py).
@@ -40,6 +41,23 @@ describe('preprocessCase (nnU-Net crop + masked z-score)', () => {
     const f = fillHoles(m, s);
     expect(f[(2 * 5 + 2) * 5 + 2]).toBe(1);
     expect(f.reduce((a, b) => a + b, 0)).toBe(27);
+  });
+
+  it('croppedBrainMask equals cropping the whole-volume hole-filled mask (random shells with holes)', () => {
+    const rng = new Rng(9);
+    for (let trial = 0; trial < 20; trial++) {
+      const s: [number, number, number] = [4 + rng.int(8), 4 + rng.int(8), 4 + rng.int(8)];
+      const n = s[0] * s[1] * s[2];
+      const ch = [new Float32Array(n), new Float32Array(n)];
+      const p = rng.uniform(0.3, 0.9);
+      for (let i = 0; i < n; i++) if (rng.bool(p)) ch[rng.int(2)]![i] = 1 + rng.int(5);
+      const full = nonzeroMask(ch, s);
+      const { box, mask } = croppedBrainMask(ch, s);
+      const fullBox = boundingBox(full, s);
+      if (!fullBox) { expect(mask.every((v) => v === 0)).toBe(true); continue; }
+      expect(box).toEqual(fullBox);
+      expect(Array.from(mask)).toEqual(Array.from(cropVolume(full, s, box)));
+    }
   });
 
   it('crop then paste restores the volume inside the box', () => {
