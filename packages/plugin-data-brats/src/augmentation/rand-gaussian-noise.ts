@@ -1,6 +1,6 @@
 import type { Augmenter, AugmenterFactory, Rng, Sample } from '@voxseg/core';
 import { checkProbability, checkRange, type Range } from './draw.js';
-import { zigguratNormal } from './filters/normal.js';
+import { addNormalNoise, zigguratNormal } from './filters/normal.js';
 
 /** Options of {@link RandGaussianNoise}. */
 export interface RandGaussianNoiseOptions {
@@ -56,7 +56,7 @@ export class RandGaussianNoise implements Augmenter {
       if (!(rng.next() < pPerChannel)) continue;
       const sd = perChannel ? draw() : shared;
       if (sd === 0) continue;
-      for (let j = c; j < image.length; j += C) image[j]! += sd * zigguratNormal(rng);
+      addNormalNoise(rng, image, c, C, sd);
     }
   }
 }

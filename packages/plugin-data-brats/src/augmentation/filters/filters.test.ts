@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import golden from '../augment.golden.json' with { type: 'json' };
 import { goldenChannel } from '../__tests__/fixtures.js';
 import { gaussianFilter3d, gaussianKernel, reflectIndex } from './gaussian-filter.js';
-import { zigguratNormal } from './normal.js';
+import { addNormalNoise, zigguratNormal } from './normal.js';
 import { recursiveGaussian3d } from './recursive-gaussian.js';
-import { resizeCubic, resizeNearest } from './resize.js';
+import { resizeCubic, resizeNearest, upsampleLinear } from './resize.js';
 import type { Shape3 } from '@voxseg/core';
 
 // Golden values: scripts/golden_augment.py (numpy / scipy), committed as augment.golden.json.
@@ -93,5 +93,31 @@ describe('zigguratNormal', () => {
     expect(Math.abs(tail / n - 0.05)).toBeLessThan(0.004);
     const a = new Rng(5), b = new Rng(5);
     expect(Array.from({ length: 10 }, () => zigguratNormal(a))).toEqual(Array.from({ length: 10 }, () => zigguratNormal(b)));
+  });
+});
+
+describe('upsampleLinear', () => {
+  it('interpolates linearly between coarse samples placed every `factor` voxels', () => {
+    // f(d, h, w) = 2d - h + 0.5w is reproduced exactly by linear interpolation.
+    const from: Shape3 = [3, 4, 5];
+    const x = new Float32Array(60);
+    for (let d = 0, i = 0; d < 3; d++) for (let h = 0; h < 4; h++) for (let w = 0; w < 5; w++, i++) x[i] = 2 * d - h + 0.5 * w;
+    const to: Shape3 = [5, 7, 9];
+    const y = upsampleLinear(x, from, to, 2);
+    for (let d = 0, i = 0; d < 5; d++) for (let h = 0; h < 7; h++) for (let w = 0; w < 9; w++, i++) expect(y[i]).toBeCloseTo(d - h / 2 + w / 4, 5);
+    expect(() => upsampleLinear(x, from, [6, 7, 9], 2)).toThrow(/cannot cover/);
+  });
+});
+
+describe('addNormalNoise', () => {
+  it('adds exactly the deviates zigguratNormal draws, on one channel only', () => {
+    const data = new Float32Array(3000);
+    addNormalNoise(new Rng(2), data, 1, 3, 0.5);
+    const ref = new Rng(2);
+    for (let i = 0; i < 1000; i++) {
+      expect(data[i * 3 + 1]).toBe(Math.fround(0.5 * zigguratNormal(ref)));
+      expect(data[i * 3]).toBe(0);
+      expect(data[i * 3 + 2]).toBe(0);
+    }
   });
 });

@@ -42,7 +42,8 @@ const POLE = Math.sqrt(3) - 2;
 /**
  * Cubic B-spline resize (order 3, with the interpolating prefilter), as scipy: each line is
  * padded with 12 replicated edge values, prefiltered with mirror boundaries (Unser's
- * recursive filter, pole sqrt(3) - 2), then the spline is evaluated at the mapped coordinates.
+ * recursive filter, pole sqrt(3) - 2, causal start truncated at z^k < 1e-10), then the spline
+ * is evaluated at the mapped coordinates.
  */
 export function resizeCubic(x: Float32Array, from: Shape3, to: Shape3): Float32Array {
   let cur = x;
@@ -60,10 +61,12 @@ export function resizeCubic(x: Float32Array, from: Shape3, to: Shape3): Float32A
 function resizeCubicAxis(x: Float32Array, from: Shape3, to: Shape3, axis: number): Float32Array {
   const nIn = from[axis]!;
   const nOut = to[axis]!;
-  const stridesIn = [from[1] * from[2], from[2], 1];
-  const stridesOut = [to[1] * to[2], to[2], 1];
-  const out = new Float32Array(to[0] * to[1] * to[2]);
-  // Precompute, per output position, the 4 coefficient indices (in the padded line) and weights.
+  // View the volume as [outer][n][inner]: the resized axis in the middle, and run every step
+  // on whole `inner`-long rows so that the innermost loops read contiguous memory.
+  const inner = axis === 2 ? 1 : axis === 1 ? from[2] : from[1] * from[2];
+  const outer = axis === 0 ? 1 : axis === 1 ? from[0] : from[0] * from[1];
+  const out = new Float32Array(outer * nOut * inner);
+  // Per output position, the 4 coefficient rows (in the padded axis) and their weights.
   const L = nIn + 2 * SPLINE_PAD;
   const idx = new Int32Array(nOut * 4);
   const wts = new Float64Array(nOut * 4);
@@ -77,29 +80,49 @@ function resizeCubicAxis(x: Float32Array, from: Shape3, to: Shape3, axis: number
       wts[o * 4 + t] = bspline3(c - j);
     }
   }
-  const line = new Float64Array(L);
-  const sIn = stridesIn[axis]!;
-  const sOut = stridesOut[axis]!;
-  // Iterate over all lines along `axis`: the other two axes index the line.
-  const others = [0, 1, 2].filter((a) => a !== axis) as [number, number];
-  const [a0, a1] = others;
-  for (let i0 = 0; i0 < from[a0]!; i0++) {
-    for (let i1 = 0; i1 < from[a1]!; i1++) {
-      const baseIn = i0 * stridesIn[a0]! + i1 * stridesIn[a1]!;
-      const baseOut = i0 * stridesOut[a0]! + i1 * stridesOut[a1]!;
-      const first = x[baseIn]!;
-      const last = x[baseIn + (nIn - 1) * sIn]!;
-      for (let k = 0; k < SPLINE_PAD; k++) {
-        line[k] = first;
-        line[L - 1 - k] = last;
-      }
-      for (let k = 0; k < nIn; k++) line[SPLINE_PAD + k] = x[baseIn + k * sIn]!;
-      prefilterMirror(line);
-      for (let o = 0; o < nOut; o++) {
-        const q = o * 4;
-        out[baseOut + o * sOut] =
-          wts[q]! * line[idx[q]!]! + wts[q + 1]! * line[idx[q + 1]!]! + wts[q + 2]! * line[idx[q + 2]!]! + wts[q + 3]! * line[idx[q + 3]!]!;
-      }
+  const coef = new Float64Array(L * inner);
+  const z = POLE;
+  const lambda = (1 - z) * (1 - 1 / z);
+  // Causal initialisation truncated where z^k < 1e-10 (exact to float32 precision; the 12
+  // replicated pad values make the start of every line flat anyway).
+  const horizon = Math.min(L, Math.ceil(Math.log(1e-10) / Math.log(Math.abs(z))));
+  const zAnti = z / (z * z - 1);
+  for (let ob = 0; ob < outer; ob++) {
+    const bIn = ob * nIn * inner;
+    const bOut = ob * nOut * inner;
+    // Padded, gain-scaled rows: 12 copies of the first row, the rows, 12 copies of the last.
+    for (let r = 0; r < L; r++) {
+      const k = r < SPLINE_PAD ? 0 : r >= SPLINE_PAD + nIn ? nIn - 1 : r - SPLINE_PAD;
+      const src = bIn + k * inner;
+      const dst = r * inner;
+      for (let j = 0; j < inner; j++) coef[dst + j] = lambda * x[src + j]!;
+    }
+    // Causal pass: c+[0] = sum_k z^k c[k]; c+[k] = c[k] + z c+[k-1].
+    let zk = z;
+    for (let r = 1; r < horizon; r++, zk *= z) {
+      const src = r * inner;
+      for (let j = 0; j < inner; j++) coef[j]! += zk * coef[src + j]!;
+    }
+    for (let r = 1; r < L; r++) {
+      const cur = r * inner;
+      const prev = cur - inner;
+      for (let j = 0; j < inner; j++) coef[cur + j]! += z * coef[prev + j]!;
+    }
+    // Anti-causal pass (mirror boundary): c[L-1] = z/(z^2-1) (c+[L-1] + z c+[L-2]); c[k] = z (c[k+1] - c+[k]).
+    const last = (L - 1) * inner;
+    for (let j = 0; j < inner; j++) coef[last + j] = zAnti * (coef[last + j]! + z * coef[last - inner + j]!);
+    for (let r = L - 2; r >= 0; r--) {
+      const cur = r * inner;
+      const next = cur + inner;
+      for (let j = 0; j < inner; j++) coef[cur + j] = z * (coef[next + j]! - coef[cur + j]!);
+    }
+    // Evaluate the spline at every output position.
+    for (let o = 0; o < nOut; o++) {
+      const q = o * 4;
+      const r0 = idx[q]! * inner, r1 = idx[q + 1]! * inner, r2 = idx[q + 2]! * inner, r3 = idx[q + 3]! * inner;
+      const w0 = wts[q]!, w1 = wts[q + 1]!, w2 = wts[q + 2]!, w3 = wts[q + 3]!;
+      const dst = bOut + o * inner;
+      for (let j = 0; j < inner; j++) out[dst + j] = w0 * coef[r0 + j]! + w1 * coef[r1 + j]! + w2 * coef[r2 + j]! + w3 * coef[r3 + j]!;
     }
   }
   return out;
@@ -123,26 +146,37 @@ function bspline3(t: number): number {
   return 0;
 }
 
-/** In-place cubic B-spline interpolation prefilter with mirror (whole-sample symmetric) boundaries. */
-function prefilterMirror(c: Float64Array): void {
-  const n = c.length;
-  if (n === 1) return;
-  const z = POLE;
-  const lambda = (1 - z) * (1 - 1 / z);
-  for (let i = 0; i < n; i++) c[i]! *= lambda;
-  // Causal initialisation: the exact mirror sum (lines here are short).
-  let zn = z;
-  const z2n = Math.pow(z, n - 1);
-  let iz = 1 / z;
-  let sum = c[0]! + z2n * c[n - 1]!;
-  let zk = z2n * z2n * iz;
-  for (let k = 1; k < n - 1; k++) {
-    sum += (zn + zk) * c[k]!;
-    zn *= z;
-    zk *= iz;
+/**
+ * Linear upsampling by an integer factor: output voxel `i` of an axis reads input coordinate
+ * `i / factor` (so input voxel k sits on output voxel k * factor), separably per axis. `from`
+ * must cover the output: `(to[a] - 1) / factor <= from[a] - 1`.
+ */
+export function upsampleLinear(x: Float32Array, from: Shape3, to: Shape3, factor: number): Float32Array {
+  let cur = x;
+  let shape: Shape3 = [...from];
+  for (let axis = 2; axis >= 0; axis--) {
+    const next: Shape3 = [...shape];
+    next[axis] = to[axis]!;
+    const out = new Float32Array(next[0] * next[1] * next[2]);
+    const nIn = shape[axis]!;
+    const nOut = to[axis]!;
+    if ((nOut - 1) / factor > nIn - 1) throw new RangeError(`upsampleLinear: ${nIn} values along axis ${axis} cannot cover ${nOut} at factor ${factor}`);
+    const inner = axis === 2 ? 1 : axis === 1 ? shape[2] : shape[1] * shape[2];
+    const outer = axis === 0 ? 1 : axis === 1 ? shape[0] : shape[0] * shape[1];
+    for (let o = 0; o < outer; o++) {
+      const bIn = o * nIn * inner;
+      const bOut = o * nOut * inner;
+      for (let i = 0; i < nOut; i++) {
+        const k = Math.floor(i / factor);
+        const fr = i / factor - k;
+        const a = bIn + k * inner;
+        const b = k + 1 < nIn ? a + inner : a;
+        const dst = bOut + i * inner;
+        for (let j = 0; j < inner; j++) out[dst + j] = cur[a + j]! * (1 - fr) + cur[b + j]! * fr;
+      }
+    }
+    cur = out;
+    shape = next;
   }
-  c[0] = sum / (1 - zn * zn);
-  for (let k = 1; k < n; k++) c[k]! += z * c[k - 1]!;
-  c[n - 1] = (z / (z * z - 1)) * (c[n - 1]! + z * c[n - 2]!);
-  for (let k = n - 2; k >= 0; k--) c[k] = z * (c[k + 1]! - c[k]!);
+  return cur;
 }
