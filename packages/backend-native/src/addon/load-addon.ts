@@ -64,6 +64,12 @@ export function loadAddon(): AddonLoad {
     cached = { ok: false, reason: `${why}; ${ENABLE_HINT}` };
   } else {
     try {
+      // libgomp reads its settings when it is loaded with the addon, so they must be in the
+      // environment first. Passive waiting: idle OpenMP threads sleep instead of spinning.
+      // On a shared or oversubscribed machine spinning threads steal the cores the working
+      // ones need (a BL step at 32^3 went from 18.9 s to 2.5 s); on a quiet machine the cost
+      // is a futex wake per parallel region. A value set by the user wins.
+      process.env.OMP_WAIT_POLICY ??= 'passive';
       const addon = createRequire(import.meta.url)(addonPaths.binary) as NativeAddon;
       cached = { ok: true, addon, path: addonPaths.binary };
     } catch (err) {

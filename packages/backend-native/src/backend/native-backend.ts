@@ -1,6 +1,7 @@
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadAddon } from '../addon/load-addon.js';
+import { Float32Pool } from './float32-pool.js';
 import { conv3dBackpropFilterConfig, conv3dBackpropInputConfig, conv3dConfig } from '../kernels/conv3d.js';
 import { nativeKernelConfigs } from '../kernels/index.js';
 import { normGradConfig, NORM_FORWARD } from '../ops/norm-kernels.js';
@@ -20,7 +21,49 @@ export const NATIVE_BACKEND_PRIORITY = 3;
  * not overridden runs as on `cpu`) whose hot kernels call oneDNN and OpenMP code on the
  * tensors' own arrays.
  */
-export class NativeBackend extends MathBackendCPU {}
+export class NativeBackend extends MathBackendCPU {
+  /** Reuses the native kernels' large output arrays (see {@link Float32Pool}). */
+  readonly float32Pool = new Float32Pool();
+
+  /** An output array for a native kernel (contents undefined: the kernel writes it all). */
+  allocFloat32(n: number): Float32Array {
+    return this.float32Pool.alloc(n);
+  }
+
+  override write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): tf.DataId {
+    this.float32Pool.onWrite(values);
+    return super.write(values, shape, dtype);
+  }
+
+  override move(dataId: tf.DataId, values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType, refCount: number): void {
+    this.float32Pool.onWrite(values);
+    super.move(dataId, values, shape, dtype, refCount);
+  }
+
+  override readSync(dataId: tf.DataId): tf.backend_util.BackendValues {
+    const v = super.readSync(dataId);
+    this.float32Pool.onRead(v);
+    return v;
+  }
+
+  override async read(dataId: tf.DataId): Promise<tf.backend_util.BackendValues> {
+    const v = await super.read(dataId);
+    this.float32Pool.onRead(v);
+    return v;
+  }
+
+  override disposeData(dataId: tf.DataId, force = false): boolean {
+    const values = this.data.get(dataId)?.values;
+    const deleted = super.disposeData(dataId, force);
+    if (deleted && values !== undefined && !this.data.has(dataId)) this.float32Pool.onDispose(values);
+    return deleted;
+  }
+
+  override dispose(): void {
+    this.float32Pool.clear();
+    super.dispose();
+  }
+}
 
 /** What {@link registerNativeBackend} and {@link nativeBackendStatus} report. */
 export interface NativeBackendStatus {

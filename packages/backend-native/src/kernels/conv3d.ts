@@ -1,7 +1,7 @@
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { addon } from '../addon/load-addon.js';
-import { f32, fmt, output, sizeOf } from './tensor-data.js';
+import { alloc, f32, fmt, output, sizeOf } from './tensor-data.js';
 
 type Shape5 = [number, number, number, number, number];
 type Triple = number | [number, number, number];
@@ -48,8 +48,9 @@ export const conv3dConfig: tf.KernelConfig = {
     const { strides, pad, dilations } = attrs as unknown as tf.Conv3DAttrs;
     const b = backend as MathBackendCPU;
     const info = conv3dInfo('Conv3D', x.shape, filter.shape, strides, dilations, pad);
-    const y = new Float32Array(sizeOf(info.outShape));
-    if (y.length > 0 && sizeOf(x.shape) > 0 && sizeOf(filter.shape) > 0) {
+    const run = sizeOf(info.outShape) > 0 && sizeOf(x.shape) > 0 && sizeOf(filter.shape) > 0;
+    const y = alloc(b, sizeOf(info.outShape), !run);
+    if (run) {
       addon().conv3dForward(f32(b, x), f32(b, filter), y, convParams(info));
     }
     return output(b, info.outShape, 'float32', y);
@@ -66,8 +67,9 @@ export const conv3dBackpropInputConfig: tf.KernelConfig = {
     const b = backend as MathBackendCPU;
     const info = conv3dInfo('Conv3DBackpropInputV2', inputShape, filter.shape, strides, 1, pad);
     assertShape('Conv3DBackpropInputV2', 'dy', dy.shape, info.outShape);
-    const dx = new Float32Array(sizeOf(inputShape));
-    if (dx.length > 0 && sizeOf(dy.shape) > 0 && sizeOf(filter.shape) > 0) {
+    const run = sizeOf(inputShape) > 0 && sizeOf(dy.shape) > 0 && sizeOf(filter.shape) > 0;
+    const dx = alloc(b, sizeOf(inputShape), !run);
+    if (run) {
       addon().conv3dBackwardData(f32(b, dy), f32(b, filter), dx, convParams(info));
     }
     return output(b, [...inputShape], 'float32', dx);
@@ -84,8 +86,9 @@ export const conv3dBackpropFilterConfig: tf.KernelConfig = {
     const b = backend as MathBackendCPU;
     const info = conv3dInfo('Conv3DBackpropFilterV2', x.shape, filterShape, strides, 1, pad);
     assertShape('Conv3DBackpropFilterV2', 'dy', dy.shape, info.outShape);
-    const dw = new Float32Array(sizeOf(filterShape));
-    if (dw.length > 0 && sizeOf(x.shape) > 0 && sizeOf(dy.shape) > 0) {
+    const run = sizeOf(filterShape) > 0 && sizeOf(x.shape) > 0 && sizeOf(dy.shape) > 0;
+    const dw = alloc(b, sizeOf(filterShape), !run);
+    if (run) {
       addon().conv3dBackwardFilter(f32(b, x), f32(b, dy), dw, convParams(info));
     }
     return output(b, [...filterShape], 'float32', dw);

@@ -2,7 +2,7 @@ import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { addon } from '../addon/load-addon.js';
 import { broadcastPlan, reductionPlan } from './broadcast.js';
-import { cpuKernel, f32, output, sizeOf, u8 } from './tensor-data.js';
+import { alloc, cpuKernel, f32, output, sizeOf, u8 } from './tensor-data.js';
 
 /** Op codes of the addon's `binary` (elementwise.cc). */
 const BINARY_OPS: Record<string, number> = {
@@ -24,7 +24,7 @@ function binaryConfig(kernelName: string): tf.KernelConfig {
       if (a.dtype !== 'float32' || b.dtype !== 'float32') return cpuKernel(kernelName, { inputs, backend: be, attrs });
       const outShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
       const n = sizeOf(outShape);
-      const out = compare ? new Uint8Array(n) : new Float32Array(n);
+      const out = compare ? new Uint8Array(n) : alloc(be, n);
       if (n > 0) {
         const plan = broadcastPlan(a.shape, b.shape, outShape);
         addon().binary(op, f32(be, a), f32(be, b), out, plan.dims, plan.stridesA, plan.stridesB);
@@ -48,7 +48,7 @@ export const selectConfig: tf.KernelConfig = {
     if (t.dtype !== 'float32' || e.dtype !== 'float32' || condition.dtype !== 'bool' || sizeOf(condition.shape) !== n || sizeOf(e.shape) !== n) {
       return cpuKernel(tf.Select, { inputs, backend: be, attrs });
     }
-    const out = new Float32Array(n);
+    const out = alloc(be, n);
     if (n > 0) addon().select(u8(be, condition), f32(be, t), f32(be, e), out);
     return output(be, [...t.shape], 'float32', out);
   },
@@ -63,7 +63,7 @@ export const leakyReluConfig: tf.KernelConfig = {
     const { alpha } = attrs as unknown as tf.LeakyReluAttrs;
     const be = backend as MathBackendCPU;
     if (x.dtype !== 'float32') return cpuKernel(tf.LeakyRelu, { inputs, backend: be, attrs });
-    const out = new Float32Array(sizeOf(x.shape));
+    const out = alloc(be, sizeOf(x.shape));
     if (out.length > 0) addon().leakyRelu(f32(be, x), alpha, out);
     return output(be, [...x.shape], 'float32', out);
   },
@@ -81,7 +81,7 @@ function reduceConfig(kernelName: string, mean: boolean): tf.KernelConfig {
       const plan = x.dtype === 'float32' ? reductionPlan(x.shape, axes) : null;
       if (!plan || sizeOf(x.shape) === 0) return cpuKernel(kernelName, { inputs, backend: be, attrs });
       const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
-      const out = new Float32Array(plan.outer * plan.inner);
+      const out = alloc(be, plan.outer * plan.inner);
       addon().reduce(f32(be, x), plan.outer, plan.red, plan.inner, out, mean);
       return output(be, outShape, 'float32', out);
     },

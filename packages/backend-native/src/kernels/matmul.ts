@@ -1,7 +1,7 @@
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { addon } from '../addon/load-addon.js';
-import { cpuKernel, f32, fmt, output, sizeOf } from './tensor-data.js';
+import { alloc, cpuKernel, f32, fmt, output, sizeOf } from './tensor-data.js';
 
 /** a @ b over the batch dims (one side may broadcast a batch of 1), via oneDNN matmul. */
 function batchMatMul(be: MathBackendCPU, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): tf.TensorInfo | null {
@@ -20,8 +20,9 @@ function batchMatMul(be: MathBackendCPU, a: tf.TensorInfo, b: tf.TensorInfo, tra
   const batchB = sizeOf(b.shape.slice(0, -2));
   if (batchA !== batchB && batchA !== 1 && batchB !== 1) return null; // general broadcast: cpu
   const outShape = [...outer, M, N];
-  const c = new Float32Array(sizeOf(outShape));
-  if (c.length > 0 && K > 0) {
+  const run = sizeOf(outShape) > 0 && K > 0;
+  const c = alloc(be, sizeOf(outShape), !run);
+  if (run) {
     addon().batchMatMul(f32(be, a), f32(be, b), c, Int32Array.from([batchA, batchB, M, N, K, transposeA ? 1 : 0, transposeB ? 1 : 0]));
   }
   return output(be, outShape, 'float32', c);

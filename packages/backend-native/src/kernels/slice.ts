@@ -1,7 +1,7 @@
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { addon } from '../addon/load-addon.js';
-import { cpuKernel, f32, output, sizeOf } from './tensor-data.js';
+import { alloc, cpuKernel, f32, output, sizeOf } from './tensor-data.js';
 
 function stridesOf(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length).fill(1);
@@ -37,7 +37,7 @@ export const sliceConfig: tf.KernelConfig = {
     if (x.dtype !== 'float32') return cpuKernel(tf.Slice, { inputs, backend: be, attrs });
     const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
     tf.slice_util.assertParamsValid(x as tf.Tensor, b, s);
-    const out = new Float32Array(sizeOf(s));
+    const out = alloc(be, sizeOf(s));
     copyBox(f32(be, x), x.shape, b, s, out);
     return output(be, s, 'float32', out);
   },
@@ -59,7 +59,7 @@ export const splitVConfig: tf.KernelConfig = {
     return sizes.map((n) => {
       const size = [...x.shape];
       size[ax] = n;
-      const out = new Float32Array(sizeOf(size));
+      const out = alloc(be, sizeOf(size));
       copyBox(data, x.shape, begin, size, out);
       begin[ax] = begin[ax]! + n;
       return output(be, size, 'float32', out);
@@ -79,7 +79,7 @@ export const concatConfig: tf.KernelConfig = {
     const ax = tf.util.parseAxisParam(axis, list[0]!.shape)[0]!;
     tf.backend_util.assertParamsConsistent(list.map((t) => t.shape), ax);
     const outShape = tf.backend_util.computeOutShape(list.map((t) => t.shape), ax);
-    const out = new Float32Array(sizeOf(outShape));
+    const out = alloc(be, sizeOf(outShape));
     const outer = sizeOf(outShape.slice(0, ax));
     const rowStride = sizeOf(outShape.slice(ax));
     let offset = 0;

@@ -23,6 +23,19 @@ export function u8(backend: MathBackendCPU, t: tf.TensorInfo): Uint8Array {
   return v instanceof Uint8Array ? v : Uint8Array.from(v as ArrayLike<number>, (x) => (x ? 1 : 0));
 }
 
+/**
+ * A float32 output array of n elements for a native kernel. Its contents are undefined
+ * (it may be recycled, see Float32Pool): the kernel must write every element, or pass
+ * `zero` when it may not.
+ */
+export function alloc(backend: MathBackendCPU, n: number, zero = false): Float32Array {
+  const pool = (backend as MathBackendCPU & { allocFloat32?: (n: number) => Float32Array }).allocFloat32;
+  if (!pool) return new Float32Array(n);
+  const a = pool.call(backend, n);
+  if (zero) a.fill(0);
+  return a;
+}
+
 /** Wrap a freshly written array as the output tensor (the backend takes ownership). */
 export function output(backend: MathBackendCPU, shape: number[], dtype: tf.DataType, data: tf.TypedArray): tf.TensorInfo {
   return backend.makeTensorInfo(shape, dtype, data);

@@ -1,7 +1,7 @@
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { addon } from '../addon/load-addon.js';
-import { f32, fmt, output, sizeOf } from '../kernels/tensor-data.js';
+import { alloc, f32, fmt, output, sizeOf } from '../kernels/tensor-data.js';
 
 /** Kernel: normalise x, returning [y, mean, variance] (statistics shape [N, G], or [G] across the batch). */
 export const NORM_FORWARD = 'VoxsegNormForward';
@@ -40,7 +40,7 @@ const forward: tf.KernelConfig = {
     const be = backend as MathBackendCPU;
     const sh = normShape(NORM_FORWARD, x.shape, a);
     const st = statsShape(x.shape, a);
-    const y = new Float32Array(sizeOf(x.shape));
+    const y = alloc(be, sizeOf(x.shape));
     const mean = new Float32Array(sizeOf(st));
     const variance = new Float32Array(sizeOf(st));
     if (y.length > 0) {
@@ -59,7 +59,7 @@ const backward: tf.KernelConfig = {
     const be = backend as MathBackendCPU;
     const sh = normShape(NORM_BACKWARD, x.shape, a);
     const c = x.shape[x.shape.length - 1]!;
-    const dx = new Float32Array(sizeOf(x.shape));
+    const dx = alloc(be, sizeOf(x.shape));
     const dgamma = new Float32Array(c);
     const dbeta = new Float32Array(c);
     if (dx.length > 0) {
