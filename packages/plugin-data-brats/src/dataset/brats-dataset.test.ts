@@ -104,6 +104,14 @@ describe('BratsDataset', () => {
     expect(Array.from((await nc.loadCase(ids[1]!)).image)).toEqual(Array.from(a.image));
   });
 
+  it('preprocessAll warms the cache with progress', async () => {
+    const cacheDir = join(root, 'cache-warm');
+    const seen: string[] = [];
+    await new BratsDataset({ root: join(root, 'data'), cacheDir }).preprocessAll(undefined, (d, t, id) => seen.push(`${d}/${t} ${id}`));
+    expect(seen).toEqual(ids.map((id, k) => `${k + 1}/3 ${id}`));
+    expect((await readdir(cacheDir)).sort()).toEqual(ids.map((id) => `${id}.vxcase`));
+  });
+
   it('keeps working uncached, with one warning, when the cache cannot be written', async () => {
     const blocker = join(root, 'blocker');
     await writeFile(blocker, 'a file where the cache folder should go');

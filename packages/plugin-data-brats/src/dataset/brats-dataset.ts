@@ -166,6 +166,20 @@ export class BratsDataset implements Dataset {
     return data;
   }
 
+  /**
+   * Preprocess cases ahead of training so the cache is warm (one case in memory at a time).
+   * @param ids default: every case
+   * @param onProgress called after each case
+   */
+  async preprocessAll(ids?: readonly string[], onProgress?: (done: number, total: number, caseId: string) => void): Promise<void> {
+    const list = ids ?? (await this.caseIds());
+    let done = 0;
+    for (const id of list) {
+      await this.loadCase(id);
+      onProgress?.(++done, list.length, id);
+    }
+  }
+
   private cacheKey(c: CaseFiles): Promise<string> {
     const files = this.layout.modalities.map((m) => c.images[m]!).concat(c.seg ? [c.seg] : []);
     return this.cache!.keyOf(files, { layout: this.layout, version: PREPROCESSING_VERSION });
