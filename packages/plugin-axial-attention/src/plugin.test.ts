@@ -4,7 +4,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createExperiment, Rng } from '@voxseg/core';
+import { type Batch, type BatchProvider, createExperiment, ofType, Rng, Trainer } from '@voxseg/core';
+import { lossesPlugin } from '@voxseg/plugin-losses';
 import { buildPreset, countTrainableParams, unetPlugin } from '@voxseg/plugin-unet';
 import { AxialAttention3D, axialAttentionPlugin } from './index.js';
 
@@ -86,8 +87,8 @@ describe('axialAttentionPlugin', () => {
   });
 
   // Training needs the conv3dTranspose gradient that @voxseg/plugin-unet registers on import.
-  it('a tiny BL+AA trains a few steps (finite loss, attention weights move, no leaks) and round-trips', async () => {
-    const exp = createExperiment({ plugins: [unetPlugin(), axialAttentionPlugin()] });
+  it('a tiny BL+AA trains through the core Trainer (finite losses, attention weights move, no leaks) and round-trips', async () => {
+    const exp = createExperiment({ plugins: [unetPlugin(), axialAttentionPlugin(), lossesPlugin()] });
     const model = buildPreset(exp, 'BL+AA', {
       inChannels: 2,
       outChannels: 3,
@@ -101,31 +102,47 @@ describe('axialAttentionPlugin', () => {
     const attn = model.layers.filter((l): l is AxialAttention3D => l instanceof AxialAttention3D);
     expect(attn.map((l) => [l.name, l.heads, l.dimHead])).toEqual([['dec1_slot_axial_attention', 4, 16]]);
 
-    const rng = new Rng(5);
-    const x = tf.tensor5d(Float32Array.from({ length: 2 * 16 ** 3 * 2 }, () => rng.normal()), [2, 16, 16, 16, 2]);
-    const target = tf.tidy(() => tf.cast(tf.greater(tf.slice(x, [0, 0, 0, 0, 0], [-1, -1, -1, -1, 1]), 0), 'float32'));
-    const y = tf.tile(target, [1, 1, 1, 1, 3]);
-    const optimizer = tf.train.momentum(0.01, 0.9, true);
-    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const attnBefore = attn[0]!.getWeights()[0]!.dataSync().slice();
+    // Deterministic batches: 2 random channels; targets WT/TC/ET = channel 0 above 0 / 0.5 / 1.
+    const edge = 16;
+    const voxels = 2 * edge ** 3;
+    const train: BatchProvider = {
+      patchShape: [edge, edge, edge, 2],
+      batchSize: 2,
+      targetChannels: ['WT', 'TC', 'ET'],
+      async batch(index: number): Promise<Batch> {
+        const rng = new Rng(`aa:${index}`);
+        const image = Float32Array.from({ length: voxels * 2 }, () => rng.normal());
+        const target = new Uint8Array(voxels * 3);
+        for (let v = 0; v < voxels; v++) [0, 0.5, 1].forEach((t, k) => (target[3 * v + k] = image[2 * v]! > t ? 1 : 0));
+        return { image, shape: [2, edge, edge, edge, 2], target, targetChannels: 3, caseIds: [`a${index}`, `b${index}`] };
+      },
+    };
+    const lossFactory = exp.get('loss', 'deep-supervision');
+    const trainer = new Trainer({
+      model,
+      loss: lossFactory.create({ ...lossFactory.defaults }, exp),
+      train,
+      epochs: 1,
+      iterationsPerEpoch: 3,
+      seed: 1,
+      network: 'BL+AA',
+      plugins: exp.pluginList(),
+      logger: { warn: (m: string) => console.warn(m) },
+    });
     const losses: number[] = [];
-    let before = -1;
-    for (let step = 0; step < 3; step++) {
-      const loss = optimizer.minimize(
-        () => {
-          const out = model.apply(x, { training: true }) as tf.Tensor[];
-          return tf.losses.sigmoidCrossEntropy(y, out[0]!) as tf.Scalar;
-        },
-        true,
-        vars,
-      )!;
-      losses.push(loss.dataSync()[0]!);
-      loss.dispose();
-      if (step === 1) before = tf.memory().numTensors;
-    }
-    expect(tf.memory().numTensors).toBe(before);
+    const tensorsAtBatchEnd: number[] = [];
+    trainer.events$.pipe(ofType('batchEnd')).subscribe((e) => {
+      losses.push(e.loss);
+      tensorsAtBatchEnd.push(tf.memory().numTensors);
+    });
+    const attnBefore = attn[0]!.getWeights()[0]!.dataSync().slice();
+    const summary = await trainer.run();
+    expect(summary.reason, summary.message).toBe('completed');
+    expect(losses).toHaveLength(3);
     expect(losses.every(Number.isFinite)).toBe(true);
-    expect(Math.max(...Array.from(attn[0]!.getWeights()[0]!.dataSync(), (v, i) => Math.abs(v - attnBefore[i]!)))).toBeGreaterThan(0);
+    expect(tensorsAtBatchEnd[2]).toBe(tensorsAtBatchEnd[1]);
+    const attnAfter = attn[0]!.getWeights()[0]!.dataSync();
+    expect(Math.max(...Array.from(attnAfter, (v, i) => Math.abs(v - attnBefore[i]!)))).toBeGreaterThan(0);
 
     let saved: tf.io.ModelArtifacts | undefined;
     await model.save(
@@ -135,11 +152,12 @@ describe('axialAttentionPlugin', () => {
       }),
     );
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved!));
+    const batch = await train.batch(99);
+    const x = tf.tensor5d(batch.image, batch.shape);
     const a = model.predict(x) as tf.Tensor[];
     const b = loaded.predict(x) as tf.Tensor[];
     expect(tf.max(tf.abs(tf.sub(a[0]!, b[0]!))).arraySync()).toBe(0);
-    tf.dispose([x, target, y, ...a, ...b]);
-    optimizer.dispose();
+    tf.dispose([x, ...a, ...b]);
     model.dispose();
     loaded.dispose();
   });
