@@ -42,12 +42,15 @@ export class BratsDataset implements Dataset {
   readonly name = 'brats2021';
   readonly inChannels: number;
   readonly targets: TargetEncoding = bratsTargetEncoding();
+  /** File naming in use (defaults filled in). */
   readonly layout: BratsLayout;
+  /** The preprocessed-case cache, or null when disabled. */
   readonly cache: CaseCache | null;
   private cases?: Promise<Map<string, CaseFiles>>;
   private selected?: Promise<{ valid: string[]; skipped: SkippedCase[] }>;
   private cacheWarned = false;
 
+  /** @param options see {@link BratsDatasetOptions}; only `root` is required */
   constructor(readonly options: BratsDatasetOptions) {
     if (typeof options?.root !== 'string' || options.root.length === 0) {
       throw new DataError('brats2021 dataset: option "root" (the dataset folder) is required');

@@ -5,6 +5,7 @@ import { type BratsLayout, type BratsLayoutOptions, resolveLayout } from './layo
 
 /** The files of one case folder. */
 export interface CaseFiles {
+  /** Case id = the folder name. */
   id: string;
   /** The case folder. */
   dir: string;

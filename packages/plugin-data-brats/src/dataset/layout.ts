@@ -22,9 +22,13 @@ export interface BratsLayoutOptions {
 
 /** A layout with every default filled in. */
 export interface BratsLayout {
+  /** Modality names in channel order. */
   modalities: string[];
+  /** File suffix of every modality. */
   suffixes: Record<string, string>;
+  /** File suffix of the segmentation. */
   segSuffix: string;
+  /** File extensions tried in order. */
   extensions: string[];
 }
 

@@ -15,13 +15,18 @@ export interface NiftiHeader {
   intent_p2: number;
   intent_p3: number;
   intent_code: number;
+  /** NIfTI datatype code (2 uint8, 4 int16, 16 float32, ...). */
   datatype: number;
+  /** Bits per voxel. */
   bitpix: number;
   slice_start: number;
   /** pixdim[0] = qfac (-1 or 1), pixdim[1..3] = voxel size along x, y, z. */
   pixdim: number[];
+  /** Byte offset of the voxel data in a `.nii` file. */
   vox_offset: number;
+  /** Value scaling: stored * scl_slope + scl_inter, when scl_slope is finite and non-zero. */
   scl_slope: number;
+  /** See `scl_slope`. */
   scl_inter: number;
   slice_end: number;
   slice_code: number;
@@ -32,7 +37,9 @@ export interface NiftiHeader {
   toffset: number;
   descrip: string;
   aux_file: string;
+  /** > 0 when the qform (quatern_*, qoffset_*, pixdim) is meaningful. */
   qform_code: number;
+  /** > 0 when the sform (srow_*) is meaningful; it then takes precedence. */
   sform_code: number;
   quatern_b: number;
   quatern_c: number;
@@ -40,6 +47,7 @@ export interface NiftiHeader {
   qoffset_x: number;
   qoffset_y: number;
   qoffset_z: number;
+  /** First row of the sform affine (4 numbers); srow_y and srow_z likewise. */
   srow_x: number[];
   srow_y: number[];
   srow_z: number[];

@@ -13,6 +13,7 @@ const gunzipAsync = promisify(gunzip);
 export interface NiftiVolume<T extends NiftiTypedArray = NiftiTypedArray> {
   /** The file it was read from. */
   file: string;
+  /** The parsed header, kept to write outputs with the same geometry. */
   header: NiftiHeader;
   /** [D, H, W] = [nz, ny, nx]. */
   shape: Shape3;

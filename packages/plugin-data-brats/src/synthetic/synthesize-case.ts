@@ -3,6 +3,7 @@ import { ValueNoise3 } from './value-noise.js';
 
 /** The four BraTS modalities a synthetic case has, in channel order. */
 export const SYNTHETIC_MODALITIES = ['t1', 't1ce', 't2', 'flair'] as const;
+/** One of {@link SYNTHETIC_MODALITIES}. */
 export type SyntheticModality = (typeof SYNTHETIC_MODALITIES)[number];
 
 /** What kind of tumour core a case got. */

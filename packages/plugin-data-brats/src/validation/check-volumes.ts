@@ -11,10 +11,13 @@ export const AFFINE_TOLERANCE = 1e-3;
 export interface ReadResult {
   /** Modality name, or `seg`. */
   role: string;
+  /** The file read. */
   file: string;
+  /** The image, when it could be read. */
   volume?: NiftiVolume;
   /** Why it could not be read (missing, corrupt, 4-D, ...). */
   error?: string;
+  /** The file does not exist. */
   missing?: boolean;
 }
 
