@@ -36,16 +36,17 @@ export function reflectIndex(i: number, n: number): number {
  */
 export function gaussianFilter3d(x: Float32Array, shape: Shape3, sigma: number | Shape3, truncate = 4): Float32Array {
   const s: Shape3 = typeof sigma === 'number' ? [sigma, sigma, sigma] : sigma;
+  // Ping-pong between two buffers (at most two 8 MB allocations for a 128^3 channel).
   let cur = x;
-  let owned = false;
+  let spare: Float32Array | undefined;
   for (let axis = 0; axis < 3; axis++) {
     if (!(s[axis]! > 0)) continue;
-    const out = new Float32Array(x.length);
+    const out = spare ?? new Float32Array(x.length);
     convolveAxis(cur, out, shape, axis, gaussianKernel(s[axis]!, truncate));
+    spare = cur === x ? undefined : cur;
     cur = out;
-    owned = true;
   }
-  return owned ? cur : x.slice();
+  return cur === x ? x.slice() : cur;
 }
 
 function convolveAxis(src: Float32Array, dst: Float32Array, shape: Shape3, axis: number, k: Float64Array): void {
