@@ -1,5 +1,5 @@
 import { Experiment } from '@voxseg/core';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +38,13 @@ describe('discoverCases', () => {
     await expect(discoverCases(join(root, 'nope'))).rejects.toThrow(/nope: cannot read the dataset folder \(ENOENT/);
     await expect(discoverCases(join(root, 'data', 'README.txt'))).rejects.toThrow(/README\.txt: expected a dataset folder, found a file/);
   });
+  it('follows symlinked case folders', async () => {
+    const linked = join(root, 'linked');
+    await mkdir(linked);
+    await symlink(join(root, 'data', ids[0]!), join(linked, ids[0]!));
+    expect((await discoverCases(linked)).map((c) => c.id)).toEqual([ids[0]]);
+  });
+
   it('takes configurable modality suffixes and extensions', async () => {
     const alt = join(root, 'alt');
     await mkdir(join(alt, 'case1'), { recursive: true });

@@ -35,7 +35,12 @@ export async function discoverCases(root: string, options: BratsLayoutOptions | 
     if (err instanceof DataError) throw err;
     throw fileError(root, `cannot read the dataset folder (${describeSystemError(err)})`);
   }
-  const ids = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+  // Symlinked case folders count too (datasets are often linked into place).
+  const isFolder = async (e: (typeof entries)[number]) =>
+    e.isDirectory() || (e.isSymbolicLink() && (await stat(join(root, e.name)).then((s) => s.isDirectory(), () => false)));
+  const visible = entries.filter((e) => !e.name.startsWith('.'));
+  const flags = await Promise.all(visible.map(isFolder));
+  const ids = visible.filter((_, k) => flags[k]).map((e) => e.name).sort();
   if (ids.length === 0) {
     const want = layout.modalities.map((m) => `<id>${layout.suffixes[m]}${layout.extensions[0]}`).join(', ');
     throw fileError(root, `no case folders found (expected <id>/ sub-folders holding ${want})`);
