@@ -27,7 +27,17 @@ export interface SynthesizeDatasetOptions extends SynthesizeOptions {
  * @throws DataError naming the folder when a case folder exists (without `force`) or the
  *   output cannot be written; existing cases are checked before anything is written
  */
-export async function synthesizeDataset(outDir: string, n: number, seed: number, options: SynthesizeDatasetOptions = {}): Promise<string[]> {
+export async function synthesizeDataset(outDir: string, n: number, seed: number, options?: SynthesizeDatasetOptions): Promise<string[]>;
+/** Same, with the shape [nx, ny, nz] as the fourth argument. */
+export async function synthesizeDataset(outDir: string, n: number, seed: number, shape: [number, number, number], options?: SynthesizeDatasetOptions): Promise<string[]>;
+export async function synthesizeDataset(
+  outDir: string,
+  n: number,
+  seed: number,
+  shapeOrOptions: [number, number, number] | SynthesizeDatasetOptions = {},
+  more: SynthesizeDatasetOptions = {},
+): Promise<string[]> {
+  const options: SynthesizeDatasetOptions = Array.isArray(shapeOrOptions) ? { ...more, shape: shapeOrOptions } : shapeOrOptions;
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`synthesizeDataset: the number of cases must be a positive integer, got ${n}`);
   const shape = options.shape ?? [240, 240, 155];
   const prefix = options.idPrefix ?? 'BraTS2021_';

@@ -112,7 +112,7 @@ describe('synthesizeDataset', () => {
     expect((await stat(join(out, ids[1]!, 'BraTS2021_00001_t1.nii.gz'))).mtimeMs).toBe(before);
     // same seed, force: identical files
     const again = join(dir, 'again');
-    await synthesizeDataset(again, 1, 7, { shape: [24, 20, 16] });
+    await synthesizeDataset(again, 1, 7, [24, 20, 16]); // shape as the 4th argument
     const a = await readNifti(join(again, ids[0]!, 'BraTS2021_00000_flair.nii.gz'), { as: 'native' });
     const b = await readNifti(join(out, ids[0]!, 'BraTS2021_00000_flair.nii.gz'), { as: 'native' });
     expect(Array.from(a.data)).toEqual(Array.from(b.data));
