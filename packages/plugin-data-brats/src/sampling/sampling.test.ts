@@ -5,7 +5,7 @@ import { da4Pipeline } from '../augmentation/da4.js';
 import { goldenChannel, makeCase, testRegions } from '../augmentation/__tests__/fixtures.js';
 import { buildForegroundIndex, isForegroundSample } from './foreground-index.js';
 import { sampleNearest, sampleTrilinear } from './interpolate.js';
-import { PatchBatchProvider } from './patch-batch-provider.js';
+import { batchRng, PatchBatchProvider } from './patch-batch-provider.js';
 import { PatchSampler } from './patch-sampler.js';
 import { createIdentityGrid } from './sampling-grid.js';
 
@@ -191,6 +191,17 @@ describe('PatchBatchProvider', () => {
     expect(a1.image).not.toEqual(a3.image);
     const other = new PatchBatchProvider({ cases, targets: testRegions, patchSize: [8, 8, 8], batchSize: 2, seed: 6, augmenters: da4Pipeline() });
     expect((await other.batch(1)).image).not.toEqual(a1.image);
+  });
+
+  it('gives every batch index its own 128-bit stream', () => {
+    const firsts = new Set<string>();
+    for (let i = 0; i < 2000; i++) {
+      const r = batchRng('run:train', i);
+      firsts.add(`${r.nextUint32()},${r.nextUint32()}`);
+      expect(batchRng('run:train', i).getState()).toEqual(batchRng('run:train', i).getState());
+    }
+    expect(firsts.size).toBe(2000);
+    expect(batchRng('run:train', 0).getState()).not.toEqual(batchRng('run:val', 0).getState());
   });
 
   it('rejects bad arguments with a clear message', async () => {
