@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: the repository's benchmarks, side by side, in one run.
+ *
+ * 1. `voxseg bench conv3d` (forward + both gradients, 64^3, 32 -> 32) on `native`, and on
+ *    `cpu` at a small size (pure JS runs conv3d at ~0.5 GFLOP/s);
+ * 2. `voxseg bench train-step` (BL, 64^3, batch 2) on `native`, and a small one on `cpu`;
+ * 3. the same conv3d and training step in PyTorch (scripts/torch_bench.py) when a python3
+ *    with torch is found, with the ratios;
+ * 4. every `packages/<pkg>/bench/index.mjs` that exports `run()`, each in its own process.
+ * Then a summary. Each part runs in a child process, so one failure does not stop the rest.
+ *
+ * Needs the packages built (`npm run build`). Flags: `--quick` (small sizes, for a smoke
+ * run), `--skip-packages`, `--json` (last line: every figure as one JSON object).
+ * PyTorch runs with the same OMP_WAIT_POLICY as the native backend (passive unless set):
+ * on a shared machine spinning OpenMP threads slow both down, and the comparison should
+ * measure the kernels, not the scheduler.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = new Set(process.argv.slice(2));
+const quick = args.has('--quick');
+const env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'passive' };
+const cli = join(root, 'packages', 'cli', 'dist', 'bin.js');
+const results = {};
+const lines = [];
+
+function lastJson(stdout) {
+  const last = stdout.trim().split('\n').filter(Boolean).pop() ?? '';
+  try {
+    return JSON.parse(last);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Run a command, echo its output, return the JSON object on its last stdout line (or an error). */
+function run(label, cmd, argv) {
+  process.stdout.write(`\n== ${label}\n`);
+  const t0 = Date.now();
+  const r = spawnSync(cmd, argv, { cwd: root, env, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const out = (r.stdout ?? '').replace(/^=+\n.*tfjs-node.*\n=+\n/gm, '');
+  process.stdout.write(out);
+  if (r.status !== 0) {
+    const why = (r.stderr || r.error?.message || '').trim().split('\n').filter((l) => l && !/tfjs-node|^=+$/.test(l)).pop() ?? `exit ${r.status}`;
+    process.stdout.write(`   failed: ${why}\n`);
+    return { error: why };
+  }
+  const j = lastJson(out) ?? { error: 'no JSON on the last line' };
+  j.seconds = (Date.now() - t0) / 1000;
+  return j;
+}
+
+if (!existsSync(cli)) {
+  console.error(`scripts/bench.mjs: ${cli} is missing; run \`npm run build\` first`);
+  process.exit(1);
+}
+
+// Which python has torch? The first that imports it.
+function findTorchPython() {
+  for (const py of [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter(Boolean)) {
+    const r = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
+    if (r.status === 0) return py;
+  }
+  return undefined;
+}
+const python = findTorchPython();
+
+const conv = quick ? { size: 32, channels: 16 } : { size: 64, channels: 32 };
+const step = quick ? { patch: 32, batch: 1, steps: 1 } : { patch: 64, batch: 2, steps: 3 };
+const cpuConv = { size: 16, channels: 8 };
+const cpuStep = { patch: 16, batch: 1, steps: 1 };
+
+results.conv3dNative = run(`conv3d ${conv.size}^3 ${conv.channels}->${conv.channels}, native`, process.execPath, [cli, 'bench', 'conv3d', '--backend', 'native', '--size', `${conv.size}`, '--channels', `${conv.channels}`, '--json']);
+results.conv3dTorch = python
+  ? run(`conv3d ${conv.size}^3 ${conv.channels}->${conv.channels}, PyTorch (${python})`, python, ['scripts/torch_bench.py', '--only', 'conv3d', '--size', `${conv.size}`, '--channels', `${conv.channels}`])?.conv3d ?? { error: 'no result' }
+  : { skipped: 'no python3 with torch (install python3-torch for the reference)' };
+results.conv3dCpu = run(`conv3d ${cpuConv.size}^3 ${cpuConv.channels}->${cpuConv.channels}, cpu (small: pure JS)`, process.execPath, [cli, 'bench', 'conv3d', '--backend', 'cpu', '--size', `${cpuConv.size}`, '--channels', `${cpuConv.channels}`, '--repeats', '1', '--json']);
+results.conv3dNativeSmall = run(`conv3d ${cpuConv.size}^3 ${cpuConv.channels}->${cpuConv.channels}, native (same small size)`, process.execPath, [cli, 'bench', 'conv3d', '--backend', 'native', '--size', `${cpuConv.size}`, '--channels', `${cpuConv.channels}`, '--json']);
+
+results.trainNative = run(`train-step BL ${step.patch}^3 batch ${step.batch}, native`, process.execPath, [cli, 'bench', 'train-step', '--backend', 'native', '--variant', 'BL', '--patch', `${step.patch}`, '--batch', `${step.batch}`, '--steps', `${step.steps}`, '--json']);
+results.trainTorch = python
+  ? run(`train-step BL ${step.patch}^3 batch ${step.batch}, PyTorch`, python, ['scripts/torch_bench.py', '--only', 'train-step', '--variant', 'BL', '--patch', `${step.patch}`, '--batch', `${step.batch}`, '--steps', `${step.steps}`])?.trainStep ?? { error: 'no result' }
+  : { skipped: 'no python3 with torch' };
+results.trainCpu = run(`train-step BL ${cpuStep.patch}^3 batch ${cpuStep.batch}, cpu (small: pure JS)`, process.execPath, [cli, 'bench', 'train-step', '--backend', 'cpu', '--variant', 'BL', '--patch', `${cpuStep.patch}`, '--batch', `${cpuStep.batch}`, '--steps', `${cpuStep.steps}`, '--json']);
+results.trainNativeSmall = run(`train-step BL ${cpuStep.patch}^3 batch ${cpuStep.batch}, native (same small size)`, process.execPath, [cli, 'bench', 'train-step', '--backend', 'native', '--variant', 'BL', '--patch', `${cpuStep.patch}`, '--batch', `${cpuStep.batch}`, '--steps', `${cpuStep.steps}`, '--json']);
+
+// Every package's bench/index.mjs that exports run(), each in its own process.
+if (!args.has('--skip-packages')) {
+  results.packages = {};
+  for (const pkg of readdirSync(join(root, 'packages')).sort()) {
+    const file = join(root, 'packages', pkg, 'bench', 'index.mjs');
+    if (!existsSync(file)) continue;
+    const code = `const m = await import(${JSON.stringify(pathToFileURL(file).href)});
+      if (typeof m.run !== 'function') { console.log(JSON.stringify({ skipped: 'no exported run()' })); process.exit(0); }
+      const r = await m.run();
+      console.log(JSON.stringify(r ?? {}));`;
+    results.packages[pkg] = run(`packages/${pkg}/bench/index.mjs`, process.execPath, ['--input-type=module', '-e', code]);
+  }
+}
+
+// Summary.
+const fmt = (v, d = 1) => (typeof v === 'number' ? v.toFixed(d) : 'n/a');
+const ratio = (a, b) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a');
+lines.push('', '== summary (figures from this run; the machine may be shared, so compare within the run)');
+lines.push(`conv3d ${conv.size}^3 ${conv.channels}->${conv.channels} fwd+bwd GFLOP/s: native ${fmt(results.conv3dNative.gflops)}, PyTorch ${fmt(results.conv3dTorch.gflops)}, native/PyTorch ${ratio(results.conv3dNative.gflops, results.conv3dTorch.gflops)} (target >= 1.0, aim 1.5)`);
+lines.push(`conv3d ${cpuConv.size}^3 ${cpuConv.channels}->${cpuConv.channels} GFLOP/s: native ${fmt(results.conv3dNativeSmall.gflops)}, cpu ${fmt(results.conv3dCpu.gflops, 2)}, native/cpu ${ratio(results.conv3dNativeSmall.gflops, results.conv3dCpu.gflops)}`);
+lines.push(`train-step BL ${step.patch}^3 batch ${step.batch} ms/step: native ${fmt(results.trainNative.msPerStep, 0)}, PyTorch ${fmt(results.trainTorch.msPerStep, 0)}, native/PyTorch time ${ratio(results.trainNative.msPerStep, results.trainTorch.msPerStep)} (target <= 1.5)`);
+lines.push(`train-step BL ${cpuStep.patch}^3 batch ${cpuStep.batch} ms/step: native ${fmt(results.trainNativeSmall.msPerStep, 0)}, cpu ${fmt(results.trainCpu.msPerStep, 0)}, cpu/native time ${ratio(results.trainCpu.msPerStep, results.trainNativeSmall.msPerStep)}`);
+for (const [pkg, r] of Object.entries(results.packages ?? {})) lines.push(`packages/${pkg}: ${r.error ? `failed: ${r.error}` : `done in ${fmt(r.seconds)} s`}`);
+process.stdout.write(`${lines.join('\n')}\n`);
+if (args.has('--json')) process.stdout.write(`${JSON.stringify(results)}\n`);
