@@ -119,6 +119,25 @@ describe('BratsDataset', () => {
     expect((await readdir(cacheDir)).sort()).toEqual(ids.map((id) => `${id}.vxcase`));
   });
 
+  it('loads unlabelled cases and cases with other file names', async () => {
+    const other = join(root, 'other');
+    await synthesizeDataset(other, 1, 2, { shape: SHAPE, idPrefix: 'P' });
+    const dir = join(other, 'P00000');
+    for (const [from, to] of [['t1', '-t1n'], ['t1ce', '-t1c'], ['t2', '-t2w'], ['flair', '-t2f']]) {
+      await rename(join(dir, `P00000_${from}.nii.gz`), join(dir, `P00000${to}.nii.gz`));
+    }
+    await rm(join(dir, 'P00000_seg.nii.gz'));
+    const ds = new BratsDataset({ root: other, cacheDir: false, suffixes: { t1: '-t1n', t1ce: '-t1c', t2: '-t2w', flair: '-t2f' } });
+    const c = await ds.loadCase('P00000');
+    expect(c.label).toBeUndefined();
+    expect(c.shape[3]).toBe(4);
+    expect(c.meta.files.t2).toBe(join(dir, 'P00000-t2w.nii.gz'));
+    expect(c.meta.files.seg).toBeUndefined();
+    const two = new BratsDataset({ root: other, cacheDir: false, modalities: ['t1ce', 'flair'], suffixes: { t1ce: '-t1c', flair: '-t2f' } });
+    expect(two.inChannels).toBe(2);
+    expect((await two.loadCase('P00000')).shape[3]).toBe(2);
+  });
+
   it('keeps working uncached, with one warning, when the cache cannot be written', async () => {
     const blocker = join(root, 'blocker');
     await writeFile(blocker, 'a file where the cache folder should go');
