@@ -56,7 +56,7 @@ export const predictCommand: CommandModule = {
         const models = await loadRunModels(runs);
 
         const cases = await discoverCases(flags.input).catch((err: Error) => {
-          throw new CliError(`--input ${flags.input}: ${err.message}`);
+          throw new CliError(`--input: ${err.message}; see voxseg check --data ${flags.input}`);
         });
         if (cases.length === 0) throw new CliError(`--input ${flags.input}: no BraTS cases found (expected <id>/<id>_{t1,t1ce,t2,flair}.nii.gz); see voxseg check --data ${flags.input}`);
         const report = await validateCases(flags.input, cases);

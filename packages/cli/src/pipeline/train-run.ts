@@ -193,7 +193,9 @@ export async function trainRun(config: TrainRunConfig, options: TrainRunOptions)
 async function openDataset(config: TrainRunConfig, logger: Logger): Promise<Dataset> {
   const stat = await fs.stat(config.data).catch(() => null);
   if (!stat?.isDirectory()) throw new CliError(`--data ${config.data}: not a folder`);
-  const cases = await discoverCases(config.data);
+  const cases = await discoverCases(config.data).catch((err: Error) => {
+    throw new CliError(`${err.message}; see voxseg check --data ${config.data}`);
+  });
   if (cases.length === 0) {
     throw new CliError(`--data ${config.data}: no BraTS cases found (expected <id>/<id>_{t1,t1ce,t2,flair}.nii.gz); see voxseg check --data ${config.data}`);
   }
