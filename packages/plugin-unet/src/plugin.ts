@@ -5,6 +5,7 @@ import { identityBlock } from './blocks/identity-block.js';
 // Imported for their side effect: each layer module registers its class for serialization,
 // so models containing them load (done once per process by module evaluation).
 import './layers/batch-normalization-5d.js';
+import './layers/conv3d-bias.js';
 import './layers/group-normalization.js';
 import './layers/instance-normalization.js';
 

@@ -34,7 +34,7 @@ describe('voxseg model-summary', () => {
     const r = await run('--variant', 'BL', '--patch', '32');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^layer\s+type\s+output shape\s+parameters$/m);
-    expect(r.stdout).toMatch(/^enc0_0_conv\s+Conv3D\s+\[32, 32, 32, 32\]\s+3,488$/m);
+    expect(r.stdout).toMatch(/^enc0_0_conv\s+Conv3DBias\s+\[32, 32, 32, 32\]\s+3,488$/m);
     expect(r.stdout).toMatch(/^trainable parameters: [\d,]+$/m);
   });
 

@@ -22,10 +22,11 @@ export function bceWithLogits(logits: tf.Tensor, targets: tf.Tensor): tf.Scalar 
     const value = tf.tidy(() => tf.mean(tf.add(tf.sub(tf.relu(x), tf.mul(x, z)), tf.log1p(tf.exp(tf.neg(tf.abs(x)))))) as tf.Scalar);
     return {
       value,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sx, sz] = saved as [tf.Tensor, tf.Tensor];
-        return [tf.mul(tf.sub(tf.sigmoid(sx), sz), tf.div(dy, n)), tf.zerosLike(sz)];
-      },
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [sx, sz] = saved as [tf.Tensor, tf.Tensor];
+          return [tf.mul(tf.sub(tf.sigmoid(sx), sz), tf.div(dy, n)), tf.zerosLike(sz)];
+        }),
     };
   });
   return f(logits, targets) as tf.Scalar;

@@ -242,7 +242,7 @@ describe('decoder.afterUpsample slot', () => {
     const model = exp.get('network', 'unet').build({ ...TINY, decoderBlock: 'times-zero', initialize: false }, exp);
     const concat = model.getLayer('dec0_concat');
     const inbound = (concat.inboundNodes[0]!.inboundLayers as tfl.layers.Layer[]).map((l) => l.name);
-    expect(inbound).toEqual(['dec0_slot_gn', 'enc0_1_act']);
+    expect(inbound).toEqual(['dec0_slot_gn', 'enc0_1_norm']);
     model.dispose();
     expect(() => exp.get('network', 'unet').build({ ...TINY, decoderBlock: 'nope' }, exp)).toThrow(/Unknown block "nope"; registered: .*identity/);
   });

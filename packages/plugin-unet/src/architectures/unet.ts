@@ -2,6 +2,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { type BlockContext, type ExperimentContext, type NetworkBuilder, Rng } from '@voxseg/core';
 // Side effect: tfjs-core has no gradient for conv3dTranspose; training this net needs one.
 import '../gradients/conv3d-transpose-grad.js';
+import { Conv3DBias } from '../layers/conv3d-bias.js';
 import { createNormLayer } from '../layers/norm-layer.js';
 import { updateNetworkMetadata } from '../io/network-metadata.js';
 import { initializeHe } from './he-init.js';
@@ -18,25 +19,19 @@ interface Graph {
   readonly convs: tfl.layers.Layer[];
 }
 
-/** conv 3x3x3 ('same', bias) -> norm -> LeakyReLU, as nnU-Net's ConvDropoutNormNonlin. */
+/**
+ * conv 3x3x3 ('same', bias) -> norm -> LeakyReLU, as nnU-Net's ConvDropoutNormNonlin. Two
+ * layers: the conv adds its bias in the same op ({@link Conv3DBias}) and the norm layer
+ * applies the LeakyReLU itself, so training keeps two activations per conv instead of four.
+ */
 function convNormAct(g: Graph, x: Sym, filters: number, strides: number, name: string): Sym {
-  const conv = tfl.layers.conv3d({
-    name: `${name}_conv`,
-    filters,
-    kernelSize: 3,
-    strides,
-    padding: 'same',
-    useBias: true,
-    kernelInitializer: 'zeros',
-    biasInitializer: 'zeros',
-  });
+  const conv = new Conv3DBias({ name: `${name}_conv`, filters, kernelSize: 3, strides, padding: 'same', useBias: true });
   g.convs.push(conv);
   const norm = createNormLayer(
-    { kind: g.cfg.norm, groups: g.cfg.groups, epsilon: g.cfg.epsilon, momentum: g.cfg.momentum },
+    { kind: g.cfg.norm, groups: g.cfg.groups, epsilon: g.cfg.epsilon, momentum: g.cfg.momentum, negativeSlope: g.cfg.negativeSlope },
     `${name}_norm`,
   );
-  const act = tfl.layers.leakyReLU({ name: `${name}_act`, alpha: g.cfg.negativeSlope });
-  return act.apply(norm.apply(conv.apply(x))) as Sym;
+  return norm.apply(conv.apply(x)) as Sym;
 }
 
 /** The resolution of `stage` for the patch. */
@@ -48,7 +43,7 @@ function resolutionAt(cfg: ResolvedUnet, stage: number): [number, number, number
  * Build nnU-Net's 3-D U-Net as a tfjs-layers functional model (see {@link UnetOptions}).
  *
  * Encoder stage `s` (0 = full resolution): `convsPerStage` x (conv 3x3x3 -> norm ->
- * LeakyReLU); the first conv of stages 1.. has stride 2. Decoder stage `s` (from the second
+ * LeakyReLU, the activation fused into the norm layer); the first conv of stages 1.. has stride 2. Decoder stage `s` (from the second
  * lowest resolution up): transposed conv 2x2x2 stride 2 without bias to the skip's width ->
  * the `decoder.afterUpsample` block (identity unless `decoderBlock` names one) -> concat
  * `[upsampled, skip]` (nnU-Net's order) -> convs (the last one to `decoderOutWidths[s]`)

@@ -2,6 +2,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 // Side effects: the custom layers and gradient must be registered before a model loads.
 import '../gradients/conv3d-transpose-grad.js';
 import '../layers/batch-normalization-5d.js';
+import '../layers/conv3d-bias.js';
 import '../layers/group-normalization.js';
 import '../layers/instance-normalization.js';
 import { fileLoadHandler, fileSaveHandler } from './file-io-handler.js';

@@ -22,6 +22,11 @@ export interface BatchNormalization5DArgs {
   scale?: boolean;
   /** Whether gamma and beta are trained. Default `true`. */
   trainable?: boolean;
+  /**
+   * Apply LeakyReLU with this slope to the output, fused with the normalisation (one
+   * activation less kept for the backward pass). Default: none.
+   */
+  negativeSlope?: number;
 }
 
 /**
@@ -45,6 +50,7 @@ export class BatchNormalization5D extends tfl.layers.Layer {
   readonly momentum: number;
   readonly center: boolean;
   readonly scale: boolean;
+  readonly negativeSlope: number | undefined;
   private gamma: tfl.LayerVariable | null = null;
   private beta: tfl.LayerVariable | null = null;
   private runningMean: tfl.LayerVariable | null = null;
@@ -57,6 +63,7 @@ export class BatchNormalization5D extends tfl.layers.Layer {
     this.momentum = args.momentum ?? 0.1;
     this.center = args.center ?? true;
     this.scale = args.scale ?? true;
+    this.negativeSlope = args.negativeSlope ?? undefined;
     if (!(this.momentum >= 0 && this.momentum <= 1)) {
       throw new Error(`${this.name}: momentum must be in [0, 1], got ${this.momentum}`);
     }
@@ -78,12 +85,18 @@ export class BatchNormalization5D extends tfl.layers.Layer {
       const gamma = this.gamma ? this.gamma.read() : tf.ones([c]);
       const beta = this.beta ? this.beta.read() : tf.zeros([c]);
       if (isTraining(kwargs)) {
-        const { y, mean, variance } = fusedNorm(x, gamma, beta, { groups: c, acrossBatch: true, epsilon: this.epsilon });
+        const { y, mean, variance } = fusedNorm(x, gamma, beta, {
+          groups: c,
+          acrossBatch: true,
+          epsilon: this.epsilon,
+          negativeSlope: this.negativeSlope,
+        });
         this.updateRunningStatistics(mean, variance, x.size / c);
         return y;
       }
       const scale = tf.mul(tf.rsqrt(tf.add(this.runningVariance!.read(), this.epsilon)), gamma);
-      return tf.add(tf.mul(tf.sub(x, this.runningMean!.read()), scale), beta);
+      const y = tf.add(tf.mul(tf.sub(x, this.runningMean!.read()), scale), beta);
+      return this.negativeSlope === undefined ? y : tf.leakyRelu(y, this.negativeSlope);
     });
   }
 
@@ -103,6 +116,7 @@ export class BatchNormalization5D extends tfl.layers.Layer {
       momentum: this.momentum,
       center: this.center,
       scale: this.scale,
+      ...(this.negativeSlope === undefined ? {} : { negativeSlope: this.negativeSlope }),
     };
   }
 }

@@ -17,6 +17,11 @@ export interface FusedNormOptions {
   acrossBatch: boolean;
   /** Added to the variance. */
   epsilon: number;
+  /**
+   * Apply LeakyReLU with this negative slope to the result in the same op (the
+   * norm -> LeakyReLU pair of every nnU-Net conv block). Default: no activation.
+   */
+  negativeSlope?: number;
 }
 
 /** Output of {@link fusedNorm}. */
@@ -40,7 +45,7 @@ export interface FusedNormResult {
  */
 export function fusedNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, options: FusedNormOptions): FusedNormResult {
   const c = x.shape[x.rank - 1]!;
-  const { groups, acrossBatch, epsilon } = options;
+  const { groups, acrossBatch, epsilon, negativeSlope: slope } = options;
   if (c % groups !== 0) throw new Error(`fusedNorm: ${groups} groups do not divide ${c} channels`);
   if (x.dtype === 'float32' && tf.getKernel(NATIVE_NORM_KERNEL, tf.getBackend())) {
     const [y, mean, variance] = tf.engine().runKernel(
@@ -48,7 +53,10 @@ export function fusedNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, optio
       { x, gamma, beta },
       { groups, acrossBatch, epsilon } as unknown as tf.NamedAttrMap,
     ) as tf.Tensor[];
-    return { y: y!, mean: mean!, variance: variance! };
+    if (slope === undefined) return { y: y!, mean: mean!, variance: variance! };
+    const activated = tf.leakyRelu(y!, slope);
+    y!.dispose();
+    return { y: activated, mean: mean!, variance: variance! };
   }
   const n = x.shape[0]!;
   // [B, M, G, K]: statistics over axes 1 and 3 (space and the channels of a group).
@@ -61,18 +69,25 @@ export function fusedNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, optio
       const xg = tf.reshape(xx, grouped);
       const m = tf.moments(xg, [1, 3], true);
       const inv = tf.rsqrt(tf.add(m.variance, epsilon));
-      const out = tf.add(tf.mul(tf.reshape(tf.mul(tf.sub(xg, m.mean), inv), xx.shape), g), b);
+      const normed = tf.add(tf.mul(tf.reshape(tf.mul(tf.sub(xg, m.mean), inv), xx.shape), g), b);
+      const out = slope === undefined ? normed : tf.leakyRelu(normed, slope);
       stats.mean = tf.keep(m.mean);
       stats.variance = tf.keep(m.variance);
       return [out, inv];
     });
-    save([xx, g, stats.mean!, invStd!]); // the engine keeps its own references when recording
+    // The engine keeps its own references when recording. The output is saved for the
+    // activation's mask: it is alive anyway (the next layer's input), so that costs nothing.
+    save(slope === undefined ? [xx, g, stats.mean!, invStd!] : [xx, g, stats.mean!, invStd!, y!]);
     invStd!.dispose();
     return {
       value: y!,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const upstream = Array.isArray(dy) ? dy[0]! : dy;
-        const [sx, sg, sMean, sInv] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+      // Computed eagerly in a tidy: tfjs calls gradFunc outside any scope of its own, so
+      // temporaries would otherwise live until the whole backward pass ends.
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.tidy(() => {
+        const [sx, sg, sMean, sInv, sy] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor?];
+        let upstream = Array.isArray(dy) ? dy[0]! : dy;
+        // LeakyReLU: dy where the output is positive, slope * dy elsewhere (sign(out) = sign(in)).
+        if (slope !== undefined) upstream = tf.mul(upstream, tf.step(sy!, slope));
         const xhat = tf.mul(tf.sub(tf.reshape(sx, grouped), sMean), sInv);
         const dbeta = tf.sum(upstream, reduceAxes);
         const dgamma = tf.sum(tf.mul(upstream, tf.reshape(xhat, sx.shape)), reduceAxes);
@@ -81,7 +96,7 @@ export function fusedNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, optio
         const m2 = tf.mean(tf.mul(dxhat, xhat), [1, 3], true);
         const dx = tf.reshape(tf.mul(tf.sub(tf.sub(dxhat, m1), tf.mul(xhat, m2)), sInv), sx.shape);
         return [dx, dgamma, dbeta];
-      },
+      }),
     };
   });
   const y = op(x, gamma, beta);

@@ -22,6 +22,11 @@ export interface GroupNormalizationArgs {
   scale?: boolean;
   /** Whether gamma and beta are trained. Default `true`. */
   trainable?: boolean;
+  /**
+   * Apply LeakyReLU with this slope to the output, fused with the normalisation (one
+   * activation less kept for the backward pass). Default: none.
+   */
+  negativeSlope?: number;
 }
 
 /**
@@ -40,6 +45,7 @@ export class GroupNormalization extends tfl.layers.Layer {
   readonly epsilon: number;
   readonly center: boolean;
   readonly scale: boolean;
+  readonly negativeSlope: number | undefined;
   /** Effective number of groups, known once built. */
   protected effectiveGroups = 0;
   private gamma: tfl.LayerVariable | null = null;
@@ -51,6 +57,7 @@ export class GroupNormalization extends tfl.layers.Layer {
     this.epsilon = args.epsilon ?? 1e-5;
     this.center = args.center ?? true;
     this.scale = args.scale ?? true;
+    this.negativeSlope = args.negativeSlope ?? undefined;
     if (!Number.isInteger(this.groups) || this.groups < 1) {
       throw new Error(`${this.name}: groups must be a positive integer, got ${this.groups}`);
     }
@@ -80,7 +87,14 @@ export class GroupNormalization extends tfl.layers.Layer {
       const gamma = this.gamma ? this.gamma.read() : tf.ones([c]);
       const beta = this.beta ? this.beta.read() : tf.zeros([c]);
       // Channels of one group are consecutive, as in PyTorch's [N, G, C/G, S] view.
-      return fusedNorm(x, gamma, beta, { groups: this.effectiveGroups, acrossBatch: false, epsilon: this.epsilon }).y;
+      const { y, mean, variance } = fusedNorm(x, gamma, beta, {
+        groups: this.effectiveGroups,
+        acrossBatch: false,
+        epsilon: this.epsilon,
+        negativeSlope: this.negativeSlope,
+      });
+      tf.dispose([mean, variance]);
+      return y;
     });
   }
 
@@ -91,6 +105,7 @@ export class GroupNormalization extends tfl.layers.Layer {
       epsilon: this.epsilon,
       center: this.center,
       scale: this.scale,
+      ...(this.negativeSlope === undefined ? {} : { negativeSlope: this.negativeSlope }),
     };
   }
 }

@@ -15,6 +15,8 @@ export interface NormSettings {
   epsilon?: number;
   /** BatchNorm running-statistics momentum, PyTorch convention. Default 0.1. */
   momentum?: number;
+  /** Fused LeakyReLU slope applied after the norm. Default: none. */
+  negativeSlope?: number;
 }
 
 export const NORM_KINDS: readonly NormKind[] = ['batch', 'group', 'instance'];
@@ -24,11 +26,11 @@ export function createNormLayer(settings: NormSettings, name: string): tfl.layer
   const epsilon = settings.epsilon ?? 1e-5;
   switch (settings.kind) {
     case 'batch':
-      return new BatchNormalization5D({ name, epsilon, momentum: settings.momentum ?? 0.1 });
+      return new BatchNormalization5D({ name, epsilon, momentum: settings.momentum ?? 0.1, negativeSlope: settings.negativeSlope });
     case 'group':
-      return new GroupNormalization({ name, epsilon, groups: settings.groups ?? 32 });
+      return new GroupNormalization({ name, epsilon, groups: settings.groups ?? 32, negativeSlope: settings.negativeSlope });
     case 'instance':
-      return new InstanceNormalization({ name, epsilon });
+      return new InstanceNormalization({ name, epsilon, negativeSlope: settings.negativeSlope });
     default:
       throw new Error(`unknown norm "${String(settings.kind)}"; expected one of ${NORM_KINDS.join(', ')}`);
   }

@@ -1,0 +1,116 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { serialization } from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { type CallKwargs, channelsOf, singleInput } from './layer-utils.js';
+
+/** Options of {@link Conv3DBias}. */
+export interface Conv3DBiasArgs {
+  /** Layer name (unique within the model). */
+  name?: string;
+  /** Output channels. */
+  filters: number;
+  /** Cubic kernel edge. Default 3. */
+  kernelSize?: number;
+  /** Stride on every spatial axis. Default 1. */
+  strides?: number;
+  /** `'same'` (default) or `'valid'`, as tf.conv3d. */
+  padding?: 'same' | 'valid';
+  /** Add a per-channel bias. Default `true`. */
+  useBias?: boolean;
+  /** Whether the weights are trained. Default `true`. */
+  trainable?: boolean;
+}
+
+/**
+ * A 3-D convolution (channels-last, kernel `[k, k, k, in, out]` as tfjs's `Conv3D`) whose bias
+ * is added inside the same differentiable op.
+ *
+ * Why not tfjs-layers' `conv3d`: it computes `conv3d` then `biasAdd`, and autodiff keeps both
+ * full-size results alive until the backward pass; for nnU-Net's 3x3x3-conv-with-bias stacks
+ * that is one extra activation per conv. Here the backward pass is written out
+ * (`dx = conv3dTranspose(dy, W)`, `dW = Conv3DBackpropFilterV2(x, dy)`, `db = sum(dy)`) and only
+ * the input is kept, as for a conv without bias. Same maths and weights as `Conv3D`.
+ * Weights start at zero: initialise them (the U-Net builder draws He-normal values from its
+ * `Rng`), or load them.
+ */
+export class Conv3DBias extends tfl.layers.Layer {
+  /** @nocollapse */
+  static className = 'Conv3DBias';
+  readonly filters: number;
+  readonly kernelSize: number;
+  readonly strides: number;
+  readonly padding: 'same' | 'valid';
+  readonly useBias: boolean;
+  private kernel: tfl.LayerVariable | null = null;
+  private bias: tfl.LayerVariable | null = null;
+
+  constructor(args: Conv3DBiasArgs) {
+    super(args);
+    this.filters = args.filters;
+    this.kernelSize = args.kernelSize ?? 3;
+    this.strides = args.strides ?? 1;
+    this.padding = args.padding ?? 'same';
+    this.useBias = args.useBias ?? true;
+    for (const [k, v] of [['filters', this.filters], ['kernelSize', this.kernelSize], ['strides', this.strides]] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new Error(`${this.name}: ${k} must be a positive integer, got ${v}`);
+    }
+  }
+
+  override build(inputShape: tfl.Shape | tfl.Shape[]): void {
+    const c = channelsOf(inputShape, this.name);
+    const k = this.kernelSize;
+    // Zeros: the owner draws the init from its Rng (see initializeHe), never Math.random.
+    this.kernel = this.addWeight('kernel', [k, k, k, c, this.filters], 'float32', tfl.initializers.zeros());
+    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], 'float32', tfl.initializers.zeros());
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
+    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
+    const edge = (e: number | null) =>
+      e == null ? null : this.padding === 'same' ? Math.ceil(e / this.strides) : Math.ceil((e - this.kernelSize + 1) / this.strides);
+    return [s[0]!, edge(s[1]!), edge(s[2]!), edge(s[3]!), this.filters];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: CallKwargs): tf.Tensor {
+    return tf.tidy(() => {
+      const x = singleInput(inputs, this.name) as tf.Tensor5D;
+      const w = this.kernel!.read() as tf.Tensor5D;
+      const strides = this.strides;
+      const pad = this.padding;
+      if (!this.bias) return tf.conv3d(x, w, strides, pad);
+      const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+        const [xx, ww, bb, save] = args as [tf.Tensor5D, tf.Tensor5D, tf.Tensor1D, tf.GradSaveFunc];
+        save([xx, ww]);
+        const value = tf.tidy(() => tf.add(tf.conv3d(xx, ww, strides, pad), bb));
+        return {
+          value,
+          gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.tidy(() => {
+            const g = (Array.isArray(dy) ? dy[0]! : dy) as tf.Tensor5D;
+            const [sx, sw] = saved as [tf.Tensor5D, tf.Tensor5D];
+            const dx = tf.conv3dTranspose(g, sw, sx.shape, strides, pad);
+            const dw = tf.engine().runKernel(
+              tf.Conv3DBackpropFilterV2,
+              { x: sx, dy: g } as unknown as tf.NamedTensorMap,
+              { strides, pad, filterShape: sw.shape } as unknown as tf.NamedAttrMap,
+            ) as tf.Tensor;
+            return [dx, dw, tf.sum(g, [0, 1, 2, 3])];
+          }),
+        };
+      });
+      return op(x, w, this.bias.read());
+    });
+  }
+
+  override getConfig(): serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      filters: this.filters,
+      kernelSize: this.kernelSize,
+      strides: this.strides,
+      padding: this.padding,
+      useBias: this.useBias,
+    };
+  }
+}
+serialization.registerClass(Conv3DBias);
