@@ -41,3 +41,20 @@ describe('da4Pipeline', () => {
     expect(exp.get('augmenter', 'RandGammaInverted').defaults).toMatchObject({ p: 0.15, invertImage: true });
   });
 });
+
+describe('augmenter specs', () => {
+  it('rebuild the DA4 preset from plain data and reject unknown names', async () => {
+    const { augmentersFromSpecs, da4Specs } = await import('./augmenter-specs.js');
+    const fromSpecs = augmentersFromSpecs(da4Specs(), augmenterFactories);
+    const direct = da4Pipeline();
+    expect(fromSpecs.map((a) => a.name)).toEqual(direct.map((a) => a.name));
+    expect(fromSpecs.map((a) => (a as unknown as { options: unknown }).options)).toEqual(direct.map((a) => (a as unknown as { options: unknown }).options));
+    const s1 = makeSample([6, 6, 6], 2), s2 = makeSample([6, 6, 6], 2);
+    const r1 = new Rng(3), r2 = new Rng(3);
+    for (const a of fromSpecs) a.apply?.(s1, r1);
+    for (const a of direct) a.apply?.(s2, r2);
+    expect(s1).toEqual(s2);
+    expect(augmentersFromSpecs([{ name: 'RandGamma', options: { p: 1 } }], augmenterFactories)[0]).toMatchObject({ options: { p: 1, gammaRange: [0.5, 1.6] } });
+    expect(() => augmentersFromSpecs([{ name: 'RandNope' }], augmenterFactories)).toThrow(/augmentation\[0\]: unknown augmenter "RandNope"; known: RandRotate/);
+  });
+});

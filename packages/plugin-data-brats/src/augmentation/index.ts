@@ -14,6 +14,7 @@ export * from './rand-gamma.js';
 export * from './rand-brightness-additive.js';
 export * from './rand-mirror.js';
 export * from './da4.js';
+export * from './augmenter-specs.js';
 export { gaussianFilter3d, gaussianKernel } from './filters/gaussian-filter.js';
 export { recursiveGaussian3d } from './filters/recursive-gaussian.js';
 export { resizeCubic, resizeNearest } from './filters/resize.js';

@@ -61,33 +61,65 @@ export class PatchBatchProvider implements BatchProvider {
 
   /** Synchronous form of {@link batch}, for worker threads and benchmarks. */
   batchSync(index: number): Batch {
-    if (!Number.isInteger(index) || index < 0) throw new RangeError(`PatchBatchProvider.batch: index must be a non-negative integer, got ${index}`);
-    const [D, H, W, C] = this.patchShape;
-    const n = D * H * W;
-    const K = this.targetChannels.length;
-    const N = this.batchSize;
-    const image = new Float32Array(N * n * C);
-    const target = new Uint8Array(N * n * K);
-    const caseIds: string[] = [];
-    const rng = batchRng(this.seed, index);
-    for (let b = 0; b < N; b++) {
-      const sampleRng = rng.fork();
-      const fg = isForegroundSample(b, N, this.percent);
-      const { sample, caseId } = this.sampler.sample(sampleRng, fg);
-      image.set(sample.image, b * n * C);
-      if (sample.label) {
-        const t = this.targets.encode(sample.label, [D, H, W]);
-        if (t.length !== n * K) throw new Error(`PatchBatchProvider: target encoding returned ${t.length} values, expected ${n * K} ([D,H,W,K] with K=${K})`);
-        target.set(t, b * n * K);
-      }
-      caseIds.push(caseId);
-    }
-    return { image, shape: [N, D, H, W, C], target, targetChannels: K, caseIds };
+    const patches = drawBatchPatches(this.sampler, this.seed, index, this.batchSize, this.percent);
+    return encodeBatch(patches, this.patchShape, this.targets);
   }
 
   dispose(): void {
     // Nothing held beyond the cases passed in (owned by the caller).
   }
+}
+
+/** The patches of one batch before target encoding (what a worker thread computes). */
+export interface BatchPatches {
+  /** Images [N, D, H, W, C]. */
+  image: Float32Array;
+  /** Label patches [N, D, H, W] (zeros for unlabelled cases). */
+  labels: Uint8Array;
+  /** Whether sample b came from a labelled case. */
+  labelled: boolean[];
+  caseIds: string[];
+}
+
+/**
+ * Draw the `batchSize` patches of batch `index`: one forked stream of {@link batchRng} per
+ * sample, the last `round(percent * batchSize)` (at least one) centred on foreground.
+ */
+export function drawBatchPatches(sampler: PatchSampler, seed: string | number, index: number, batchSize: number, percent: number): BatchPatches {
+  if (!Number.isInteger(index) || index < 0) throw new RangeError(`PatchBatchProvider.batch: index must be a non-negative integer, got ${index}`);
+  const [D, H, W] = sampler.patchSize;
+  const C = sampler.channels;
+  const n = D * H * W;
+  const image = new Float32Array(batchSize * n * C);
+  const labels = new Uint8Array(batchSize * n);
+  const labelled: boolean[] = [];
+  const caseIds: string[] = [];
+  const rng = batchRng(seed, index);
+  for (let b = 0; b < batchSize; b++) {
+    const sampleRng = rng.fork();
+    const { sample, caseId } = sampler.sample(sampleRng, isForegroundSample(b, batchSize, percent));
+    image.set(sample.image, b * n * C);
+    if (sample.label) labels.set(sample.label, b * n);
+    labelled.push(sample.label !== undefined);
+    caseIds.push(caseId);
+  }
+  return { image, labels, labelled, caseIds };
+}
+
+/** Turn drawn patches into a {@link Batch}: targets [N, D, H, W, K] from `targets.encode`. */
+export function encodeBatch(patches: BatchPatches, patchShape: Shape4, targets: TargetEncoding): Batch {
+  const [D, H, W, C] = patchShape;
+  const n = D * H * W;
+  const N = patches.caseIds.length;
+  const K = targets.channels.length;
+  const target = new Uint8Array(N * n * K);
+  for (let b = 0; b < N; b++) {
+    if (!patches.labelled[b]) continue;
+    const t = targets.encode(patches.labels.subarray(b * n, (b + 1) * n), [D, H, W]);
+    if (t.length !== n * K) throw new Error(`PatchBatchProvider: target encoding returned ${t.length} values, expected ${n * K} ([D,H,W,K] with K=${K})`);
+    target.set(t, b * n * K);
+  }
+  return { image: patches.image, shape: [N, D, H, W, C], target, targetChannels: K, caseIds: patches.caseIds };
 }
 
 /**
