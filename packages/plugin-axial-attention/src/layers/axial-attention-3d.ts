@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { Rng } from '@voxseg/core';
+import { softmaxLastAxis } from '../ops/softmax-last-axis.js';
 import { type BaseLayerArgs, singleShape, singleTensor, spatialShape } from './shape-utils.js';
 
 /** Arguments of {@link AxialAttention3D}. */
@@ -148,7 +149,7 @@ export class AxialAttention3D extends tfl.layers.Layer {
     const q = toSequences(tf.matMul(rows, tf.mul(wts.query.read(), e ** -0.5)));
     const k = toSequences(tf.matMul(rows, wts.key.read()));
     const v = toSequences(tf.matMul(rows, wts.value.read()));
-    const probs = tf.softmax(tf.matMul(q, k, false, true)); // [seqs*heads, L, L], softmax over keys
+    const probs = softmaxLastAxis(tf.matMul(q, k, false, true)); // [seqs*heads, L, L], softmax over keys
     const attended = tf.matMul(probs, v); // [seqs*heads, L, e]
     // Back to voxel order [N, D, H, W, heads, e] -> rows [N*D*H*W, hd] for the output projection.
     const seqShape = TO_SEQUENCES[axis].map((i) => [n, d, h, w, heads, e][i]!);

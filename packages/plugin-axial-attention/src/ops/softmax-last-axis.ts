@@ -1,0 +1,30 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Softmax over the last axis, written as engine-dispatched ops (max, sub, exp, sum, div) with
+ * a hand-written gradient `dx = p * (dy - sum(dy * p, -1))`.
+ *
+ * Same values as `tf.softmax`; it exists for speed. tfjs-backend-cpu's `Softmax` kernel calls
+ * the cpu backend's own broadcasting sub/div implementations directly, which index every
+ * element through `indexToLoc` (measured here: 2.2 s for a [4096, 32, 32] tensor), and
+ * backends that inherit the kernel from cpu (voxseg's `native`) inherit that cost. Going
+ * through the engine lets each backend use its own kernels (native: ~0.2 s for the same
+ * tensor). The max subtraction keeps exp from overflowing; the custom gradient skips the
+ * (mathematically zero) gradient path through the max.
+ */
+export const softmaxLastAxis: (logits: tf.Tensor) => tf.Tensor = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  // customGrad passes the inputs, then the save function.
+  const logits = args[0] as tf.Tensor;
+  const save = args[1] as tf.GradSaveFunc;
+  const shifted = tf.sub(logits, tf.max(logits, -1, true));
+  const e = tf.exp(shifted);
+  const p = tf.div(e, tf.sum(e, -1, true));
+  save([p]);
+  return {
+    value: p,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const probs = saved[0]!;
+      return tf.mul(probs, tf.sub(dy, tf.sum(tf.mul(dy, probs), -1, true)));
+    },
+  };
+}) as (logits: tf.Tensor) => tf.Tensor;
