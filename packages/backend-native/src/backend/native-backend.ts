@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadAddon } from '../addon/load-addon.js';
 import { Float32Pool } from './float32-pool.js';
 import { conv3dBackpropFilterConfig, conv3dBackpropInputConfig, conv3dConfig } from '../kernels/conv3d.js';
+import { leakyReluGradConfig, LEAKY_RELU_GRAD } from '../kernels/elementwise.js';
 import { nativeKernelConfigs } from '../kernels/index.js';
 import { normGradConfig, NORM_FORWARD } from '../ops/norm-kernels.js';
 
@@ -96,6 +97,9 @@ export function registerNativeBackend(): NativeBackendStatus {
   }
   // Gradients are registered per kernel name for all backends; ours are unique names.
   if (!tf.getGradient(NORM_FORWARD)) tf.registerGradient(normGradConfig);
+  // Replace tfjs's LeakyRelu gradient once (it delegates to the old one off this backend).
+  const leaky = tf.getGradient(tf.LeakyRelu) as (tf.GradConfig & { [LEAKY_RELU_GRAD]?: true }) | undefined;
+  if (leaky && !leaky[LEAKY_RELU_GRAD]) tf.registerGradient({ ...leakyReluGradConfig(leaky), [LEAKY_RELU_GRAD]: true } as tf.GradConfig);
   return nativeBackendStatus();
 }
 

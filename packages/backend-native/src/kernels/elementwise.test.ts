@@ -70,6 +70,17 @@ describe.skipIf(!status.available)('native element-wise and reduction kernels vs
     tf.dispose([x, dy]);
   });
 
+  it('leakyRelu gradient runs as one native kernel on native (not Greater/Multiply/Select)', async () => {
+    tf.setBackend('native');
+    const x = randn(rng, [2, 3, 4, 5]);
+    const info = await tf.profile(() => tf.grad((t: tf.Tensor) => tf.sum(tf.leakyRelu(t, 0.2)))(x));
+    const names = info.kernels.map((k) => k.name);
+    expect(names).toContain('VoxsegLeakyReluGrad');
+    expect(names).not.toContain('Select');
+    info.result && tf.dispose(info.result as tf.Tensor);
+    x.dispose();
+  });
+
   it('where (Select) with broadcast condition', () => {
     const a = randn(rng, [3, 4, 5]);
     const b = randn(rng, [3, 4, 5]);

@@ -69,6 +69,45 @@ export const leakyReluConfig: tf.KernelConfig = {
   },
 };
 
+/** Kernel: dx of LeakyRelu in one pass (see {@link leakyReluGradConfig}). */
+export const LEAKY_RELU_GRAD = 'VoxsegLeakyReluGrad';
+
+/** The native one-pass leakyRelu gradient kernel. */
+export const leakyReluGradKernelConfig: tf.KernelConfig = {
+  kernelName: LEAKY_RELU_GRAD,
+  backendName: 'native',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const { dy, x } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
+    const { alpha } = attrs as unknown as tf.LeakyReluAttrs;
+    const be = backend as MathBackendCPU;
+    const out = alloc(be, sizeOf(x.shape));
+    if (out.length > 0) addon().leakyReluGrad(f32(be, dy), f32(be, x), alpha, out);
+    return output(be, [...x.shape], 'float32', out);
+  },
+};
+
+/**
+ * The LeakyRelu gradient, replacing tfjs's (gradients are registered per kernel name for
+ * every backend): on a backend with {@link LEAKY_RELU_GRAD} and float32 data, one native
+ * pass; anywhere else it calls the gradient it replaced, so other backends compute exactly
+ * what they did. tfjs's is `where(x > 0, dy, dy * alpha)`: three full-size kernels and
+ * temporaries per activation layer.
+ */
+export function leakyReluGradConfig(previous: tf.GradConfig): tf.GradConfig {
+  return {
+    ...previous,
+    kernelName: tf.LeakyRelu,
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+      const g = Array.isArray(dy) ? dy[0]! : dy;
+      const x = saved[0]!;
+      if (g.dtype === 'float32' && x.dtype === 'float32' && tf.getKernel(LEAKY_RELU_GRAD, tf.getBackend())) {
+        return { x: () => tf.engine().runKernel(LEAKY_RELU_GRAD, { dy: g, x }, attrs) as tf.Tensor };
+      }
+      return previous.gradFunc(dy, saved, attrs);
+    },
+  };
+}
+
 function reduceConfig(kernelName: string, mean: boolean): tf.KernelConfig {
   return {
     kernelName,

@@ -144,6 +144,22 @@ Napi::Value LeakyRelu(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// leakyReluGrad(dy, x, alpha, dx): dx = x > 0 ? dy : alpha * dy (tfjs's formula), one pass
+// instead of Greater + Multiply + Select and their three full-size temporaries.
+Napi::Value LeakyReluGrad(const Napi::CallbackInfo& info) {
+  const float* dy = F32(info, 0, "LeakyRelu grad dy");
+  const float* x = F32(info, 1, "LeakyRelu grad x");
+  const float alpha = info[2].As<Napi::Number>().FloatValue();
+  float* dx = F32(info, 3, "LeakyRelu grad dx");
+  const int64_t n = static_cast<int64_t>(Len(info, 3));
+  if (static_cast<int64_t>(Len(info, 0)) != n || static_cast<int64_t>(Len(info, 1)) != n) {
+    throw Napi::RangeError::New(info.Env(), "LeakyRelu grad: dy, x and dx must have the same size");
+  }
+#pragma omp parallel for schedule(static) if (n > 32768)
+  for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.f ? dy[i] : dy[i] * alpha;
+  return info.Env().Undefined();
+}
+
 // reduce(x, outer, red, inner, out, mean): out[o, i] = sum_r x[o, r, i] (divided by red if mean).
 // Accumulates in double, as tfjs's cpu kernels do (JS numbers), so sums of millions of
 // values agree with the cpu backend to float precision.
@@ -236,6 +252,7 @@ void InitElementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("select", Napi::Function::New(env, Select));
   exports.Set("leakyRelu", Napi::Function::New(env, LeakyRelu));
   exports.Set("reduce", Napi::Function::New(env, Reduce));
+  exports.Set("leakyReluGrad", Napi::Function::New(env, LeakyReluGrad));
   exports.Set("copyRows", Napi::Function::New(env, CopyRows));
 }
 
