@@ -5,9 +5,15 @@ import * as tf from '@tensorflow/tfjs-core';
  * (forward + one-kernel backward). Used when the active backend has it; this package does not
  * depend on the backend package, only on the kernel's name and contract:
  * inputs `{ x, gamma, beta }`, attrs `{ groups, acrossBatch, epsilon }`, outputs
- * `[y, mean, variance]` (biased), with its gradient registered by that package.
+ * `[y, mean, variance]` (biased). This module calls it and its backward kernel inside its own
+ * differentiable op, so the LeakyReLU can be fused too.
  */
 export const NATIVE_NORM_KERNEL = 'VoxsegNormForward';
+/**
+ * Its backward kernel: inputs `{ dy, x, mean, variance, gamma }`, same attrs, outputs
+ * `[dx, dgamma, dbeta]`.
+ */
+export const NATIVE_NORM_BACKWARD_KERNEL = 'VoxsegNormBackward';
 
 /** How {@link fusedNorm} groups the statistics. */
 export interface FusedNormOptions {
@@ -41,66 +47,79 @@ export interface FusedNormResult {
  * per norm layer alive until the backward pass. Here the backward pass is written out (the
  * standard normalisation gradient) and only `x` plus per-group statistics are kept, which
  * halves a U-Net's activation memory (see the package README's memory note). On a backend
- * that registers {@link NATIVE_NORM_KERNEL} (backend-native) that kernel is used instead.
+ * that registers {@link NATIVE_NORM_KERNEL} (backend-native) its forward and backward
+ * kernels do the normalisation maths.
  */
 export function fusedNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, options: FusedNormOptions): FusedNormResult {
   const c = x.shape[x.rank - 1]!;
   const { groups, acrossBatch, epsilon, negativeSlope: slope } = options;
   if (c % groups !== 0) throw new Error(`fusedNorm: ${groups} groups do not divide ${c} channels`);
-  if (x.dtype === 'float32' && tf.getKernel(NATIVE_NORM_KERNEL, tf.getBackend())) {
-    const [y, mean, variance] = tf.engine().runKernel(
-      NATIVE_NORM_KERNEL,
-      { x, gamma, beta },
-      { groups, acrossBatch, epsilon } as unknown as tf.NamedAttrMap,
-    ) as tf.Tensor[];
-    if (slope === undefined) return { y: y!, mean: mean!, variance: variance! };
-    const activated = tf.leakyRelu(y!, slope);
-    y!.dispose();
-    return { y: activated, mean: mean!, variance: variance! };
-  }
   const n = x.shape[0]!;
+  const statShape = acrossBatch ? [groups] : [n, groups];
+  const native = x.dtype === 'float32' && tf.getKernel(NATIVE_NORM_KERNEL, tf.getBackend()) !== undefined;
+  const attrs = { groups, acrossBatch, epsilon } as unknown as tf.NamedAttrMap;
   // [B, M, G, K]: statistics over axes 1 and 3 (space and the channels of a group).
   const grouped = [acrossBatch ? 1 : n, -1, groups, c / groups];
   const reduceAxes = x.shape.slice(0, -1).map((_, i) => i);
   const stats: { mean?: tf.Tensor; variance?: tf.Tensor } = {};
+
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xx, g, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    const [y, invStd] = tf.tidy(() => {
-      const xg = tf.reshape(xx, grouped);
-      const m = tf.moments(xg, [1, 3], true);
-      const inv = tf.rsqrt(tf.add(m.variance, epsilon));
-      const normed = tf.add(tf.mul(tf.reshape(tf.mul(tf.sub(xg, m.mean), inv), xx.shape), g), b);
-      const out = slope === undefined ? normed : tf.leakyRelu(normed, slope);
-      stats.mean = tf.keep(m.mean);
-      stats.variance = tf.keep(m.variance);
-      return [out, inv];
+    // Forward. Natively: one kernel; otherwise tfjs ops in a tidy. Either way only the input,
+    // gamma, per-group statistics and the output are kept for the backward pass.
+    const [y, aux] = tf.tidy(() => {
+      let normed: tf.Tensor;
+      let keepAux: tf.Tensor;
+      if (native) {
+        const [yy, mean, variance] = tf.engine().runKernel(NATIVE_NORM_KERNEL, { x: xx, gamma: g, beta: b }, attrs) as tf.Tensor[];
+        normed = yy!;
+        stats.mean = tf.keep(mean!);
+        stats.variance = tf.keep(variance!);
+        keepAux = stats.variance;
+      } else {
+        const xg = tf.reshape(xx, grouped);
+        const m = tf.moments(xg, [1, 3], true);
+        const inv = tf.rsqrt(tf.add(m.variance, epsilon));
+        normed = tf.add(tf.mul(tf.reshape(tf.mul(tf.sub(xg, m.mean), inv), xx.shape), g), b);
+        stats.mean = tf.keep(m.mean);
+        stats.variance = tf.keep(m.variance);
+        keepAux = inv; // 1 / sqrt(var + eps)
+      }
+      return [slope === undefined ? normed : tf.leakyRelu(normed, slope), keepAux];
     });
     // The engine keeps its own references when recording. The output is saved for the
     // activation's mask: it is alive anyway (the next layer's input), so that costs nothing.
-    save(slope === undefined ? [xx, g, stats.mean!, invStd!] : [xx, g, stats.mean!, invStd!, y!]);
-    invStd!.dispose();
+    save(slope === undefined ? [xx, g, stats.mean!, aux!] : [xx, g, stats.mean!, aux!, y!]);
+    if (aux !== stats.variance) aux!.dispose();
     return {
       value: y!,
       // Computed eagerly in a tidy: tfjs calls gradFunc outside any scope of its own, so
       // temporaries would otherwise live until the whole backward pass ends.
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.tidy(() => {
-        const [sx, sg, sMean, sInv, sy] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor?];
-        let upstream = Array.isArray(dy) ? dy[0]! : dy;
-        // LeakyReLU: dy where the output is positive, slope * dy elsewhere (sign(out) = sign(in)).
-        if (slope !== undefined) upstream = tf.mul(upstream, tf.step(sy!, slope));
-        const xhat = tf.mul(tf.sub(tf.reshape(sx, grouped), sMean), sInv);
-        const dbeta = tf.sum(upstream, reduceAxes);
-        const dgamma = tf.sum(tf.mul(upstream, tf.reshape(xhat, sx.shape)), reduceAxes);
-        const dxhat = tf.reshape(tf.mul(upstream, sg), grouped);
-        const m1 = tf.mean(dxhat, [1, 3], true);
-        const m2 = tf.mean(tf.mul(dxhat, xhat), [1, 3], true);
-        const dx = tf.reshape(tf.mul(tf.sub(tf.sub(dxhat, m1), tf.mul(xhat, m2)), sInv), sx.shape);
-        return [dx, dgamma, dbeta];
-      }),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [sx, sg, sMean, sAux, sy] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor?];
+          let upstream = Array.isArray(dy) ? dy[0]! : dy;
+          // LeakyReLU: dy where the output is positive, slope * dy elsewhere (sign(out) = sign(in)).
+          if (slope !== undefined) upstream = tf.mul(upstream, tf.step(sy!, slope));
+          if (native) {
+            return tf.engine().runKernel(
+              NATIVE_NORM_BACKWARD_KERNEL,
+              { dy: upstream, x: sx, mean: sMean, variance: sAux, gamma: sg },
+              attrs,
+            ) as tf.Tensor[];
+          }
+          const xhat = tf.mul(tf.sub(tf.reshape(sx, grouped), sMean), sAux);
+          const dbeta = tf.sum(upstream, reduceAxes);
+          const dgamma = tf.sum(tf.mul(upstream, tf.reshape(xhat, sx.shape)), reduceAxes);
+          const dxhat = tf.reshape(tf.mul(upstream, sg), grouped);
+          const m1 = tf.mean(dxhat, [1, 3], true);
+          const m2 = tf.mean(tf.mul(dxhat, xhat), [1, 3], true);
+          const dx = tf.reshape(tf.mul(tf.sub(tf.sub(dxhat, m1), tf.mul(xhat, m2)), sAux), sx.shape);
+          return [dx, dgamma, dbeta];
+        }),
     };
   });
   const y = op(x, gamma, beta);
-  const statShape = acrossBatch ? [groups] : [n, groups];
   const mean = tf.reshape(stats.mean!, statShape);
   const variance = tf.reshape(stats.variance!, statShape);
   tf.dispose([stats.mean!, stats.variance!]);
