@@ -33,17 +33,29 @@ export const DA4_ORDER = [
 
 /** Per-augmenter option overrides for {@link da4Pipeline}, keyed by augmenter name. */
 export interface Da4Options {
+  /** Options for `RandRotate` (merged over its defaults). */
   RandRotate?: RandRotateOptions;
+  /** Options for `RandScale` (merged over its defaults). */
   RandScale?: RandScaleOptions;
+  /** Options for `RandElastic` (merged over its defaults). */
   RandElastic?: RandElasticOptions;
+  /** Options for `RandGaussianNoise` (merged over its defaults). */
   RandGaussianNoise?: RandGaussianNoiseOptions;
+  /** Options for `RandGaussianBlur` (merged over its defaults). */
   RandGaussianBlur?: RandGaussianBlurOptions;
+  /** Options for `RandBrightnessMultiplicative` (merged over its defaults). */
   RandBrightnessMultiplicative?: RandBrightnessMultiplicativeOptions;
+  /** Options for `RandContrast` (merged over its defaults). */
   RandContrast?: RandContrastOptions;
+  /** Options for `RandLowResolution` (merged over its defaults). */
   RandLowResolution?: RandLowResolutionOptions;
+  /** Options for `RandGammaInverted` (merged over its defaults). */
   RandGammaInverted?: RandGammaOptions;
+  /** Options for `RandBrightnessAdditive` (merged over its defaults). */
   RandBrightnessAdditive?: RandBrightnessAdditiveOptions;
+  /** Options for `RandGamma` (merged over its defaults). */
   RandGamma?: RandGammaOptions;
+  /** Options for `RandMirror` (merged over its defaults). */
   RandMirror?: RandMirrorOptions;
   /** Override the per-sample probability `p` of every augmenter that has one (e.g. 1 in benchmarks). */
   p?: number;

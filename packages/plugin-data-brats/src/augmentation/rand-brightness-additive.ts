@@ -26,10 +26,14 @@ export const RAND_BRIGHTNESS_ADDITIVE_DEFAULTS: Required<RandBrightnessAdditiveO
 
 /** Adds a Gaussian-distributed offset to image channels (batchgenerators `BrightnessTransform`). */
 export class RandBrightnessAdditive implements Augmenter {
+  /** Registry and log name of this augmenter. */
   readonly name = 'RandBrightnessAdditive';
+  /** `'intensity'`: changes image values only, never the label. */
   readonly kind = 'intensity' as const;
+  /** The options in use: the caller's merged over the defaults, validated. */
   readonly options: Required<RandBrightnessAdditiveOptions>;
 
+  /** @throws RangeError naming the augmenter and option when an option is invalid */
   constructor(options: RandBrightnessAdditiveOptions = {}) {
     const o = { ...RAND_BRIGHTNESS_ADDITIVE_DEFAULTS, ...options };
     if (!Number.isFinite(o.mu)) throw new RangeError(`${this.name}: option mu must be a finite number, got ${JSON.stringify(o.mu)}`);
@@ -43,6 +47,7 @@ export class RandBrightnessAdditive implements Augmenter {
     };
   }
 
+  /** Transform the read patch in place (see the class description). */
   apply(sample: Sample, rng: Rng): void {
     const { p, mu, sigma, pPerChannel, perChannel } = this.options;
     if (!(rng.next() < p)) return;

@@ -20,10 +20,14 @@ export const RAND_BRIGHTNESS_MULTIPLICATIVE_DEFAULTS: Required<RandBrightnessMul
 
 /** Multiplies image channels by a random factor (batchgenerators `BrightnessMultiplicativeTransform`). */
 export class RandBrightnessMultiplicative implements Augmenter {
+  /** Registry and log name of this augmenter. */
   readonly name = 'RandBrightnessMultiplicative';
+  /** `'intensity'`: changes image values only, never the label. */
   readonly kind = 'intensity' as const;
+  /** The options in use: the caller's merged over the defaults, validated. */
   readonly options: Required<RandBrightnessMultiplicativeOptions>;
 
+  /** @throws RangeError naming the augmenter and option when an option is invalid */
   constructor(options: RandBrightnessMultiplicativeOptions = {}) {
     const o = { ...RAND_BRIGHTNESS_MULTIPLICATIVE_DEFAULTS, ...options };
     this.options = {
@@ -33,6 +37,7 @@ export class RandBrightnessMultiplicative implements Augmenter {
     };
   }
 
+  /** Transform the read patch in place (see the class description). */
   apply(sample: Sample, rng: Rng): void {
     const { p, multiplierRange: [lo, hi], perChannel } = this.options;
     if (!(rng.next() < p)) return;

@@ -52,10 +52,14 @@ export function adjustContrast(image: Float32Array, channels: number, c: number,
 
 /** Random contrast change per channel (batchgenerators `ContrastAugmentationTransform`). */
 export class RandContrast implements Augmenter {
+  /** Registry and log name of this augmenter. */
   readonly name = 'RandContrast';
+  /** `'intensity'`: changes image values only, never the label. */
   readonly kind = 'intensity' as const;
+  /** The options in use: the caller's merged over the defaults, validated. */
   readonly options: Required<RandContrastOptions>;
 
+  /** @throws RangeError naming the augmenter and option when an option is invalid */
   constructor(options: RandContrastOptions = {}) {
     const o = { ...RAND_CONTRAST_DEFAULTS, ...options };
     this.options = {
@@ -67,6 +71,7 @@ export class RandContrast implements Augmenter {
     };
   }
 
+  /** Transform the read patch in place (see the class description). */
   apply(sample: Sample, rng: Rng): void {
     const { p, contrastRange, preserveRange, perChannel, pPerChannel } = this.options;
     if (!(rng.next() < p)) return;

@@ -40,10 +40,14 @@ export const RAND_ELASTIC_DEFAULTS: Required<RandElasticOptions> = { p: 0.3, def
  * displaced coordinates; both give smooth random fields of the same magnitudes).
  */
 export class RandElastic implements Augmenter {
+  /** Registry and log name of this augmenter. */
   readonly name = 'RandElastic';
+  /** `'spatial'`: moves voxels; the label follows the image. */
   readonly kind = 'spatial' as const;
+  /** The options in use: the caller's merged over the defaults, validated. */
   readonly options: Required<RandElasticOptions>;
 
+  /** @throws RangeError naming the augmenter and option when an option is invalid */
   constructor(options: RandElasticOptions = {}) {
     const o = { ...RAND_ELASTIC_DEFAULTS, ...options };
     const deformationScale = checkRange(this.name, 'deformationScale', o.deformationScale);
@@ -51,6 +55,7 @@ export class RandElastic implements Augmenter {
     this.options = { p: checkProbability(this.name, 'p', o.p), deformationScale };
   }
 
+  /** Transform the patch's sampling grid in place, with probability `p`. */
   transformGrid(grid: SamplingGrid, rng: Rng): void {
     const { p, deformationScale } = this.options;
     if (!(rng.next() < p)) return;

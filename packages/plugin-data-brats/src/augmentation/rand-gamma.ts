@@ -119,10 +119,14 @@ function powTable(gamma: number): Float64Array {
  * this class with `invertImage: true` and `p: 0.15` (factory `RandGammaInverted`).
  */
 export class RandGamma implements Augmenter {
+  /** Registry and log name of this augmenter. */
   readonly name: string;
+  /** `'intensity'`: changes image values only, never the label. */
   readonly kind = 'intensity' as const;
+  /** The options in use: the caller's merged over the defaults, validated. */
   readonly options: Required<RandGammaOptions>;
 
+  /** @throws RangeError naming the augmenter and option when an option is invalid */
   constructor(options: RandGammaOptions = {}) {
     const o = { ...RAND_GAMMA_DEFAULTS, ...options };
     this.name = o.invertImage ? 'RandGammaInverted' : 'RandGamma';
@@ -139,6 +143,7 @@ export class RandGamma implements Augmenter {
     };
   }
 
+  /** Transform the read patch in place (see the class description). */
   apply(sample: Sample, rng: Rng): void {
     const { p, gammaRange, perChannel } = this.options;
     if (!(rng.next() < p)) return;

@@ -29,10 +29,14 @@ export const RAND_GAUSSIAN_BLUR_DEFAULTS: Required<RandGaussianBlurOptions> = {
  * sigma on every axis.
  */
 export class RandGaussianBlur implements Augmenter {
+  /** Registry and log name of this augmenter. */
   readonly name = 'RandGaussianBlur';
+  /** `'intensity'`: changes image values only, never the label. */
   readonly kind = 'intensity' as const;
+  /** The options in use: the caller's merged over the defaults, validated. */
   readonly options: Required<RandGaussianBlurOptions>;
 
+  /** @throws RangeError naming the augmenter and option when an option is invalid */
   constructor(options: RandGaussianBlurOptions = {}) {
     const o = { ...RAND_GAUSSIAN_BLUR_DEFAULTS, ...options };
     const sigmaRange = checkRange(this.name, 'sigmaRange', o.sigmaRange);
@@ -45,6 +49,7 @@ export class RandGaussianBlur implements Augmenter {
     };
   }
 
+  /** Transform the read patch in place (see the class description). */
   apply(sample: Sample, rng: Rng): void {
     const { p, sigmaRange: [lo, hi], pPerChannel, perChannel } = this.options;
     if (!(rng.next() < p)) return;

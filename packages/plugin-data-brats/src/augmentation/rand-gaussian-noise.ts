@@ -32,10 +32,14 @@ export const RAND_GAUSSIAN_NOISE_DEFAULTS: Required<RandGaussianNoiseOptions> = 
  * deviates come from the ziggurat method ({@link zigguratNormal}) for speed.
  */
 export class RandGaussianNoise implements Augmenter {
+  /** Registry and log name of this augmenter. */
   readonly name = 'RandGaussianNoise';
+  /** `'intensity'`: changes image values only, never the label. */
   readonly kind = 'intensity' as const;
+  /** The options in use: the caller's merged over the defaults, validated. */
   readonly options: Required<RandGaussianNoiseOptions>;
 
+  /** @throws RangeError naming the augmenter and option when an option is invalid */
   constructor(options: RandGaussianNoiseOptions = {}) {
     const o = { ...RAND_GAUSSIAN_NOISE_DEFAULTS, ...options };
     this.options = {
@@ -46,6 +50,7 @@ export class RandGaussianNoise implements Augmenter {
     };
   }
 
+  /** Transform the read patch in place (see the class description). */
   apply(sample: Sample, rng: Rng): void {
     const { p, noiseVariance: [lo, hi], pPerChannel, perChannel } = this.options;
     if (!(rng.next() < p)) return;

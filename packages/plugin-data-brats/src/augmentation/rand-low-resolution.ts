@@ -30,10 +30,14 @@ export const RAND_LOW_RESOLUTION_DEFAULTS: Required<RandLowResolutionOptions> = 
  * interpolation, both as scipy/skimage map coordinates ({@link resizeNearest}, {@link resizeCubic}).
  */
 export class RandLowResolution implements Augmenter {
+  /** Registry and log name of this augmenter. */
   readonly name = 'RandLowResolution';
+  /** `'intensity'`: changes image values only, never the label. */
   readonly kind = 'intensity' as const;
+  /** The options in use: the caller's merged over the defaults, validated. */
   readonly options: Required<RandLowResolutionOptions>;
 
+  /** @throws RangeError naming the augmenter and option when an option is invalid */
   constructor(options: RandLowResolutionOptions = {}) {
     const o = { ...RAND_LOW_RESOLUTION_DEFAULTS, ...options };
     const zoomRange = checkRange(this.name, 'zoomRange', o.zoomRange);
@@ -46,6 +50,7 @@ export class RandLowResolution implements Augmenter {
     };
   }
 
+  /** Transform the read patch in place (see the class description). */
   apply(sample: Sample, rng: Rng): void {
     const { p, zoomRange: [lo, hi], pPerChannel, perChannel } = this.options;
     if (!(rng.next() < p)) return;

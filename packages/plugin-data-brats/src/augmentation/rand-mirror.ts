@@ -17,10 +17,14 @@ export const RAND_MIRROR_DEFAULTS: Required<RandMirrorOptions> = { pPerAxis: 0.5
 
 /** Random flips of the read patch along each spatial axis; image and label flipped together. */
 export class RandMirror implements Augmenter {
+  /** Registry and log name of this augmenter. */
   readonly name = 'RandMirror';
+  /** `'spatial'`: moves voxels; the label follows the image. */
   readonly kind = 'spatial' as const;
+  /** The options in use: the caller's merged over the defaults, validated. */
   readonly options: Required<RandMirrorOptions>;
 
+  /** @throws RangeError naming the augmenter and option when an option is invalid */
   constructor(options: RandMirrorOptions = {}) {
     const o = { ...RAND_MIRROR_DEFAULTS, ...options };
     if (!Array.isArray(o.axes) || o.axes.some((a) => a !== 0 && a !== 1 && a !== 2)) {
@@ -29,6 +33,7 @@ export class RandMirror implements Augmenter {
     this.options = { pPerAxis: checkProbability(this.name, 'pPerAxis', o.pPerAxis), axes: [...o.axes] };
   }
 
+  /** Transform the read patch in place (see the class description). */
   apply(sample: Sample, rng: Rng): void {
     for (const axis of this.options.axes) {
       if (rng.next() < this.options.pPerAxis) {

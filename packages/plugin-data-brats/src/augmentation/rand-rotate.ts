@@ -31,10 +31,14 @@ export const RAND_ROTATE_DEFAULTS: Required<RandRotateOptions> = { p: 0.3, angle
  * applied to the grid offsets. Image and label are then read through the same grid.
  */
 export class RandRotate implements Augmenter {
+  /** Registry and log name of this augmenter. */
   readonly name = 'RandRotate';
+  /** `'spatial'`: moves voxels; the label follows the image. */
   readonly kind = 'spatial' as const;
+  /** The options in use: the caller's merged over the defaults, validated. */
   readonly options: Required<RandRotateOptions>;
 
+  /** @throws RangeError naming the augmenter and option when an option is invalid */
   constructor(options: RandRotateOptions = {}) {
     const o = { ...RAND_ROTATE_DEFAULTS, ...options };
     this.options = {
@@ -44,6 +48,7 @@ export class RandRotate implements Augmenter {
     };
   }
 
+  /** Transform the patch's sampling grid in place, with probability `p`. */
   transformGrid(grid: SamplingGrid, rng: Rng): void {
     const { p, angleRange, pPerAxis } = this.options;
     if (!(rng.next() < p)) return;

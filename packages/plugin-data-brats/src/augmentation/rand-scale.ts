@@ -25,10 +25,14 @@ export const RAND_SCALE_DEFAULTS: Required<RandScaleOptions> = { p: 0.3, scaleRa
 
 /** Random scaling of the patch's sampling grid about its centre (batchgenerators `scale_coords`). */
 export class RandScale implements Augmenter {
+  /** Registry and log name of this augmenter. */
   readonly name = 'RandScale';
+  /** `'spatial'`: moves voxels; the label follows the image. */
   readonly kind = 'spatial' as const;
+  /** The options in use: the caller's merged over the defaults, validated. */
   readonly options: Required<RandScaleOptions>;
 
+  /** @throws RangeError naming the augmenter and option when an option is invalid */
   constructor(options: RandScaleOptions = {}) {
     const o = { ...RAND_SCALE_DEFAULTS, ...options };
     const scaleRange = checkRange(this.name, 'scaleRange', o.scaleRange);
@@ -40,6 +44,7 @@ export class RandScale implements Augmenter {
     };
   }
 
+  /** Transform the patch's sampling grid in place, with probability `p`. */
   transformGrid(grid: SamplingGrid, rng: Rng): void {
     const { p, scaleRange, pIndependentPerAxis } = this.options;
     if (!(rng.next() < p)) return;

@@ -12,7 +12,7 @@ import type { SamplingGrid, Shape3, Shape4 } from '@voxseg/core';
  *
  * @param volume image [D, H, W, C] float32
  * @param shape  its shape [D, H, W, C]
- * @param grid   offsets from `centre` for every output voxel (see {@link SamplingGrid})
+ * @param grid   offsets from `centre` for every output voxel (a core `SamplingGrid`)
  * @param centre continuous voxel coordinate [d, h, w] of the patch centre in the volume
  * @param out    destination [gD, gH, gW, C]; every element is written
  */

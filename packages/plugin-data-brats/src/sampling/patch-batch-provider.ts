@@ -78,6 +78,7 @@ export interface BatchPatches {
   labels: Uint8Array;
   /** Whether sample b came from a labelled case. */
   labelled: boolean[];
+  /** Case id of each sample. */
   caseIds: string[];
 }
 

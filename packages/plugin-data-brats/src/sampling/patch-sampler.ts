@@ -15,8 +15,17 @@ export interface PatchSamplerOptions {
   augmenters?: readonly Augmenter[];
 }
 
+/** Where a patch is taken from. */
+export interface PatchCentre {
+  /** Continuous voxel coordinate [d, h, w] of the patch centre. */
+  centre: Shape3;
+  /** Whether it was chosen on a foreground voxel. */
+  foreground: boolean;
+}
+
 /** One sampled (and augmented) patch with its provenance. */
 export interface SampledPatch {
+  /** The patch: image [D, H, W, C], label [D, H, W] when the case is labelled. */
   sample: Sample;
   /** Id of the case the patch came from. */
   caseId: string;
@@ -47,7 +56,9 @@ export interface SampledPatch {
  * case's foreground index on first use; the cache never changes results.
  */
 export class PatchSampler {
+  /** Patch spatial shape [D, H, W]. */
   readonly patchSize: Shape3;
+  /** Image channels C (those of the first case; every case must match). */
   readonly channels: number;
   private readonly augmenters: readonly Augmenter[];
   private readonly fgIndex: (ForegroundIndex | undefined)[];
@@ -108,7 +119,7 @@ export class PatchSampler {
    * The patch centre (continuous voxel coordinates) for a sample of case `caseIndex`, and
    * whether it is on foreground. Exposed for tests and for custom samplers.
    */
-  chooseCentre(caseIndex: number, rng: Rng, foreground: boolean): { centre: Shape3; foreground: boolean } {
+  chooseCentre(caseIndex: number, rng: Rng, foreground: boolean): PatchCentre {
     const c = this.cases[caseIndex]!;
     const shape: Shape3 = [c.shape[0], c.shape[1], c.shape[2]];
     const P = this.patchSize;

@@ -99,6 +99,7 @@ export class WorkerBatchProvider implements BatchProvider {
     }
   }
 
+  /** Batch `index` (computed in a worker, or already prefetched); also requests the next `prefetch` batches. */
   async batch(index: number): Promise<Batch> {
     if (this.disposed) throw new Error('WorkerBatchProvider: batch() after dispose()');
     if (!Number.isInteger(index) || index < 0) throw new RangeError(`WorkerBatchProvider.batch: index must be a non-negative integer, got ${index}`);
@@ -112,6 +113,7 @@ export class WorkerBatchProvider implements BatchProvider {
     }
   }
 
+  /** Stop the workers. Idempotent; `batch()` afterwards rejects. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;

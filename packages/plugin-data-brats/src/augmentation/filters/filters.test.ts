@@ -114,13 +114,13 @@ describe('addNormalNoise', () => {
     const n = 60_000;
     const data = new Float32Array(n * 3);
     addNormalNoise(new Rng(2), data, 1, 3, 0.5);
-    let s = 0, s2 = 0;
+    let s = 0, s2 = 0, touched = 0;
     for (let i = 0; i < n; i++) {
-      expect(data[i * 3]).toBe(0);
-      expect(data[i * 3 + 2]).toBe(0);
+      if (data[i * 3] !== 0 || data[i * 3 + 2] !== 0) touched++;
       s += data[i * 3 + 1]!;
       s2 += data[i * 3 + 1]! ** 2;
     }
+    expect(touched).toBe(0);
     expect(Math.abs(s / n)).toBeLessThan(0.01);
     expect(Math.sqrt(s2 / n)).toBeCloseTo(0.5, 2);
     const again = new Float32Array(n * 3);
