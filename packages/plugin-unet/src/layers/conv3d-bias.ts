@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { serialization } from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { type CallKwargs, channelsOf, singleInput } from './layer-utils.js';
+import { type CallKwargs, channelsOf, releaseUpstream, singleInput } from './layer-utils.js';
 
 /** Options of {@link Conv3DBias}. */
 export interface Conv3DBiasArgs {
@@ -85,17 +85,21 @@ export class Conv3DBias extends tfl.layers.Layer {
         const value = tf.tidy(() => tf.add(tf.conv3d(xx, ww, strides, pad), bb));
         return {
           value,
-          gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.tidy(() => {
-            const g = (Array.isArray(dy) ? dy[0]! : dy) as tf.Tensor5D;
-            const [sx, sw] = saved as [tf.Tensor5D, tf.Tensor5D];
-            const dx = tf.conv3dTranspose(g, sw, sx.shape, strides, pad);
-            const dw = tf.engine().runKernel(
-              tf.Conv3DBackpropFilterV2,
-              { x: sx, dy: g } as unknown as tf.NamedTensorMap,
-              { strides, pad, filterShape: sw.shape } as unknown as tf.NamedAttrMap,
-            ) as tf.Tensor;
-            return [dx, dw, tf.sum(g, [0, 1, 2, 3])];
-          }),
+          gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+            const grads = tf.tidy(() => {
+              const g = (Array.isArray(dy) ? dy[0]! : dy) as tf.Tensor5D;
+              const [sx, sw] = saved as [tf.Tensor5D, tf.Tensor5D];
+              const dx = tf.conv3dTranspose(g, sw, sx.shape, strides, pad);
+              const dw = tf.engine().runKernel(
+                tf.Conv3DBackpropFilterV2,
+                { x: sx, dy: g } as unknown as tf.NamedTensorMap,
+                { strides, pad, filterShape: sw.shape } as unknown as tf.NamedAttrMap,
+              ) as tf.Tensor;
+              return [dx, dw, tf.sum(g, [0, 1, 2, 3])];
+            });
+            releaseUpstream(dy);
+            return grads;
+          },
         };
       });
       return op(x, w, this.bias.read());

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { releaseUpstream } from './layer-utils.js';
 
 /**
  * Name of the fused normalisation kernel `@voxseg/backend-native` registers on its backend
@@ -95,8 +96,8 @@ export function fusedNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, optio
       value: y!,
       // Computed eagerly in a tidy: tfjs calls gradFunc outside any scope of its own, so
       // temporaries would otherwise live until the whole backward pass ends.
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
-        tf.tidy(() => {
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const grads = tf.tidy(() => {
           const [sx, sg, sMean, sAux, sy] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor?];
           let upstream = Array.isArray(dy) ? dy[0]! : dy;
           // LeakyReLU: dy where the output is positive, slope * dy elsewhere (sign(out) = sign(in)).
@@ -116,7 +117,10 @@ export function fusedNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, optio
           const m2 = tf.mean(tf.mul(dxhat, xhat), [1, 3], true);
           const dx = tf.reshape(tf.mul(tf.sub(tf.sub(dxhat, m1), tf.mul(xhat, m2)), sAux), sx.shape);
           return [dx, dgamma, dbeta];
-        }),
+        });
+        releaseUpstream(dy);
+        return grads;
+      },
     };
   });
   const y = op(x, gamma, beta);

@@ -31,3 +31,20 @@ export function channelsOf(inputShape: tfl.Shape | tfl.Shape[], layer: string): 
 export function isTraining(kwargs: CallKwargs | undefined): boolean {
   return kwargs?.['training'] === true;
 }
+
+/**
+ * Release the upstream gradient of a custom op once its own gradients are computed.
+ *
+ * tfjs's backward pass (`backpropagateGradients`) keeps every intermediate gradient alive
+ * until the whole pass ends, so a U-Net's backward holds a gradient for every activation on
+ * top of the activations themselves. The gradient of an op's output is needed only by that
+ * op's backward (the tape is walked in reverse order, so every consumer has already added
+ * its part), and the engine only reads the gradients of the differentiated variables
+ * afterwards; releasing it here frees that memory as the pass proceeds, as PyTorch does.
+ * Caveat: when such an op's output is itself the function being differentiated and the
+ * caller passes its own `dy`, that tensor is released too unless it was `tf.keep`-ed; inside a
+ * network (a loss follows) this cannot happen.
+ */
+export function releaseUpstream(dy: tf.Tensor | tf.Tensor[]): void {
+  for (const t of Array.isArray(dy) ? dy : [dy]) if (!t.kept) t.dispose();
+}
