@@ -63,6 +63,7 @@ export class PatchSampler {
   private readonly augmenters: readonly Augmenter[];
   private readonly fgIndex: (ForegroundIndex | undefined)[];
   private readonly identity: SamplingGrid;
+  private readonly scratch: SamplingGrid;
 
   constructor(
     private readonly cases: readonly CaseData[],
@@ -85,6 +86,7 @@ export class PatchSampler {
     this.augmenters = options.augmenters ?? [];
     this.fgIndex = new Array(cases.length).fill(undefined);
     this.identity = createIdentityGrid(this.patchSize);
+    this.scratch = createIdentityGrid(this.patchSize);
   }
 
   /** Draw one patch. `foreground` asks for a patch centred on a foreground voxel. */
@@ -92,12 +94,13 @@ export class PatchSampler {
     const caseIndex = rng.int(this.cases.length);
     const c = this.cases[caseIndex]!;
     const pick = this.chooseCentre(caseIndex, rng, foreground);
-    const grid: SamplingGrid = {
-      shape: [...this.patchSize],
-      d: this.identity.d.slice(),
-      h: this.identity.h.slice(),
-      w: this.identity.w.slice(),
-    };
+    // The grid lives only during this call: reuse one scratch grid, reset to the identity
+    // (saves three 8 MB allocations per 128^3 patch).
+    const grid = this.scratch;
+    grid.shape = [...this.patchSize];
+    grid.d.set(this.identity.d);
+    grid.h.set(this.identity.h);
+    grid.w.set(this.identity.w);
     for (const a of this.augmenters) a.transformGrid?.(grid, rng);
 
     const [D, H, W] = this.patchSize;
