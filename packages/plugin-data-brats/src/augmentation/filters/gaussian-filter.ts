@@ -75,10 +75,12 @@ function convolveAxis(src: Float32Array, dst: Float32Array, shape: Shape3, axis:
     }
   } else {
     const pad = new Float64Array(W + 2 * r);
+    const map = new Int32Array(W + 2 * r);
+    for (let i = -r; i < W + r; i++) map[i + r] = reflectIndex(i, W);
     const rows = D * H;
     for (let row = 0; row < rows; row++) {
       const o = row * W;
-      for (let i = -r; i < W + r; i++) pad[i + r] = src[o + reflectIndex(i, W)]!;
+      for (let i = 0; i < map.length; i++) pad[i] = src[o + map[i]!]!;
       for (let j = 0; j < W; j++) {
         const m = j + r;
         let acc = k0 * pad[m]!;
