@@ -29,6 +29,7 @@ export const FULL_RECIPE: WinnerRecipe = {
 export const TINY_RECIPE: WinnerRecipe = {
   variants: ['BL', 'BL+L+GN'],
   folds: 5,
-  train: { epochs: 1, iterations: 2, valIterations: 1, batch: 2, patch: 16, baseFilters: 8, maxFilters: 32, augmentation: 'da4', seed: 12345 },
+  // dataWorkers 0: the test runs this from sources, where the worker script (built JS) is absent.
+  train: { epochs: 1, iterations: 2, valIterations: 1, batch: 2, patch: 16, baseFilters: 8, maxFilters: 32, augmentation: 'da4', seed: 12345, dataWorkers: 0 },
   inference: { tta: false, step: 0.5, etMinVoxels: 200 },
 };

@@ -47,6 +47,12 @@ export interface TrainRunConfig {
   deepSupervision: boolean;
   /** Skip cases that fail validation instead of refusing to train. Default false. */
   skipInvalid: boolean;
+  /**
+   * Worker threads that sample and augment training batches ahead of the trainer, so data
+   * preparation overlaps with compute. 0 prepares batches in the main thread (same batches:
+   * they are a pure function of the seed and their index). Default 1.
+   */
+  dataWorkers: number;
   /** Preprocessed-case cache folder. Default `<data>/.voxseg-cache`. */
   cacheDir?: string;
   /** Free text, kept in config.json. */
@@ -69,6 +75,7 @@ export const TRAIN_DEFAULTS: Omit<TrainRunConfig, 'data' | 'out'> = {
   loss: { batchDice: true, smooth: 0 },
   deepSupervision: true,
   skipInvalid: false,
+  dataWorkers: 1,
 };
 
 /** Merge defaults, a config file's fields and explicit flags (flags win), then validate. */
@@ -94,6 +101,7 @@ export function resolveTrainConfig(...layers: Partial<TrainRunConfig>[]): TrainR
   if (c.stages !== undefined) positiveInt(c.stages, '--stages');
   if (!Number.isInteger(c.seed)) throw new CliError(`--seed: expected an integer, got ${c.seed}`);
   if (!(c.lr > 0)) throw new CliError(`--lr: expected a positive number, got ${c.lr}`);
+  if (!Number.isInteger(c.dataWorkers) || c.dataWorkers < 0) throw new CliError(`--data-workers: expected a non-negative integer, got ${c.dataWorkers}`);
   if (c.augmentation !== 'da4' && c.augmentation !== 'none') {
     throw new CliError(`augmentation: expected da4 or none, got ${String(c.augmentation)}`);
   }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   type BackendSelection,
+  type BatchProvider,
   type CaseData,
   type Dataset,
   type Experiment,
@@ -15,6 +16,8 @@ import {
 import {
   BratsDataset,
   PatchBatchProvider,
+  WorkerBatchProvider,
+  da4Specs,
   da4Pipeline,
   kFoldSplits,
   discoverCases,
@@ -94,14 +97,25 @@ export async function trainRun(config: TrainRunConfig, options: TrainRunOptions)
   const valCases = split.val.length ? await loadCases(dataset, split.val, 'load validation cases', logger) : [];
   const channels = dataset.inChannels;
   const patch: [number, number, number] = [config.patch, config.patch, config.patch];
-  const train = new PatchBatchProvider({
-    cases: trainCases,
-    targets: dataset.targets,
-    patchSize: patch,
-    batchSize: config.batch,
-    seed: `${config.seed}:train`,
-    augmenters: config.augmentation === 'da4' ? da4Pipeline() : [],
-  });
+  const train: BatchProvider =
+    config.dataWorkers > 0
+      ? new WorkerBatchProvider({
+          cases: trainCases,
+          targets: dataset.targets,
+          patchSize: patch,
+          batchSize: config.batch,
+          seed: `${config.seed}:train`,
+          augmentation: config.augmentation === 'da4' ? da4Specs() : [],
+          workers: config.dataWorkers,
+        })
+      : new PatchBatchProvider({
+          cases: trainCases,
+          targets: dataset.targets,
+          patchSize: patch,
+          batchSize: config.batch,
+          seed: `${config.seed}:train`,
+          augmenters: config.augmentation === 'da4' ? da4Pipeline() : [],
+        });
   const val = valCases.length
     ? new PatchBatchProvider({ cases: valCases, targets: dataset.targets, patchSize: patch, batchSize: config.batch, seed: `${config.seed}:val` })
     : undefined;
@@ -162,7 +176,7 @@ export async function trainRun(config: TrainRunConfig, options: TrainRunOptions)
     process.off('SIGINT', onSigint);
     progress.unsubscribe();
     await writer.close();
-    train.dispose?.();
+    await train.dispose?.();
   }
   logger.info(`parameters: ${countTrainableParams(model).toLocaleString('en-US')}`);
   const result: TrainRunResult = { summary, backend };
