@@ -62,7 +62,7 @@ export function loadAddon(): AddonLoad {
     cached = { ok: false, reason: 'disabled by VOXSEG_NATIVE_DISABLE' };
   } else if (!existsSync(addonPaths.binary)) {
     const why = installReason() ?? 'the addon was not built (the install script did not run or failed)';
-    cached = { ok: false, reason: `${why}; ${ENABLE_HINT}` };
+    cached = { ok: false, reason: why.includes('npm rebuild') ? why : `${why}; ${ENABLE_HINT}` };
   } else {
     try {
       // libgomp reads its settings when it is loaded with the addon, so they must be in the
