@@ -35,8 +35,15 @@ export function relError(got: ArrayLike<number>, want: ArrayLike<number>): numbe
   let diff = 0;
   let ref = 0;
   for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
-    ref = Math.max(ref, Math.abs(want[i]!));
+    const g = got[i]!;
+    const w = want[i]!;
+    if (Number.isNaN(g) || Number.isNaN(w)) {
+      if (Number.isNaN(g) !== Number.isNaN(w)) return Infinity; // NaN must match NaN
+      continue;
+    }
+    if (g === w) continue; // equal infinities
+    diff = Math.max(diff, Math.abs(g - w));
+    if (Number.isFinite(w)) ref = Math.max(ref, Math.abs(w));
   }
   return ref === 0 ? diff : diff / ref;
 }

@@ -81,6 +81,13 @@ describe.skipIf(!status.available)('native element-wise and reduction kernels vs
     x.dispose();
   });
 
+  it('step (with NaN and zero) matches cpu', () => {
+    const x = tf.tensor1d([-2, -0, 0, 1e-30, 3, NaN, -Infinity, Infinity]);
+    const big = randn(rng, [3, 5, 7, 2]);
+    expectSameOnBoth(() => [tf.step(x, 0.01), tf.step(big, 0.3), tf.step(big)], 0);
+    tf.dispose([x, big]);
+  });
+
   it('where (Select) with broadcast condition', () => {
     const a = randn(rng, [3, 4, 5]);
     const b = randn(rng, [3, 4, 5]);

@@ -69,6 +69,21 @@ export const leakyReluConfig: tf.KernelConfig = {
   },
 };
 
+/** `Step` (x > 0 ? 1 : alpha), the mask of activation gradients written by hand. */
+export const stepConfig: tf.KernelConfig = {
+  kernelName: tf.Step,
+  backendName: 'native',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const { x } = inputs as { x: tf.TensorInfo };
+    const { alpha } = attrs as unknown as tf.StepAttrs;
+    const be = backend as MathBackendCPU;
+    if (x.dtype !== 'float32') return cpuKernel(tf.Step, { inputs, backend: be, attrs });
+    const out = alloc(be, sizeOf(x.shape));
+    if (out.length > 0) addon().step(f32(be, x), alpha, out);
+    return output(be, [...x.shape], 'float32', out);
+  },
+};
+
 /** Kernel: dx of LeakyRelu in one pass (see {@link leakyReluGradConfig}). */
 export const LEAKY_RELU_GRAD = 'VoxsegLeakyReluGrad';
 

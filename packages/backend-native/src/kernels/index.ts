@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { binaryConfigs, leakyReluConfig, leakyReluGradKernelConfig, reduceConfigs, selectConfig } from './elementwise.js';
+import { binaryConfigs, leakyReluConfig, leakyReluGradKernelConfig, reduceConfigs, selectConfig, stepConfig } from './elementwise.js';
 import { concatConfig, sliceConfig, splitVConfig } from './slice.js';
 import { batchMatMulConfig, fusedMatMulConfig } from './matmul.js';
 import { normKernelConfigs } from '../ops/norm-kernels.js';
@@ -10,6 +10,7 @@ export const nativeKernelConfigs: tf.KernelConfig[] = [
   selectConfig,
   leakyReluConfig,
   leakyReluGradKernelConfig,
+  stepConfig,
   ...reduceConfigs,
   batchMatMulConfig,
   fusedMatMulConfig,

@@ -144,6 +144,18 @@ Napi::Value LeakyRelu(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// step(x, alpha, y): y = x > 0 ? 1 : alpha, NaN stays NaN (tfjs's Step).
+Napi::Value Step(const Napi::CallbackInfo& info) {
+  const float* x = F32(info, 0, "Step x");
+  const float alpha = info[1].As<Napi::Number>().FloatValue();
+  float* y = F32(info, 2, "Step y");
+  const int64_t n = static_cast<int64_t>(Len(info, 0));
+  if (static_cast<int64_t>(Len(info, 2)) != n) throw Napi::RangeError::New(info.Env(), "Step: x and y sizes differ");
+#pragma omp parallel for schedule(static) if (n > 32768)
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] != x[i] ? x[i] : (x[i] > 0.f ? 1.f : alpha);
+  return info.Env().Undefined();
+}
+
 // leakyReluGrad(dy, x, alpha, dx): dx = x > 0 ? dy : alpha * dy (tfjs's formula), one pass
 // instead of Greater + Multiply + Select and their three full-size temporaries.
 Napi::Value LeakyReluGrad(const Napi::CallbackInfo& info) {
@@ -253,6 +265,7 @@ void InitElementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("leakyRelu", Napi::Function::New(env, LeakyRelu));
   exports.Set("reduce", Napi::Function::New(env, Reduce));
   exports.Set("leakyReluGrad", Napi::Function::New(env, LeakyReluGrad));
+  exports.Set("step", Napi::Function::New(env, Step));
   exports.Set("copyRows", Napi::Function::New(env, CopyRows));
 }
 
