@@ -25,8 +25,8 @@ export interface NativeAddon {
   leakyReluGrad(dy: Float32Array, x: Float32Array, alpha: number, dx: Float32Array): void;
   reduce(x: Float32Array, outer: number, red: number, inner: number, out: Float32Array, mean: boolean): void;
   copyRows(src: Float32Array, dst: Float32Array, dims: number[], strides: number[], base: number, inner: number, dstOffset: number, dstRowStride: number): void;
-  normForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, shape: number[], eps: number): void;
-  normBackward(dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, shape: number[], eps: number): void;
+  normForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, shape: number[], eps: number, slope?: number): void;
+  normBackward(dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, shape: number[], eps: number, y?: Float32Array, slope?: number): void;
 }
 
 /** Whether the addon loaded, and if not, why and how to enable it. */

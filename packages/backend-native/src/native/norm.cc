@@ -66,7 +66,8 @@ std::vector<double> GroupTotals(const Shape& sh, const std::vector<double>& nc, 
   return tot;
 }
 
-// normForward(x, gamma, beta, y, mean, variance, [N,S,C,G,acrossBatch], eps)
+// normForward(x, gamma, beta, y, mean, variance, [N,S,C,G,acrossBatch], eps, slope)
+// With a finite `slope`, y = leakyRelu(norm(x), slope) in the same pass.
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   const float* x = F32(info, 0, "norm x");
   const float* gamma = F32(info, 1, "norm gamma");
@@ -76,6 +77,9 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   float* varOut = F32(info, 5, "norm variance");
   Shape sh = ParseShape(info, 6);
   const double eps = info[7].As<Napi::Number>().DoubleValue();
+  const double slopeArg = info.Length() > 8 && info[8].IsNumber() ? info[8].As<Napi::Number>().DoubleValue() : NAN;
+  const bool act = std::isfinite(slopeArg);
+  const float slope = static_cast<float>(slopeArg);
   const int64_t C = sh.c;
   if (static_cast<int64_t>(Len(info, 0)) != sh.n * sh.s * C || Len(info, 3) != Len(info, 0) ||
       static_cast<int64_t>(Len(info, 1)) != C || static_cast<int64_t>(Len(info, 2)) != C ||
@@ -127,12 +131,21 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
     const float* b = shift.data() + n * C;
     const float* xr = x + r * C;
     float* yr = y + r * C;
-    for (int64_t c = 0; c < C; ++c) yr[c] = xr[c] * a[c] + b[c];
+    if (act) {
+      for (int64_t c = 0; c < C; ++c) {
+        const float v = xr[c] * a[c] + b[c];
+        yr[c] = v < 0.f ? v * slope : v;
+      }
+    } else {
+      for (int64_t c = 0; c < C; ++c) yr[c] = xr[c] * a[c] + b[c];
+    }
   }
   return info.Env().Undefined();
 }
 
-// normBackward(dy, x, mean, variance, gamma, dx, dgamma, dbeta, [N,S,C,G,acrossBatch], eps)
+// normBackward(dy, x, mean, variance, gamma, dx, dgamma, dbeta, [N,S,C,G,acrossBatch], eps, y, slope)
+// With `y` (the activated output) and a finite `slope`, dy is first taken through the
+// LeakyReLU (y > 0 ? dy : slope * dy; sign(y) = sign(norm(x)) for slope > 0) on the fly.
 Napi::Value Backward(const Napi::CallbackInfo& info) {
   const float* dy = F32(info, 0, "norm dy");
   const float* x = F32(info, 1, "norm x");
@@ -144,6 +157,9 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   float* dbeta = F32(info, 7, "norm dbeta");
   Shape sh = ParseShape(info, 8);
   const double eps = info[9].As<Napi::Number>().DoubleValue();
+  const float* yact = info.Length() > 11 && info[10].IsTypedArray() && info[11].IsNumber() ? F32(info, 10, "norm y") : nullptr;
+  const float slope = yact ? info[11].As<Napi::Number>().FloatValue() : 1.f;
+  if (yact && Len(info, 10) != Len(info, 0)) throw Napi::RangeError::New(info.Env(), "norm backward: y and dy sizes differ");
   const int64_t C = sh.c;
   if (static_cast<int64_t>(Len(info, 0)) != sh.n * sh.s * C || Len(info, 1) != Len(info, 0) ||
       Len(info, 5) != Len(info, 0) || static_cast<int64_t>(Len(info, 2)) != sh.stats() ||
@@ -164,9 +180,18 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
     const float* g = dy + (n * sh.s + r) * C;
     const float* xr = x + (n * sh.s + r) * C;
     const float* m = mc.data() + n * C;
-    for (int64_t c = 0; c < C; ++c) {
-      acc[c] += g[c];
-      acc[C + c] += static_cast<double>(g[c]) * (xr[c] - m[c]);
+    if (yact) {
+      const float* yr = yact + (n * sh.s + r) * C;
+      for (int64_t c = 0; c < C; ++c) {
+        const float gc = yr[c] > 0.f ? g[c] : g[c] * slope;
+        acc[c] += gc;
+        acc[C + c] += static_cast<double>(gc) * (xr[c] - m[c]);
+      }
+    } else {
+      for (int64_t c = 0; c < C; ++c) {
+        acc[c] += g[c];
+        acc[C + c] += static_cast<double>(g[c]) * (xr[c] - m[c]);
+      }
     }
   });
   // B' = sum dy * xhat = rstd * B.
@@ -208,7 +233,15 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
     const float* g = dy + r * C;
     const float* xr = x + r * C;
     float* o = dx + r * C;
-    for (int64_t c = 0; c < C; ++c) o[c] = a[c] * g[c] + b[c] * (xr[c] - m[c]) + d[c];
+    if (yact) {
+      const float* yr = yact + r * C;
+      for (int64_t c = 0; c < C; ++c) {
+        const float gc = yr[c] > 0.f ? g[c] : g[c] * slope;
+        o[c] = a[c] * gc + b[c] * (xr[c] - m[c]) + d[c];
+      }
+    } else {
+      for (int64_t c = 0; c < C; ++c) o[c] = a[c] * g[c] + b[c] * (xr[c] - m[c]) + d[c];
+    }
   }
   return info.Env().Undefined();
 }

@@ -15,6 +15,12 @@ export interface NormKernelAttrs {
   /** Statistics over batch and space per channel (BatchNorm training) instead of per sample. */
   acrossBatch: boolean;
   epsilon: number;
+  /**
+   * Optional LeakyReLU fused after the normalisation: forward returns
+   * `leakyRelu(norm(x), negativeSlope)`; backward then needs the forward output as input `y`
+   * and takes `dy` through the activation itself. Absent: no activation.
+   */
+  negativeSlope?: number;
 }
 
 /** [N, S, C, G, acrossBatch] for the addon: channels-last x seen as [N, S, C]. */
@@ -31,6 +37,10 @@ function statsShape(x: readonly number[], a: NormKernelAttrs): number[] {
   return a.acrossBatch ? [a.groups] : [x[0]!, a.groups];
 }
 
+function slopeOf(a: NormKernelAttrs): number | undefined {
+  return typeof a.negativeSlope === 'number' && Number.isFinite(a.negativeSlope) ? a.negativeSlope : undefined;
+}
+
 const forward: tf.KernelConfig = {
   kernelName: NORM_FORWARD,
   backendName: 'native',
@@ -44,7 +54,7 @@ const forward: tf.KernelConfig = {
     const mean = new Float32Array(sizeOf(st));
     const variance = new Float32Array(sizeOf(st));
     if (y.length > 0) {
-      addon().normForward(f32(be, x), f32(be, gamma), f32(be, beta), y, mean, variance, sh, a.epsilon);
+      addon().normForward(f32(be, x), f32(be, gamma), f32(be, beta), y, mean, variance, sh, a.epsilon, slopeOf(a));
     }
     return [output(be, [...x.shape], 'float32', y), output(be, st, 'float32', mean), output(be, st, 'float32', variance)];
   },
@@ -54,7 +64,7 @@ const backward: tf.KernelConfig = {
   kernelName: NORM_BACKWARD,
   backendName: 'native',
   kernelFunc: ({ inputs, backend, attrs }) => {
-    const { dy, x, mean, variance, gamma } = inputs as Record<'dy' | 'x' | 'mean' | 'variance' | 'gamma', tf.TensorInfo>;
+    const { dy, x, mean, variance, gamma, y } = inputs as Record<'dy' | 'x' | 'mean' | 'variance' | 'gamma', tf.TensorInfo> & { y?: tf.TensorInfo };
     const a = attrs as unknown as NormKernelAttrs;
     const be = backend as MathBackendCPU;
     const sh = normShape(NORM_BACKWARD, x.shape, a);
@@ -63,7 +73,10 @@ const backward: tf.KernelConfig = {
     const dgamma = new Float32Array(c);
     const dbeta = new Float32Array(c);
     if (dx.length > 0) {
-      addon().normBackward(f32(be, dy), f32(be, x), f32(be, mean), f32(be, variance), f32(be, gamma), dx, dgamma, dbeta, sh, a.epsilon);
+      const slope = slopeOf(a);
+      if (slope !== undefined && !y) throw new Error(`${NORM_BACKWARD}: negativeSlope ${slope} needs the forward output as input y`);
+      if (slope !== undefined) addon().normBackward(f32(be, dy), f32(be, x), f32(be, mean), f32(be, variance), f32(be, gamma), dx, dgamma, dbeta, sh, a.epsilon, f32(be, y!), slope);
+      else addon().normBackward(f32(be, dy), f32(be, x), f32(be, mean), f32(be, variance), f32(be, gamma), dx, dgamma, dbeta, sh, a.epsilon);
     }
     return [output(be, [...x.shape], 'float32', dx), output(be, [c], 'float32', dgamma), output(be, [c], 'float32', dbeta)];
   },
@@ -77,11 +90,13 @@ const backward: tf.KernelConfig = {
 export const normGradConfig: tf.GradConfig = {
   kernelName: NORM_FORWARD,
   inputsToSave: ['x', 'gamma'],
-  outputsToSave: [false, true, true],
+  outputsToSave: [true, true, true],
   gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
     const dy = Array.isArray(dys) ? dys[0]! : dys;
-    const [x, gamma, mean, variance] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-    const [dx, dgamma, dbeta] = tf.engine().runKernel(NORM_BACKWARD, { dy, x, mean, variance, gamma }, attrs) as tf.Tensor[];
+    const [x, gamma, y, mean, variance] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+    const inputs: tf.NamedTensorMap = { dy, x, mean, variance, gamma };
+    if (slopeOf(attrs as unknown as NormKernelAttrs) !== undefined) inputs.y = y;
+    const [dx, dgamma, dbeta] = tf.engine().runKernel(NORM_BACKWARD, inputs, attrs) as tf.Tensor[];
     return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! };
   },
 };

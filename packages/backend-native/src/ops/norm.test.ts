@@ -34,6 +34,34 @@ describe.skipIf(!status.available)('fused native normalisation vs the same maths
     });
   }
 
+  for (const [name, groups, acrossBatch] of [['GroupNorm', 2, false], ['BatchNorm', 5, true]] as const) {
+    it(`${name} with LeakyReLU fused (negativeSlope): y and gradients`, () => {
+      const shape = [2, 3, 5, 4, groups === 2 ? 6 : 5];
+      const ch = shape[4]!;
+      const x = tf.tidy(() => tf.add(randn(rng, shape, 2), 0.3));
+      const gamma = randn(rng, [ch]);
+      const beta = randn(rng, [ch]);
+      const dy = randn(rng, shape);
+      const opts = { groups, acrossBatch, negativeSlope: 0.01 };
+      expectSameOnBoth(() => {
+        const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(nativeNorm(a, g, b, opts).y, dy));
+        return [nativeNorm(x, gamma, beta, opts).y, ...tf.grads(f)([x, gamma, beta])];
+      });
+      tf.dispose([x, gamma, beta, dy]);
+    });
+  }
+
+  it('the backward kernel asks for y when an activation is fused', () => {
+    tf.setBackend('native');
+    const x = tf.ones([1, 2, 2, 2, 2]);
+    const s = tf.ones([1, 2]);
+    const g = tf.ones([2]);
+    expect(() => tf.engine().runKernel('VoxsegNormBackward', { dy: x, x, mean: s, variance: s, gamma: g }, { groups: 2, acrossBatch: false, epsilon: 1e-5, negativeSlope: 0.01 })).toThrow(
+      /negativeSlope 0.01 needs the forward output as input y/,
+    );
+    tf.dispose([x, s, g]);
+  });
+
   it('the named wrappers pick the right statistics', () => {
     const x = randn(rng, [2, 3, 3, 3, 8]);
     const g = tf.ones([8]);

@@ -9,6 +9,8 @@ export interface NativeNormOptions {
   acrossBatch?: boolean;
   /** Added to the variance (default 1e-5, nnU-Net's). */
   epsilon?: number;
+  /** Apply LeakyReLU with this slope to y, fused into the same passes on `native`. Default: none. */
+  negativeSlope?: number;
 }
 
 /** Output of {@link nativeNorm}: the normalised tensor and the (biased) statistics it used. */
@@ -31,6 +33,7 @@ export interface NativeNormResult {
 export function nativeNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, options: NativeNormOptions): NativeNormResult {
   const c = x.shape[x.rank - 1]!;
   const attrs: NormKernelAttrs = { groups: options.groups, acrossBatch: options.acrossBatch ?? false, epsilon: options.epsilon ?? 1e-5 };
+  if (options.negativeSlope !== undefined) attrs.negativeSlope = options.negativeSlope;
   if (gamma.size !== c || beta.size !== c) {
     throw new Error(`nativeNorm: gamma ${JSON.stringify(gamma.shape)} and beta ${JSON.stringify(beta.shape)} must have ${c} values (the channels of x ${JSON.stringify(x.shape)})`);
   }
@@ -48,7 +51,8 @@ export function nativeNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, opti
     const grouped = tf.reshape(x, [n, -1, attrs.groups, c / attrs.groups]);
     const m = tf.moments(grouped, attrs.acrossBatch ? [0, 1, 3] : [1, 3], true);
     const norm = tf.reshape(tf.mul(tf.sub(grouped, m.mean), tf.rsqrt(tf.add(m.variance, attrs.epsilon))), x.shape);
-    const y = tf.add(tf.mul(norm, tf.reshape(gamma, [c])), tf.reshape(beta, [c]));
+    const affine = tf.add(tf.mul(norm, tf.reshape(gamma, [c])), tf.reshape(beta, [c]));
+    const y = attrs.negativeSlope === undefined ? affine : tf.leakyRelu(affine, attrs.negativeSlope);
     const statShape = attrs.acrossBatch ? [attrs.groups] : [n, attrs.groups];
     return { y, mean: tf.reshape(m.mean, statShape), variance: tf.reshape(m.variance, statShape) };
   });
