@@ -35,4 +35,4 @@ for (const k of prof.kernels) {
 const rows = [...by.entries()].sort((a, b) => b[1].ms - a[1].ms);
 console.log(`${variant} patch ${P} batch ${B} on ${tf.getBackend()}: ${total.toFixed(0)} ms for the profiled step`);
 for (const [name, e] of rows.slice(0, 25)) console.log(`${name.padEnd(28)} ${e.ms.toFixed(1).padStart(9)} ms  x${e.n}`);
-if (process.env.PROFILE_DETAIL) for (const k of prof.kernels.filter((k) => k.name === process.env.PROFILE_DETAIL).slice(0, 5)) console.log(k.name, k.kernelTimeMs, JSON.stringify(k.inputShapes), JSON.stringify(k.outputShapes));
+if (process.env.PROFILE_DETAIL) for (const k of prof.kernels.filter((k) => k.name === process.env.PROFILE_DETAIL).slice(0, 40)) console.log(k.name, k.kernelTimeMs, JSON.stringify(k.inputShapes), JSON.stringify(k.outputShapes));

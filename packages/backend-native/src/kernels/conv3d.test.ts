@@ -74,6 +74,13 @@ describe.skipIf(!status.available)('native Conv3D kernels vs cpu', () => {
     expect(() => addon().conv3dForward(new Float32Array(10), new Float32Array(216), new Float32Array(500), convParams(info))).toThrow(
       /Conv3D x has 10 elements, expected 250 for x \[1,5,5,5,2\] filter \[3,3,3,2,4\]/,
     );
+    // Geometry oneDNN itself rejects (an output depth the padding cannot produce): its
+    // error comes back as a JS exception naming the op and every shape.
+    const bad = convParams(info);
+    bad[5] = 4; // out depth 4 instead of 5
+    expect(() => addon().conv3dForward(new Float32Array(250), new Float32Array(216), new Float32Array(400), bad)).toThrow(
+      /Conv3D failed in oneDNN \(.*\) for x \[1,5,5,5,2\] filter \[3,3,3,2,4\] y \[1,4,5,5,4\]/,
+    );
     tf.dispose([dy, w]);
   });
 
