@@ -110,3 +110,37 @@ export function sampleNearest(
     out[i] = z >= 0 && y >= 0 && x >= 0 && z < D && y < H && x < W ? label[(z * H + y) * W + x]! : 0;
   }
 }
+
+/**
+ * Copy the axis-aligned box that starts at integer voxel `start` and has the shape of `out`
+ * (`[pD, pH, pW]`, `channels` values per voxel) out of a channels-last volume, with zeros
+ * outside the volume. What {@link sampleTrilinear} / {@link sampleNearest} compute for an
+ * untransformed grid, by whole rows.
+ */
+export function copyBox<T extends Float32Array | Uint8Array>(
+  volume: T,
+  shape: Shape3,
+  channels: number,
+  start: Shape3,
+  size: Shape3,
+  out: T,
+): void {
+  const [D, H, W] = shape;
+  const [pD, pH, pW] = size;
+  const C = channels;
+  out.fill(0);
+  const w0 = Math.max(0, start[2]);
+  const w1 = Math.min(W, start[2] + pW);
+  if (w1 <= w0) return;
+  for (let d = 0; d < pD; d++) {
+    const vd = start[0] + d;
+    if (vd < 0 || vd >= D) continue;
+    for (let h = 0; h < pH; h++) {
+      const vh = start[1] + h;
+      if (vh < 0 || vh >= H) continue;
+      const src = ((vd * H + vh) * W + w0) * C;
+      const dst = ((d * pH + h) * pW + (w0 - start[2])) * C;
+      out.set(volume.subarray(src, src + (w1 - w0) * C), dst);
+    }
+  }
+}

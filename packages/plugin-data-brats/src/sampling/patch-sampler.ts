@@ -1,6 +1,6 @@
 import type { Augmenter, CaseData, Rng, Sample, SamplingGrid, Shape3 } from '@voxseg/core';
 import { buildForegroundIndex, type ForegroundIndex } from './foreground-index.js';
-import { sampleNearest, sampleTrilinear } from './interpolate.js';
+import { copyBox, sampleNearest, sampleTrilinear } from './interpolate.js';
 import { createIdentityGrid } from './sampling-grid.js';
 
 /** Options of a {@link PatchSampler}. */
@@ -101,16 +101,27 @@ export class PatchSampler {
     grid.d.set(this.identity.d);
     grid.h.set(this.identity.h);
     grid.w.set(this.identity.w);
-    for (const a of this.augmenters) a.transformGrid?.(grid, rng);
+    let moved = false;
+    for (const a of this.augmenters) {
+      if (!a.transformGrid) continue;
+      a.transformGrid(grid, rng);
+      moved ||= !sameGrid(grid, this.identity);
+    }
 
     const [D, H, W] = this.patchSize;
     const n = D * H * W;
     const image = new Float32Array(n * this.channels);
-    sampleTrilinear(c.image, c.shape, grid, pick.centre, image);
-    let label: Uint8Array | undefined;
-    if (c.label) {
-      label = new Uint8Array(n);
-      sampleNearest(c.label, [c.shape[0], c.shape[1], c.shape[2]], grid, pick.centre, label);
+    const label = c.label ? new Uint8Array(n) : undefined;
+    const caseShape: Shape3 = [c.shape[0], c.shape[1], c.shape[2]];
+    if (moved) {
+      sampleTrilinear(c.image, c.shape, grid, pick.centre, image);
+      if (label) sampleNearest(c.label!, caseShape, grid, pick.centre, label);
+    } else {
+      // Untransformed grid (validation patches, or no spatial transform drawn): the patch is
+      // an axis-aligned box; copy it by rows (identical values, ~10x faster).
+      const start: Shape3 = [0, 1, 2].map((a) => Math.round(pick.centre[a]! - (this.patchSize[a]! - 1) / 2)) as Shape3;
+      copyBox(c.image, caseShape, this.channels, start, this.patchSize, image);
+      if (label) copyBox(c.label!, caseShape, 1, start, this.patchSize, label);
     }
     const sample: Sample = { image, shape: [D, H, W], channels: this.channels };
     if (label) sample.label = label;
@@ -162,4 +173,11 @@ export class PatchSampler {
     }
     return idx;
   }
+}
+
+/** Whether a grid still equals the identity grid (stops at the first difference). */
+function sameGrid(a: SamplingGrid, b: SamplingGrid): boolean {
+  const { d, h, w } = a;
+  for (let i = 0; i < d.length; i++) if (d[i] !== b.d[i] || h[i] !== b.h[i] || w[i] !== b.w[i]) return false;
+  return true;
 }

@@ -4,7 +4,7 @@ import golden from '../augmentation/augment.golden.json' with { type: 'json' };
 import { da4Pipeline } from '../augmentation/da4.js';
 import { goldenChannel, makeCase, testRegions } from '../augmentation/__tests__/fixtures.js';
 import { buildForegroundIndex, isForegroundSample } from './foreground-index.js';
-import { sampleNearest, sampleTrilinear } from './interpolate.js';
+import { copyBox, sampleNearest, sampleTrilinear } from './interpolate.js';
 import { batchRng, PatchBatchProvider } from './patch-batch-provider.js';
 import { PatchSampler } from './patch-sampler.js';
 import { createIdentityGrid } from './sampling-grid.js';
@@ -43,6 +43,28 @@ describe('interpolation', () => {
     labOut.fill(9);
     sampleNearest(lab, shape, g, [-20, 0, 0], labOut);
     expect(labOut.every((v) => v === 0)).toBe(true);
+  });
+});
+
+describe('copyBox (the untransformed-grid fast path)', () => {
+  it('equals trilinear / nearest sampling on the identity grid, inside and across the border', () => {
+    const shape: Shape3 = [5, 6, 7];
+    const n = 5 * 6 * 7;
+    const img = new Float32Array(n * 2).map((_, i) => Math.sin(i) * 3);
+    const lab = new Uint8Array(n).map((_, i) => (i * 7) % 5);
+    const P: Shape3 = [4, 3, 5];
+    const g = createIdentityGrid(P);
+    for (const start of [[0, 0, 0], [1, 2, 2], [-2, 4, -3], [3, -1, 5], [-9, 0, 0]] as Shape3[]) {
+      const centre = start.map((s, a) => s + (P[a]! - 1) / 2) as Shape3;
+      const a = new Float32Array(60 * 2), b = new Float32Array(60 * 2);
+      sampleTrilinear(img, [...shape, 2], g, centre, a);
+      copyBox(img, shape, 2, start, P, b);
+      expect(b).toEqual(a);
+      const la = new Uint8Array(60), lb = new Uint8Array(60).fill(9);
+      sampleNearest(lab, shape, g, centre, la);
+      copyBox(lab, shape, 1, start, P, lb);
+      expect(lb).toEqual(la);
+    }
   });
 });
 
