@@ -9,6 +9,7 @@ const BL = { baseFilters: 32, maxFilters: 320, widthMultiplier: 1, decoderSecond
 const LARGE = { widthMultiplier: 2, maxFilters: 512, decoderSecondConvRatio: 0.5 } as const;
 const GN = { norm: 'group', groups: 32 } as const;
 
+/** The four presets `unetPlugin()` registers: BL, BL+L, BL+GN, BL+L+GN (REFERENCE.md counts at 128^3). */
 export const UNET_PRESETS: readonly NetworkPreset[] = [
   { name: 'BL', description: 'nnU-Net baseline: 32..320 filters, BatchNorm', network: 'unet', options: { ...BL } },
   { name: 'BL+L', description: 'large encoder: 64..512 filters, BatchNorm', network: 'unet', options: { ...BL, ...LARGE } },

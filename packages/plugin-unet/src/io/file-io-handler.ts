@@ -10,8 +10,9 @@ import { basename, dirname, join } from 'node:path';
  * them (same file layout: model.json + weights.bin).
  */
 
-/** File names inside a model directory (as tfjs-node's `file://` handler writes them). */
+/** Topology + weights manifest file inside a model directory (as tfjs-node's `file://` handler names it). */
 export const MODEL_JSON = 'model.json';
+/** Concatenated weights file inside a model directory. */
 export const WEIGHTS_BIN = 'weights.bin';
 
 /**

@@ -19,6 +19,7 @@ export interface NormSettings {
   negativeSlope?: number;
 }
 
+/** Every valid {@link NormKind}. */
 export const NORM_KINDS: readonly NormKind[] = ['batch', 'group', 'instance'];
 
 /** Create the norm layer named by `settings.kind` (MONAI-style layer factory by name). */
