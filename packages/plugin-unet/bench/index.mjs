@@ -7,7 +7,9 @@
  * Run from the repository root after building (`npx tsc -p packages/<pkg>/tsconfig.build.json`
  * for core, plugin-losses, plugin-unet):
  *   node packages/plugin-unet/bench/index.mjs [--variant BL] [--patch 64] [--batch 2]
- *        [--backend auto|native|cpu] [--steps 2] [--forward-only] [--json]
+ *        [--backend auto|native|cpu] [--steps 2] [--forward-only] [--force] [--json]
+ * On the pure-JS cpu backend the 128^3 training step is skipped with a message (hours) unless
+ * --force.
  * Each configuration runs in its own process call of run(); peak RSS is the process maximum
  * (getrusage), so run one patch size per process for a clean memory figure.
  */
@@ -22,7 +24,7 @@ const peakRssGiB = () => (process.resourceUsage().maxRSS * 1024) / GiB;
 /**
  * Build the variant, time `steps` forwards and training steps (after one warm-up each) and
  * report medians and peak RSS.
- * @param {{variant?: string, patch?: number, batch?: number, backend?: string, steps?: number, forwardOnly?: boolean, log?: (s: string) => void}} options
+ * @param {{variant?: string, patch?: number, batch?: number, backend?: string, steps?: number, forwardOnly?: boolean, force?: boolean, log?: (s: string) => void}} options
  */
 export async function run(options = {}) {
   const variant = options.variant ?? 'BL';
@@ -52,7 +54,13 @@ export async function run(options = {}) {
   result.peakRssGiBAfterForward = peakRssGiB();
   log(`${variant} ${patch}^3 batch ${batch} on ${backend.name}: forward ${result.forwardMs.toFixed(0)} ms (median of ${steps}), peak RSS ${result.peakRssGiBAfterForward.toFixed(2)} GiB`);
 
-  if (!options.forwardOnly) {
+  // Pure-JS cpu runs a 3x3x3 conv at ~0.5 GFLOP/s: a 128^3 training step would take hours.
+  const tooSlow = backend.name === 'cpu' && patch >= 128 && !options.force;
+  if (tooSlow && !options.forwardOnly) {
+    log(`skipping the ${patch}^3 training step on the pure-JS cpu backend (hours); use --backend native, or --force`);
+    result.trainStepSkipped = 'cpu backend too slow at this size';
+  }
+  if (!options.forwardOnly && !tooSlow) {
     const lossFactory = exp.get('loss', 'deep-supervision');
     const loss = lossFactory.create({ ...lossFactory.defaults }, exp);
     const optimizer = tf.train.momentum(0.01, 0.99, true);
@@ -90,6 +98,7 @@ function parseArgs(argv) {
     else if (a === '--steps') o.steps = Number(next());
     else if (a === '--forward-only') o.forwardOnly = true;
     else if (a === '--json') o.json = true;
+    else if (a === '--force') o.force = true;
     else throw new Error(`bench: unknown argument ${a}`);
   }
   for (const k of ['patch', 'batch', 'steps']) {
