@@ -31,18 +31,12 @@ type Axis = AxialAxis;
 const AXES: readonly Axis[] = ['d', 'h', 'w'];
 
 /**
- * Position of each axis in the 6-D view `[N, D, H, W, heads, dimHead]` of a projection, and
- * the permutation that turns that view into `[N, other1, other2, heads, L, dimHead]`: one
- * transpose both moves the attended axis next to the head width and splits the heads, so the
- * other two axes and the heads fold into the batch with a plain reshape.
+ * Permutation that brings the attended axis next to the channels, `[N, a, b, L, C]`, so the
+ * other two axes fold into the batch with a plain reshape; W is already there. The H swap is
+ * its own inverse; D's inverse is listed beside it.
  */
-const TO_SEQUENCES: Record<Axis, number[]> = { d: [0, 2, 3, 4, 1, 5], h: [0, 1, 3, 4, 2, 5], w: [0, 1, 2, 4, 3, 5] };
-const inverse = (perm: number[]) => perm.map((_, i) => perm.indexOf(i));
-const FROM_SEQUENCES: Record<Axis, number[]> = {
-  d: inverse(TO_SEQUENCES.d),
-  h: inverse(TO_SEQUENCES.h),
-  w: inverse(TO_SEQUENCES.w),
-};
+const TO_SEQUENCES: Record<Axis, number[] | null> = { d: [0, 2, 3, 1, 4], h: [0, 1, 3, 2, 4], w: null };
+const FROM_SEQUENCES: Record<Axis, number[] | null> = { d: [0, 3, 1, 2, 4], h: [0, 1, 3, 2, 4], w: null };
 
 interface AxisWeights {
   query: tfl.LayerVariable;
@@ -66,9 +60,9 @@ interface AxisWeights {
  * bias). Per axis `4 * C * hd + C` parameters, `3 * (4 * C * hd + C)` in all.
  * Scores are `q . k * dimHead^-0.5`, softmax over the attended axis.
  *
- * Memory is linear in the volume: for the axis of length L the two other axes and the heads
- * fold into the batch of one batched matrix product, so the largest intermediate is the
- * `[N * (DHW / L) * heads, L, L]` score tensor, never a `(DHW)^2` matrix.
+ * Memory is linear in the volume: for the axis of length L the two other axes fold into the
+ * batch of batched matrix products (one per head), so the score tensors of a pass total
+ * `N * (DHW / L) * heads * L * L` elements, never a `(DHW)^2` matrix.
  */
 export class AxialAttention3D extends tfl.layers.Layer {
   /** @nocollapse */
@@ -131,31 +125,40 @@ export class AxialAttention3D extends tfl.layers.Layer {
     });
   }
 
-  /** One 1-D multi-head self-attention pass along `axis`; returns the same shape. */
+  /**
+   * One 1-D multi-head self-attention pass along `axis`; returns the same shape.
+   *
+   * Only the C-wide input and output are transposed (and not at all for W): the heads are
+   * handled by splitting the [C, hd] kernels into per-head [C, dimHead] kernels, so no
+   * hd-wide projection is ever transposed (hd is 4 to 13 times C in the reference decoder,
+   * and tfjs transposes element by element). The split's gradient is a single concat.
+   */
   private attendAlong(x: tf.Tensor, axis: Axis): tf.Tensor {
     const wts = this.weightsByAxis[axis]!;
-    const [n, d, h, w, c] = x.shape as [number, number, number, number, number];
     const heads = this.heads;
     const e = this.dimHead;
-    const len = { d, h, w }[axis];
-    const seqs = (n * d * h * w) / len;
-    // Projections act per voxel, so they run on the untransposed rows [N*D*H*W, C].
-    const rows = tf.reshape(x, [n * d * h * w, c]);
-    const toSequences = (projected: tf.Tensor) => {
-      const t = tf.transpose(tf.reshape(projected, [n, d, h, w, heads, e]), TO_SEQUENCES[axis]);
-      return tf.reshape(t, [seqs * heads, len, e]);
-    };
+    const toSeq = TO_SEQUENCES[axis];
+    const xt = toSeq ? tf.transpose(x, toSeq) : x; // [N, a, b, L, C]
+    const seqShape = xt.shape as [number, number, number, number, number];
+    const [n, a, b, len, c] = seqShape;
+    const seqs = n * a * b;
+    const rows = tf.reshape(xt, [seqs * len, c]);
     // The scale goes into the [C, hd] query kernel: same scores, far fewer multiplies.
-    const q = toSequences(tf.matMul(rows, tf.mul(wts.query.read(), e ** -0.5)));
-    const k = toSequences(tf.matMul(rows, wts.key.read()));
-    const v = toSequences(tf.matMul(rows, wts.value.read()));
-    const probs = softmaxLastAxis(tf.matMul(q, k, false, true)); // [seqs*heads, L, L], softmax over keys
-    const attended = tf.matMul(probs, v); // [seqs*heads, L, e]
-    // Back to voxel order [N, D, H, W, heads, e] -> rows [N*D*H*W, hd] for the output projection.
-    const seqShape = TO_SEQUENCES[axis].map((i) => [n, d, h, w, heads, e][i]!);
-    const merged = tf.reshape(tf.transpose(tf.reshape(attended, seqShape), FROM_SEQUENCES[axis]), [n * d * h * w, heads * e]);
-    const out = tf.add(tf.matMul(merged, wts.outKernel.read()), wts.outBias.read());
-    return tf.reshape(out, [n, d, h, w, c]);
+    const split = (kernel: tf.Tensor, scale = 1) => tf.split(scale === 1 ? kernel : tf.mul(kernel, scale), heads, 1);
+    const wq = split(wts.query.read(), e ** -0.5);
+    const wk = split(wts.key.read());
+    const wv = split(wts.value.read());
+    const project = (w: tf.Tensor) => tf.reshape(tf.matMul(rows, w), [seqs, len, e]);
+    const perHead: tf.Tensor[] = [];
+    for (let h = 0; h < heads; h++) {
+      const scores = tf.matMul(project(wq[h]!), project(wk[h]!), false, true); // [seqs, L, L]
+      perHead.push(tf.matMul(softmaxLastAxis(scores), project(wv[h]!))); // [seqs, L, e]
+    }
+    // Heads side by side, as the reference's `reshape(b, t, h, e)` lays them out.
+    const merged = tf.reshape(heads === 1 ? perHead[0]! : tf.concat(perHead, 2), [seqs * len, heads * e]);
+    const out = tf.reshape(tf.add(tf.matMul(merged, wts.outKernel.read()), wts.outBias.read()), seqShape);
+    const fromSeq = FROM_SEQUENCES[axis];
+    return fromSeq ? tf.transpose(out, fromSeq) : out;
   }
 
   override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
