@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { type NormGeometry, normBackwardJs, normForwardJs } from './fused-norm-js.js';
 import { releaseUpstream } from './layer-utils.js';
 
 /**
@@ -29,6 +30,12 @@ export interface FusedNormOptions {
    * norm -> LeakyReLU pair of every nnU-Net conv block). Default: no activation.
    */
   negativeSlope?: number;
+  /**
+   * `'auto'` (default): backend-native's kernels when registered, plain loops on the `cpu`
+   * backend, tfjs ops elsewhere. `'tfjs-ops'` forces the op-by-op version (any backend;
+   * used by tests to check the loops against it).
+   */
+  implementation?: 'auto' | 'tfjs-ops';
 }
 
 /** Output of {@link fusedNorm}. */
@@ -57,7 +64,12 @@ export function fusedNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, optio
   if (c % groups !== 0) throw new Error(`fusedNorm: ${groups} groups do not divide ${c} channels`);
   const n = x.shape[0]!;
   const statShape = acrossBatch ? [groups] : [n, groups];
-  const native = x.dtype === 'float32' && tf.getKernel(NATIVE_NORM_KERNEL, tf.getBackend()) !== undefined;
+  const auto = (options.implementation ?? 'auto') === 'auto' && x.dtype === 'float32';
+  const native = auto && tf.getKernel(NATIVE_NORM_KERNEL, tf.getBackend()) !== undefined;
+  // The cpu backend keeps tensors as JS typed arrays: plain loops read them without copies.
+  const loops = auto && !native && tf.getBackend() === 'cpu';
+  const geometry: NormGeometry = { n, s: x.size / (n * c), c, groups, acrossBatch };
+  const gStatShape = [acrossBatch ? 1 : n, 1, groups, 1];
   const attrs = { groups, acrossBatch, epsilon } as unknown as tf.NamedAttrMap;
   // [B, M, G, K]: statistics over axes 1 and 3 (space and the channels of a group).
   const grouped = [acrossBatch ? 1 : n, -1, groups, c / groups];
@@ -71,6 +83,19 @@ export function fusedNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, optio
     const [y, aux] = tf.tidy(() => {
       let normed: tf.Tensor;
       let keepAux: tf.Tensor;
+      if (loops) {
+        const r = normForwardJs(
+          xx.dataSync() as Float32Array,
+          g.dataSync() as Float32Array,
+          b.dataSync() as Float32Array,
+          geometry,
+          epsilon,
+          slope,
+        );
+        stats.mean = tf.keep(tf.tensor(r.mean, gStatShape));
+        stats.variance = tf.keep(tf.tensor(r.variance, gStatShape));
+        return [tf.tensor(r.y, xx.shape), tf.tensor(r.invStd, gStatShape)];
+      }
       if (native) {
         const [yy, mean, variance] = tf.engine().runKernel(NATIVE_NORM_KERNEL, { x: xx, gamma: g, beta: b }, attrs) as tf.Tensor[];
         normed = yy!;
@@ -101,6 +126,19 @@ export function fusedNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, optio
           const [sx, sg, sMean, sAux, sy] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor?];
           let upstream = Array.isArray(dy) ? dy[0]! : dy;
           // LeakyReLU: dy where the output is positive, slope * dy elsewhere (sign(out) = sign(in)).
+          if (loops) {
+            const r = normBackwardJs(
+              upstream.dataSync() as Float32Array,
+              sx.dataSync() as Float32Array,
+              sy?.dataSync() as Float32Array | undefined,
+              sg.dataSync() as Float32Array,
+              sMean.dataSync() as Float32Array,
+              sAux.dataSync() as Float32Array,
+              geometry,
+              slope,
+            );
+            return [tf.tensor(r.dx, sx.shape), tf.tensor(r.dgamma, [c]), tf.tensor(r.dbeta, [c])];
+          }
           if (slope !== undefined) upstream = tf.mul(upstream, tf.step(sy!, slope));
           if (native) {
             return tf.engine().runKernel(

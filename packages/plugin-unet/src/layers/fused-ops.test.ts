@@ -82,3 +82,27 @@ describe('fusedNorm with a fused LeakyReLU', () => {
     });
   }
 });
+
+describe('fusedNorm: cpu plain loops = tfjs-ops version', () => {
+  for (const [groups, acrossBatch, slope] of [[4, true, 0.01], [2, false, 0.01], [4, false, undefined], [1, false, 0.2]] as const) {
+    it(`value, statistics and gradients (groups ${groups}, acrossBatch ${acrossBatch}, slope ${slope})`, () => {
+      const shape = [2, 3, 4, 5, 4];
+      const x = seq(shape, 0.7, 0.3);
+      const gamma = seq([4], 1.1, 1.5);
+      const beta = seq([4], 0.9, 0.2);
+      const probe = seq(shape, 0.29, 0.8);
+      const run = (implementation: 'auto' | 'tfjs-ops') => {
+        const opts = { groups, acrossBatch, epsilon: 1e-5, negativeSlope: slope, implementation };
+        const r = fusedNorm(x, gamma, beta, opts);
+        const grads = tf.grads((xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+          tf.tidy(() => tf.sum(tf.mul(fusedNorm(xx, g, b, opts).y, probe)) as tf.Scalar),
+        )([x, gamma, beta]);
+        return [r.y, r.mean, r.variance, ...grads];
+      };
+      const loops = run('auto');
+      const ops = run('tfjs-ops');
+      loops.forEach((t, i) => expectAllClose(t, ops[i]!, 1e-4));
+      tf.dispose([x, gamma, beta, probe, ...loops, ...ops]);
+    });
+  }
+});
