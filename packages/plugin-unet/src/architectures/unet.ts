@@ -43,8 +43,8 @@ function resolutionAt(cfg: ResolvedUnet, stage: number): [number, number, number
  * Build nnU-Net's 3-D U-Net as a tfjs-layers functional model (see {@link UnetOptions}).
  *
  * Encoder stage `s` (0 = full resolution): `convsPerStage` x (conv 3x3x3 -> norm ->
- * LeakyReLU, the activation fused into the norm layer); the first conv of stages 1.. has stride 2. Decoder stage `s` (from the second
- * lowest resolution up): transposed conv 2x2x2 stride 2 without bias to the skip's width ->
+ * LeakyReLU, the activation fused into the norm layer); the first conv of stages 1.. has
+ * stride 2. Decoder stage `s` (from the second lowest resolution up): transposed conv 2x2x2 stride 2 without bias to the skip's width ->
  * the `decoder.afterUpsample` block (identity unless `decoderBlock` names one) -> concat
  * `[upsampled, skip]` (nnU-Net's order) -> convs (the last one to `decoderOutWidths[s]`)
  * -> a 1x1x1 head without bias. Outputs are logits, highest resolution first; one per
