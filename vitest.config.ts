@@ -26,5 +26,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     cacheDir: 'node_modules/.vitest-cache',
+    // The default report, then one plain `N passed, N failed, N skipped` line for CI.
+    reporters: ['default', './scripts/summary-reporter.mjs'],
   },
 });
