@@ -30,13 +30,23 @@ type Axis = AxialAxis;
 /** The spatial axes, in the order the reference attends along them. */
 const AXES: readonly Axis[] = ['d', 'h', 'w'];
 
+/** Dimension index of each spatial axis in `[N, D, H, W, C]`. */
+const AXIS_DIM: Record<Axis, number> = { d: 1, h: 2, w: 3 };
+
 /**
- * Permutation that brings the attended axis next to the channels, `[N, a, b, L, C]`, so the
- * other two axes fold into the batch with a plain reshape; W is already there. The H swap is
- * its own inverse; D's inverse is listed beside it.
+ * The layout that puts `axis` next to the channels, keeping the other two spatial axes in
+ * their current order in front of it: `[N, a, b, axis, C]` as original dimension indices.
  */
-const TO_SEQUENCES: Record<Axis, number[] | null> = { d: [0, 2, 3, 1, 4], h: [0, 1, 3, 2, 4], w: null };
-const FROM_SEQUENCES: Record<Axis, number[] | null> = { d: [0, 3, 1, 2, 4], h: [0, 1, 3, 2, 4], w: null };
+function layoutFor(axis: Axis, current: readonly number[]): number[] {
+  const dim = AXIS_DIM[axis];
+  return [0, ...current.slice(1, 4).filter((d) => d !== dim), dim, 4];
+}
+
+/** Transpose `x` from `from` to `to` (both lists of original dimension indices). */
+function relayout(x: tf.Tensor, from: readonly number[], to: readonly number[]): tf.Tensor {
+  if (from.every((d, i) => d === to[i])) return x;
+  return tf.transpose(x, to.map((d) => from.indexOf(d)));
+}
 
 interface AxisWeights {
   query: tfl.LayerVariable;
@@ -56,7 +66,8 @@ interface AxisWeights {
  *
  * Each axis has its own projections, with `hd = heads * dimHead`:
  * query `C -> hd` (no bias), key and value `C -> hd` each (no bias; the reference fuses them
- * into one `to_kv` Linear `C -> 2 hd`, which has the same parameters), output `hd -> C` (with
+ * into one `to_kv` Linear `C -> 2 hd` whose first hd outputs are k and last hd are v: the same
+ * parameters; import its weight as key = rows 0..hd-1, value = rows hd..2hd-1), output `hd -> C` (with
  * bias). Per axis `4 * C * hd + C` parameters, `3 * (4 * C * hd + C)` in all.
  * Scores are `q . k * dimHead^-0.5`, softmax over the attended axis.
  *
@@ -119,26 +130,33 @@ export class AxialAttention3D extends tfl.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       let x = singleTensor(inputs);
-      // Sequential, not summed: each axis attends over the previous axis's output.
-      for (const axis of this.axes) x = this.attendAlong(x, axis);
-      return x;
+      // Sequential, not summed: each axis attends over the previous axis's output. Between
+      // passes the tensor stays in the previous pass's layout (projections act per voxel, so
+      // any layout works) and moves straight to the next one: for D, H, W that is three
+      // C-wide transposes in all, the last one landing back on [N, D, H, W, C].
+      const identity = [0, 1, 2, 3, 4];
+      let layout = identity;
+      for (const axis of this.axes) {
+        const next = layoutFor(axis, layout);
+        x = this.attendAlongLast(relayout(x, layout, next), axis);
+        layout = next;
+      }
+      return relayout(x, layout, identity);
     });
   }
 
   /**
-   * One 1-D multi-head self-attention pass along `axis`; returns the same shape.
+   * One 1-D multi-head self-attention pass along the sequence axis of `xt` = `[N, a, b, L, C]`
+   * (the caller has moved `axis` there); returns the same shape.
    *
-   * Only the C-wide input and output are transposed (and not at all for W): the heads are
-   * handled by splitting the [C, hd] kernels into per-head [C, dimHead] kernels, so no
-   * hd-wide projection is ever transposed (hd is 4 to 13 times C in the reference decoder,
-   * and tfjs transposes element by element). The split's gradient is a single concat.
+   * The heads are handled by splitting the [C, hd] kernels into per-head [C, dimHead] kernels,
+   * so no hd-wide projection is ever transposed (hd is 1 to 13 times C in the reference
+   * decoder, and tfjs transposes element by element). The split's gradient is one concat.
    */
-  private attendAlong(x: tf.Tensor, axis: Axis): tf.Tensor {
+  private attendAlongLast(xt: tf.Tensor, axis: Axis): tf.Tensor {
     const wts = this.weightsByAxis[axis]!;
     const heads = this.heads;
     const e = this.dimHead;
-    const toSeq = TO_SEQUENCES[axis];
-    const xt = toSeq ? tf.transpose(x, toSeq) : x; // [N, a, b, L, C]
     const seqShape = xt.shape as [number, number, number, number, number];
     const [n, a, b, len, c] = seqShape;
     const seqs = n * a * b;
@@ -156,9 +174,7 @@ export class AxialAttention3D extends tfl.layers.Layer {
     }
     // Heads side by side, as the reference's `reshape(b, t, h, e)` lays them out.
     const merged = tf.reshape(heads === 1 ? perHead[0]! : tf.concat(perHead, 2), [seqs * len, heads * e]);
-    const out = tf.reshape(tf.add(tf.matMul(merged, wts.outKernel.read()), wts.outBias.read()), seqShape);
-    const fromSeq = FROM_SEQUENCES[axis];
-    return fromSeq ? tf.transpose(out, fromSeq) : out;
+    return tf.reshape(tf.add(tf.matMul(merged, wts.outKernel.read()), wts.outBias.read()), seqShape);
   }
 
   override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
