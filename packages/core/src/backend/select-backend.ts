@@ -144,11 +144,23 @@ function firstLine(err: unknown): string {
   return String((err as Error)?.message ?? err).split('\n')[0]!;
 }
 
+/**
+ * tfjs's cpu backend (and the native one, which extends it) prints a multi-line "install
+ * tfjs-node" banner on its first tensor in Node. selectBackend already logs which backend
+ * runs and how to enable a faster one, so the banner only repeats that, in the middle of a
+ * command's output: mark the backend as used.
+ */
+function silenceNodeBanner(): void {
+  const backend = tf.backend() as unknown as { firstUse?: boolean };
+  if (typeof backend.firstUse === 'boolean') backend.firstUse = false;
+}
+
 /** `tf.setBackend(name)`, turning a failed initialisation into a reason. */
 async function activate(name: string): Promise<string | null> {
   try {
     const ok = await tf.setBackend(name);
     await tf.ready();
+    if (ok) silenceNodeBanner();
     return ok ? null : `tf.setBackend('${name}') failed to initialise`;
   } catch (err) {
     return `tf.setBackend('${name}') failed: ${firstLine(err)}`;
