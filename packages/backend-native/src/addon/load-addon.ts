@@ -15,6 +15,8 @@ export interface NativeAddon {
   conv3dForward(x: Float32Array, filter: Float32Array, y: Float32Array, params: Int32Array): void;
   conv3dBackwardData(dy: Float32Array, filter: Float32Array, dx: Float32Array, params: Int32Array): void;
   conv3dBackwardFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, params: Int32Array): void;
+  conv3dForwardBias(x: Float32Array, filter: Float32Array, bias: Float32Array, y: Float32Array, params: Int32Array): void;
+  conv3dBackwardFilterBias(x: Float32Array, dy: Float32Array, dw: Float32Array, dbias: Float32Array, params: Int32Array): void;
   conv3dImplInfo(params: Int32Array): { forward: string; backwardData?: string; backwardFilter?: string };
   clearConvCache(): number;
   batchMatMul(a: Float32Array, b: Float32Array, c: Float32Array, params: Int32Array): void;

@@ -2,7 +2,15 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadAddon } from '../addon/load-addon.js';
 import { Float32Pool } from './float32-pool.js';
-import { conv3dBackpropFilterConfig, conv3dBackpropInputConfig, conv3dConfig } from '../kernels/conv3d.js';
+import {
+  conv3dBackpropFilterBiasConfig,
+  conv3dBackpropFilterConfig,
+  conv3dBackpropInputConfig,
+  conv3dBiasConfig,
+  conv3dBiasGradConfig,
+  conv3dConfig,
+  CONV3D_BIAS,
+} from '../kernels/conv3d.js';
 import { leakyReluGradConfig, LEAKY_RELU_GRAD } from '../kernels/elementwise.js';
 import { nativeKernelConfigs } from '../kernels/index.js';
 import { normGradConfig, NORM_FORWARD } from '../ops/norm-kernels.js';
@@ -97,6 +105,7 @@ export function registerNativeBackend(): NativeBackendStatus {
   }
   // Gradients are registered per kernel name for all backends; ours are unique names.
   if (!tf.getGradient(NORM_FORWARD)) tf.registerGradient(normGradConfig);
+  if (!tf.getGradient(CONV3D_BIAS)) tf.registerGradient(conv3dBiasGradConfig);
   // Replace tfjs's LeakyRelu gradient once (it delegates to the old one off this backend).
   const leaky = tf.getGradient(tf.LeakyRelu) as (tf.GradConfig & { [LEAKY_RELU_GRAD]?: true }) | undefined;
   if (leaky && !leaky[LEAKY_RELU_GRAD]) tf.registerGradient({ ...leakyReluGradConfig(leaky), [LEAKY_RELU_GRAD]: true } as tf.GradConfig);
@@ -119,5 +128,5 @@ export function nativeBackendStatus(): NativeBackendStatus {
 }
 
 function allConfigs(): tf.KernelConfig[] {
-  return [conv3dConfig, conv3dBackpropInputConfig, conv3dBackpropFilterConfig, ...nativeKernelConfigs];
+  return [conv3dConfig, conv3dBackpropInputConfig, conv3dBackpropFilterConfig, conv3dBiasConfig, conv3dBackpropFilterBiasConfig, ...nativeKernelConfigs];
 }

@@ -3,7 +3,7 @@ import { Rng } from '@voxseg/core';
 import { describe, expect, it } from 'vitest';
 import { addon } from '../addon/load-addon.js';
 import { expectNoLeak, expectSameOnBoth, randn, skipReason, status } from '../__tests__/compare.js';
-import { convParams } from './conv3d.js';
+import { convParams, nativeConv3dBias } from './conv3d.js';
 
 type Case = { name: string; x: number[]; k: number; cin: number; cout: number; stride: 1 | 2; pad: 'same' | 'valid' };
 
@@ -40,6 +40,36 @@ describe.skipIf(!status.available)('native Conv3D kernels vs cpu', () => {
       tf.dispose([x, w, dyProbe]);
     });
   }
+
+  it('nativeConv3dBias (bias fused into forward and filter gradient) vs conv3d + add on cpu', () => {
+    const rng = new Rng('conv3d bias');
+    for (const c of [cases[0]!, cases[1]!, cases[3]!, cases[4]!, cases[6]!]) {
+      const x = randn(rng, c.x) as tf.Tensor5D;
+      const w = randn(rng, [c.k, c.k, c.k, c.cin, c.cout], 0.3) as tf.Tensor5D;
+      const b = randn(rng, [c.cout]) as tf.Tensor1D;
+      const y0 = tf.tidy(() => nativeConv3dBias(x, w, b, c.stride, c.pad));
+      const dy = randn(rng, y0.shape);
+      y0.dispose();
+      expectSameOnBoth(() => {
+        const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(nativeConv3dBias(xx as tf.Tensor5D, ww as tf.Tensor5D, bb as tf.Tensor1D, c.stride, c.pad), dy));
+        return [nativeConv3dBias(x, w, b, c.stride, c.pad), ...tf.grads(f)([x, w, b])];
+      });
+      tf.dispose([x, w, b, dy]);
+    }
+  });
+
+  it('nativeConv3dBias skips the input gradient when only weights need one (a network input)', async () => {
+    tf.setBackend('native');
+    const rng = new Rng('conv3d bias input');
+    const x = randn(rng, [1, 4, 4, 4, 2]) as tf.Tensor5D;
+    const w = randn(rng, [3, 3, 3, 2, 3]) as tf.Tensor5D;
+    const b = randn(rng, [3]) as tf.Tensor1D;
+    const info = await tf.profile(() => tf.grads((ww: tf.Tensor, bb: tf.Tensor) => tf.sum(nativeConv3dBias(x, ww as tf.Tensor5D, bb as tf.Tensor1D, 1, 'same')))([w, b]));
+    const names = info.kernels.map((k) => k.name);
+    expect(names).toContain('VoxsegConv3DBackpropFilterBias');
+    expect(names).not.toContain('Conv3DBackpropInputV2');
+    tf.dispose([x, w, b, ...(info.result as tf.Tensor[])]);
+  });
 
   it('conv3dTranspose (Conv3DBackpropInputV2) 2x2x2 s2, as the U-Net upsamples', () => {
     const rng = new Rng('conv3d transpose');

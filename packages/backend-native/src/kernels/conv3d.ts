@@ -94,3 +94,82 @@ export const conv3dBackpropFilterConfig: tf.KernelConfig = {
     return output(b, [...filterShape], 'float32', dw);
   },
 };
+
+/** Kernel: `conv3d(x, filter) + bias` in one oneDNN primitive (inputs x, filter, bias; attrs as Conv3D). */
+export const CONV3D_BIAS = 'VoxsegConv3DBias';
+/** Kernel: `[dFilter, dBias]` of {@link CONV3D_BIAS} in one primitive (inputs x, dy; attrs strides, pad, filterShape). */
+export const CONV3D_BACKPROP_FILTER_BIAS = 'VoxsegConv3DBackpropFilterBias';
+
+/** {@link CONV3D_BIAS} on `native`: saves the separate bias-add pass over the output. */
+export const conv3dBiasConfig: tf.KernelConfig = {
+  kernelName: CONV3D_BIAS,
+  backendName: 'native',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const { x, filter, bias } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo; bias: tf.TensorInfo };
+    const { strides, pad, dilations } = attrs as unknown as tf.Conv3DAttrs;
+    const b = backend as MathBackendCPU;
+    const info = conv3dInfo(CONV3D_BIAS, x.shape, filter.shape, strides, dilations ?? 1, pad);
+    assertShape(CONV3D_BIAS, 'bias', bias.shape, [info.outChannels]);
+    const run = sizeOf(info.outShape) > 0 && sizeOf(x.shape) > 0 && sizeOf(filter.shape) > 0;
+    const y = alloc(b, sizeOf(info.outShape), !run);
+    if (run) addon().conv3dForwardBias(f32(b, x), f32(b, filter), f32(b, bias), y, convParams(info));
+    else if (y.length > 0) {
+      // No products to sum: every output is the bias.
+      const bv = f32(b, bias);
+      for (let i = 0; i < y.length; i++) y[i] = bv[i % bv.length]!;
+    }
+    return output(b, info.outShape, 'float32', y);
+  },
+};
+
+/** {@link CONV3D_BACKPROP_FILTER_BIAS} on `native`: the bias gradient comes free with the filter's. */
+export const conv3dBackpropFilterBiasConfig: tf.KernelConfig = {
+  kernelName: CONV3D_BACKPROP_FILTER_BIAS,
+  backendName: 'native',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    const { strides, pad, filterShape } = attrs as unknown as tf.Conv3DBackpropFilterV2Attrs;
+    const b = backend as MathBackendCPU;
+    const info = conv3dInfo(CONV3D_BACKPROP_FILTER_BIAS, x.shape, filterShape, strides, 1, pad);
+    assertShape(CONV3D_BACKPROP_FILTER_BIAS, 'dy', dy.shape, info.outShape);
+    const run = sizeOf(filterShape) > 0 && sizeOf(x.shape) > 0 && sizeOf(dy.shape) > 0;
+    const dw = alloc(b, sizeOf(filterShape), !run);
+    const db = new Float32Array(info.outChannels);
+    if (run) addon().conv3dBackwardFilterBias(f32(b, x), f32(b, dy), dw, db, convParams(info));
+    return [output(b, [...filterShape], 'float32', dw), output(b, [info.outChannels], 'float32', db)];
+  },
+};
+
+/**
+ * Gradient of {@link CONV3D_BIAS}. Registered for the kernel name (it only runs where the
+ * kernel does). dx is computed only when the tape asks for it (not for a network's input).
+ */
+export const conv3dBiasGradConfig: tf.GradConfig = {
+  kernelName: CONV3D_BIAS,
+  inputsToSave: ['x', 'filter'],
+  gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+    const dy = Array.isArray(dys) ? dys[0]! : dys;
+    const [x, filter] = saved as [tf.Tensor, tf.Tensor];
+    const { strides, pad } = attrs as unknown as tf.Conv3DAttrs;
+    const [dw, db] = tf.engine().runKernel(CONV3D_BACKPROP_FILTER_BIAS, { x, dy }, { strides, pad, filterShape: filter.shape }) as tf.Tensor[];
+    return {
+      x: () => tf.engine().runKernel(tf.Conv3DBackpropInputV2, { dy, filter }, { strides, pad, inputShape: x.shape }) as tf.Tensor,
+      filter: () => dw!,
+      bias: () => db!,
+    };
+  },
+};
+
+/**
+ * `conv3d(x, filter, strides, pad) + bias` (channels-last, tfjs filter layout), differentiable
+ * in all three. On `native` the bias is fused into the convolution forward and into the
+ * filter gradient, and the input gradient is skipped when nothing needs it; elsewhere it is
+ * `tf.add(tf.conv3d(...), bias)`.
+ */
+export function nativeConv3dBias(x: tf.Tensor5D, filter: tf.Tensor5D, bias: tf.Tensor1D, strides: number | [number, number, number], pad: 'same' | 'valid'): tf.Tensor5D {
+  const s: [number, number, number] = typeof strides === 'number' ? [strides, strides, strides] : strides;
+  if (tf.getKernel(CONV3D_BIAS, tf.getBackend()) && x.dtype === 'float32') {
+    return tf.engine().runKernel(CONV3D_BIAS, { x, filter, bias }, { strides: s, pad, dilations: [1, 1, 1] }) as tf.Tensor5D;
+  }
+  return tf.tidy(() => tf.add(tf.conv3d(x, filter, s, pad), bias));
+}

@@ -66,6 +66,13 @@ struct Entry {
   std::unique_ptr<convolution_backward_weights> bwdWei;
   std::unique_ptr<memory> bwdWeiDiff;  // diff weights in the primitive's layout
   std::unique_ptr<memory> bwdWeiSrc, bwdWeiDst;  // x and dy reordered for backward-weights
+  // Variants with a bias fused in (forward adds it, backward-weights also sums dy into it).
+  std::unique_ptr<convolution_forward::primitive_desc> fwdBiasPd;
+  std::unique_ptr<convolution_forward> fwdBias;
+  std::unique_ptr<memory> fwdBiasWei;
+  std::unique_ptr<convolution_backward_weights::primitive_desc> bwdWeiBiasPd;
+  std::unique_ptr<convolution_backward_weights> bwdWeiBias;
+  std::unique_ptr<memory> bwdWeiBiasDiff;
 };
 
 std::unordered_map<std::string, std::unique_ptr<Entry>>& Cache() {
@@ -201,6 +208,76 @@ Napi::Value BackwardFilter(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// conv3dForwardBias(x, filter, bias, y, params): y = conv3d(x, filter) + bias in one primitive.
+Napi::Value ForwardBias(const Napi::CallbackInfo& info) {
+  Geom g = ParseGeom(info, 4);
+  float* x = F32(info, 0, "conv3d x");
+  float* w = F32(info, 1, "conv3d filter");
+  float* b = F32(info, 2, "conv3d bias");
+  float* y = F32(info, 3, "conv3d y");
+  CheckLen(info, 0, g.n * g.id * g.ih * g.iw * g.ic, "VoxsegConv3DBias x", g);
+  CheckLen(info, 1, g.kd * g.kh * g.kw * g.ic * g.oc, "VoxsegConv3DBias filter", g);
+  CheckLen(info, 2, g.oc, "VoxsegConv3DBias bias", g);
+  CheckLen(info, 3, g.n * g.od * g.oh * g.ow * g.oc, "VoxsegConv3DBias y", g);
+  Guard(info, "VoxsegConv3DBias", g, [&] {
+    Entry& e = Get(g);
+    if (!e.fwdBias) {
+      memory::desc src(g.src(), dt::f32, tag::ndhwc), dst(g.dst(), dt::f32, tag::ndhwc);
+      memory::desc wei(g.wei(), dt::f32, tag::any), bias({g.oc}, dt::f32, tag::x);
+      auto d = convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, src, wei, bias,
+                                         dst, g.strides, g.dil, g.padL, g.padR);
+      e.fwdBiasPd = std::make_unique<convolution_forward::primitive_desc>(d, Eng());
+      e.fwdBias = std::make_unique<convolution_forward>(*e.fwdBiasPd);
+    }
+    memory xm(e.fwdBiasPd->src_desc(), Eng(), x), ym(e.fwdBiasPd->dst_desc(), Eng(), y);
+    memory bm(e.fwdBiasPd->bias_desc(), Eng(), b);
+    memory wu({g.wei(), dt::f32, tag::dhwio}, Eng(), w);
+    memory wm = Prepare(wu, e.fwdBiasWei, e.fwdBiasPd->weights_desc());
+    e.fwdBias->execute(Strm(), {{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_BIAS, bm}, {DNNL_ARG_DST, ym}});
+  });
+  return info.Env().Undefined();
+}
+
+// conv3dBackwardFilterBias(x, dy, dw, dbias, params): filter and bias gradients in one primitive.
+Napi::Value BackwardFilterBias(const Napi::CallbackInfo& info) {
+  Geom g = ParseGeom(info, 4);
+  float* x = F32(info, 0, "conv3d x");
+  float* dy = F32(info, 1, "conv3d dy");
+  float* dw = F32(info, 2, "conv3d dw");
+  float* db = F32(info, 3, "conv3d dbias");
+  CheckLen(info, 0, g.n * g.id * g.ih * g.iw * g.ic, "VoxsegConv3DBackpropFilterBias x", g);
+  CheckLen(info, 1, g.n * g.od * g.oh * g.ow * g.oc, "VoxsegConv3DBackpropFilterBias dy", g);
+  CheckLen(info, 2, g.kd * g.kh * g.kw * g.ic * g.oc, "VoxsegConv3DBackpropFilterBias dw", g);
+  CheckLen(info, 3, g.oc, "VoxsegConv3DBackpropFilterBias dbias", g);
+  Guard(info, "VoxsegConv3DBackpropFilterBias", g, [&] {
+    Entry& e = Get(g);
+    if (!e.bwdWeiBias) {
+      memory::desc src(g.src(), dt::f32, tag::ndhwc), dst(g.dst(), dt::f32, tag::ndhwc);
+      memory::desc wei(g.wei(), dt::f32, tag::any), bias({g.oc}, dt::f32, tag::x);
+      if (!e.fwdBiasPd) {
+        auto fd = convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, src, wei, bias,
+                                            dst, g.strides, g.dil, g.padL, g.padR);
+        e.fwdBiasPd = std::make_unique<convolution_forward::primitive_desc>(fd, Eng());
+      }
+      auto d = convolution_backward_weights::desc(algorithm::convolution_direct, src, wei, bias, dst, g.strides,
+                                                  g.dil, g.padL, g.padR);
+      e.bwdWeiBiasPd = std::make_unique<convolution_backward_weights::primitive_desc>(d, Eng(), *e.fwdBiasPd);
+      e.bwdWeiBias = std::make_unique<convolution_backward_weights>(*e.bwdWeiBiasPd);
+    }
+    auto& pd = *e.bwdWeiBiasPd;
+    memory xm(pd.src_desc(), Eng(), x), dym(pd.diff_dst_desc(), Eng(), dy), dbm(pd.diff_bias_desc(), Eng(), db);
+    memory wu({g.wei(), dt::f32, tag::dhwio}, Eng(), dw);
+    if (pd.diff_weights_desc() == wu.get_desc()) {
+      e.bwdWeiBias->execute(Strm(), {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_DST, dym}, {DNNL_ARG_DIFF_WEIGHTS, wu}, {DNNL_ARG_DIFF_BIAS, dbm}});
+    } else {
+      if (!e.bwdWeiBiasDiff) e.bwdWeiBiasDiff = std::make_unique<memory>(pd.diff_weights_desc(), Eng());
+      e.bwdWeiBias->execute(Strm(), {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_DST, dym}, {DNNL_ARG_DIFF_WEIGHTS, *e.bwdWeiBiasDiff}, {DNNL_ARG_DIFF_BIAS, dbm}});
+      reorder(*e.bwdWeiBiasDiff, wu).execute(Strm(), *e.bwdWeiBiasDiff, wu);
+    }
+  });
+  return info.Env().Undefined();
+}
+
 // Implementation names chosen by oneDNN, for the benchmark report and debugging.
 Napi::Value ImplInfo(const Napi::CallbackInfo& info) {
   Geom g = ParseGeom(info, 0);
@@ -226,6 +303,8 @@ void InitConv(Napi::Env env, Napi::Object exports) {
   exports.Set("conv3dForward", Napi::Function::New(env, Forward));
   exports.Set("conv3dBackwardData", Napi::Function::New(env, BackwardData));
   exports.Set("conv3dBackwardFilter", Napi::Function::New(env, BackwardFilter));
+  exports.Set("conv3dForwardBias", Napi::Function::New(env, ForwardBias));
+  exports.Set("conv3dBackwardFilterBias", Napi::Function::New(env, BackwardFilterBias));
   exports.Set("conv3dImplInfo", Napi::Function::New(env, ImplInfo));
   exports.Set("clearConvCache", Napi::Function::New(env, ClearCache));
 }
