@@ -134,7 +134,7 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
     if (act) {
       for (int64_t c = 0; c < C; ++c) {
         const float v = xr[c] * a[c] + b[c];
-        yr[c] = v < 0.f ? v * slope : v;
+        yr[c] = v * (1.f + (slope - 1.f) * static_cast<float>(v < 0.f));  // branch-free
       }
     } else {
       for (int64_t c = 0; c < C; ++c) yr[c] = xr[c] * a[c] + b[c];
@@ -159,6 +159,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   const double eps = info[9].As<Napi::Number>().DoubleValue();
   const float* yact = info.Length() > 11 && info[10].IsTypedArray() && info[11].IsNumber() ? F32(info, 10, "norm y") : nullptr;
   const float slope = yact ? info[11].As<Napi::Number>().FloatValue() : 1.f;
+  const float oneMinusSlope = 1.f - slope;
   if (yact && Len(info, 10) != Len(info, 0)) throw Napi::RangeError::New(info.Env(), "norm backward: y and dy sizes differ");
   const int64_t C = sh.c;
   if (static_cast<int64_t>(Len(info, 0)) != sh.n * sh.s * C || Len(info, 1) != Len(info, 0) ||
@@ -183,7 +184,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
     if (yact) {
       const float* yr = yact + (n * sh.s + r) * C;
       for (int64_t c = 0; c < C; ++c) {
-        const float gc = yr[c] > 0.f ? g[c] : g[c] * slope;
+        const float gc = g[c] * (slope + oneMinusSlope * static_cast<float>(yr[c] > 0.f));  // branch-free: vectorises
         acc[c] += gc;
         acc[C + c] += static_cast<double>(gc) * (xr[c] - m[c]);
       }
@@ -236,7 +237,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
     if (yact) {
       const float* yr = yact + r * C;
       for (int64_t c = 0; c < C; ++c) {
-        const float gc = yr[c] > 0.f ? g[c] : g[c] * slope;
+        const float gc = g[c] * (slope + oneMinusSlope * static_cast<float>(yr[c] > 0.f));  // branch-free: vectorises
         o[c] = a[c] * gc + b[c] * (xr[c] - m[c]) + d[c];
       }
     } else {
