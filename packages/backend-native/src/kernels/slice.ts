@@ -20,10 +20,22 @@ export function copyBox(src: Float32Array, shape: readonly number[], begin: read
   const inner = k < 0 ? sizeOf(shape) : size[k]! * (strides[k] ?? 1);
   let base = 0;
   for (let j = 0; j <= k; j++) base += begin[j]! * strides[j]!;
-  const dims = size.slice(0, Math.max(k, 0));
-  const rowStrides = strides.slice(0, Math.max(k, 0));
-  if (inner === 0 || dims.some((d) => d === 0)) return;
-  addon().copyRows(src, dst, dims as number[], rowStrides, base, inner, dstOffset, dstRowStride ?? inner);
+  if (inner === 0 || size.slice(0, Math.max(k, 0)).some((d) => d === 0)) return;
+  // Row dimensions, merging neighbours that are contiguous in the source (whole after the
+  // first), so a channel slice of [N, D, H, W, C] walks one dimension, not four.
+  const dims: number[] = [];
+  const rowStrides: number[] = [];
+  for (let j = 0; j < k; j++) {
+    const last = dims.length - 1;
+    if (last >= 0 && size[j] === shape[j] && rowStrides[last] === strides[j]! * shape[j]!) {
+      dims[last] = dims[last]! * size[j]!;
+      rowStrides[last] = strides[j]!;
+    } else if (size[j] !== 1) {
+      dims.push(size[j]!);
+      rowStrides.push(strides[j]!);
+    }
+  }
+  addon().copyRows(src, dst, dims, rowStrides, base, inner, dstOffset, dstRowStride ?? inner);
 }
 
 /** `Slice`: any box of a float32 tensor, one memcpy per contiguous row. */
