@@ -61,7 +61,7 @@ export async function runWinnerRecipe(o: RunRecipeOptions): Promise<EvaluationRe
   try {
     for (const id of await dataset.caseIds()) {
       const c = await dataset.loadCase(id);
-      const pred = await predictCase(models.map((m) => m.model), c, { patch: models[0]!.patch, ...o.recipe.inference });
+      const pred = await predictCase(models, c, o.recipe.inference);
       await writeNifti(path.join(predDir, `${id}.nii.gz`), pred.labels, { reference: c.meta.header as NiftiHeader, datatype: 'uint8' });
       if (c.label) {
         const [d, h, w] = c.shape;

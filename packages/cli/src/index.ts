@@ -6,7 +6,7 @@ export { reportTrainingProgress, type TrainingEventSource, type TrainingProgress
 // The pipeline the commands run, for composing runs in code (examples/brats-2021-winner).
 export { trainRun, type TrainRunResult, type TrainRunOptions } from './pipeline/train-run.js';
 export { resolveTrainConfig, TRAIN_DEFAULTS, type TrainRunConfig } from './pipeline/train-config.js';
-export { predictCase, type PredictCaseOptions, type CasePrediction } from './pipeline/predict-case.js';
+export { predictCase, type PredictCaseOptions, type CasePrediction, type EnsembleMember } from './pipeline/predict-case.js';
 export { loadRunModels, type RunModel } from './pipeline/load-runs.js';
 export { createCliExperiment } from './pipeline/experiment.js';
 export { scoreCase, meanMetrics, formatEvaluationTable, evaluationCsv, type EvaluationResult, type RegionMetrics } from './pipeline/evaluation.js';

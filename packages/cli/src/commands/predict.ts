@@ -80,8 +80,7 @@ export const predictCommand: CommandModule = {
         try {
           for (const c of cases) {
             const data: CaseData = await dataset.loadCase(c.id);
-            const pred = await predictCase(models.map((m) => m.model), data, {
-              patch: models[0]!.patch,
+            const pred = await predictCase(models, data, {
               step: flags.step,
               tta: flags.tta ?? false,
               etMinVoxels: flags.postprocess ? flags.etMinVoxels : 0,

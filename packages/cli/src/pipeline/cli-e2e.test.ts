@@ -104,9 +104,13 @@ describe('voxseg train / predict / evaluate', () => {
     for (const r of ['WT', 'TC', 'ET']) expect(perfect.mean[r]).toEqual({ dice: 1, hd95: 0 });
   }, 300_000);
 
-  it('ensembles several runs', () => {
+  it('ensembles several runs, each with its own training patch', () => {
+    const run24 = path.join(work, 'run-patch24');
+    const t = voxseg('train', '--data', data, '--out', run24, '--epochs', '1', ...TINY.map((a) => (a === '16' ? '24' : a)));
+    expect(t.code).toBe(0);
     const out = path.join(work, 'pred-ensemble');
-    const r = voxseg('predict', '--run', `${run},${run}`, '--input', test, '--out', out, '--tta', '--no-postprocess', '--json');
+    const r = voxseg('predict', '--run', `${run},${run24}`, '--input', test, '--out', out, '--tta', '--no-postprocess', '--json');
+    expect(r.stderr).not.toMatch(/voxseg: /);
     expect(r.code).toBe(0);
     expect(r.lastJson()).toMatchObject({ cases: 2, models: 2 });
   }, 300_000);

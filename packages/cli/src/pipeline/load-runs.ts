@@ -48,6 +48,10 @@ export async function loadRunModels(runs: string[]): Promise<RunModel[]> {
   if (channels.size > 1) {
     throw new CliError(`--run: the models take different input channels (${out.map((m) => `${m.run}: ${m.inChannels}`).join(', ')}); an ensemble needs one input`);
   }
+  const regions = new Set(out.map((m) => m.regions.join(',')));
+  if (regions.size > 1) {
+    throw new CliError(`--run: the models predict different regions (${out.map((m) => `${m.run}: ${m.regions.join('/')}`).join(', ')}); an ensemble averages the same channels`);
+  }
   return out;
 }
 

@@ -3,10 +3,14 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { type CaseData, type SlidingWindowProgress, pasteIntoGrid, slidingWindowInference } from '@voxseg/core';
 import { postprocessEnhancing, regionsToLabels } from '@voxseg/plugin-data-brats';
 
+/** One model of an ensemble, with the patch edge it was trained on (its sliding window). */
+export interface EnsembleMember {
+  model: tfl.LayersModel;
+  patch: number;
+}
+
 /** Options of {@link predictCase}. */
 export interface PredictCaseOptions {
-  /** Sliding-window patch edge (the models' training patch). */
-  patch: number;
   /** Window step as a fraction of the patch. Default 0.5. */
   step?: number;
   /** 8-way mirroring test-time augmentation. Default false. */
@@ -34,19 +38,20 @@ export interface CasePrediction {
 }
 
 /**
- * Predict one loaded case with one model or an ensemble: sliding window per model (sigmoid
- * probabilities, Gaussian-weighted), probabilities averaged over models, regions -> labels
+ * Predict one loaded case with one model or an ensemble: sliding window per model, each with
+ * its own training patch (sigmoid probabilities, Gaussian-weighted), probabilities averaged
+ * over models, regions -> labels
  * (WT -> 2, TC -> 1, ET -> 4), ET post-processing, pasted back into the original grid.
  */
-export async function predictCase(models: tfl.LayersModel[], c: CaseData, options: PredictCaseOptions): Promise<CasePrediction> {
+export async function predictCase(models: EnsembleMember[], c: CaseData, options: PredictCaseOptions = {}): Promise<CasePrediction> {
   if (models.length === 0) throw new Error('predictCase: no models');
   const [d, h, w] = c.shape;
   let mean: Float32Array | undefined;
   for (let m = 0; m < models.length; m++) {
-    const model = models[m]!;
+    const { model, patch } = models[m]!;
     const predictor = (x: tf.Tensor5D) => model.predict(x) as tf.Tensor | tf.Tensor[];
     const out = await slidingWindowInference(c.image, c.shape, predictor, {
-      patchSize: options.patch,
+      patchSize: patch,
       stepFraction: options.step ?? 0.5,
       mirror: options.tta ?? false,
       windowBatchSize: options.windowBatchSize ?? 1,

@@ -35,7 +35,7 @@ export function addTrainOptions(cmd: Command): Command {
     .option('--val-iterations <n>', 'validation batches per epoch (default 50)', intFlag('--val-iterations'))
     .option('--batch <n>', 'batch size (default 2)', intFlag('--batch'))
     .option('--patch <p>', 'cubic patch edge (default 128)', intFlag('--patch'))
-    .option('--base-filters <f>', 'filters of the first stage (default: the preset, 32)', intFlag('--base-filters'))
+    .option('--base-filters <f>', 'filters of the first stage before the preset\'s encoder width multiplier (L doubles it; default: the preset, 32)', intFlag('--base-filters'))
     .option('--max-filters <f>', 'cap on filters per stage (default: the preset)', intFlag('--max-filters'))
     .option('--stages <s>', 'resolution stages (default: from the patch, at most 6)', intFlag('--stages'))
     .option('--seed <s>', 'seed of the run (default 12345)', intFlag('--seed'))

@@ -22,7 +22,7 @@ export async function evaluateCasesInMemory(
   try {
     for (const c of cases) {
       if (!c.label) continue;
-      const pred = await predictCase([model], c, { patch: options.patch, tta: options.tta ?? false });
+      const pred = await predictCase([{ model, patch: options.patch }], c, { tta: options.tta ?? false });
       const [d, h, w] = c.shape;
       const { metrics, extra } = scoreCase(pred.croppedLabels, c.label, [d, h, w], c.meta.spacing);
       result.cases[c.meta.id] = metrics;
