@@ -23,7 +23,6 @@ export {
   updateNetworkMetadata,
 } from './io/network-metadata.js';
 export { saveNetwork, loadNetwork, type LoadedNetwork } from './io/network-io.js';
-export { fileSaveHandler, fileLoadHandler, MODEL_JSON, WEIGHTS_BIN } from './io/file-io-handler.js';
 export { summarizeModel, formatSummary, type ModelSummary, type LayerRow } from './summary/model-summary.js';
 export { Conv3DBias, type Conv3DBiasArgs } from './layers/conv3d-bias.js';
 export { fusedNorm, NATIVE_NORM_KERNEL, type FusedNormOptions, type FusedNormResult } from './layers/fused-norm.js';

@@ -1,11 +1,11 @@
-import * as tfl from '@tensorflow/tfjs-layers';
+import type * as tfl from '@tensorflow/tfjs-layers';
 // Side effects: the custom layers and gradient must be registered before a model loads.
 import '../gradients/conv3d-transpose-grad.js';
 import '../layers/batch-normalization-5d.js';
 import '../layers/conv3d-bias.js';
 import '../layers/group-normalization.js';
 import '../layers/instance-normalization.js';
-import { fileLoadHandler, fileSaveHandler } from './file-io-handler.js';
+import { loadModel, saveModel } from '@voxseg/core';
 import { type NetworkMetadata, readNetworkMetadata, updateNetworkMetadata } from './network-metadata.js';
 
 /**
@@ -17,7 +17,9 @@ import { type NetworkMetadata, readNetworkMetadata, updateNetworkMetadata } from
 export async function saveNetwork(model: tfl.LayersModel, dir: string, extra: Partial<NetworkMetadata> = {}): Promise<void> {
   const meta = { ...readNetworkMetadata(model), ...extra };
   updateNetworkMetadata(model, meta);
-  await model.save(fileSaveHandler(dir));
+  // core's saveModel writes the directory atomically and stores `meta` under the same
+  // `voxseg` metadata key this package uses.
+  await saveModel(model, dir, meta);
 }
 
 /** A loaded network and the metadata saved with it. */
@@ -33,7 +35,7 @@ export interface LoadedNetwork {
  * @throws naming `dir` when it holds no model, or a model without voxseg network metadata
  */
 export async function loadNetwork(dir: string): Promise<LoadedNetwork> {
-  const model = await tfl.loadLayersModel(fileLoadHandler(dir));
+  const { model } = await loadModel(dir);
   const meta = readNetworkMetadata(model);
   if (typeof meta?.network !== 'string') {
     model.dispose();
