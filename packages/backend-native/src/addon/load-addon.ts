@@ -23,6 +23,7 @@ export interface NativeAddon {
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array | Uint8Array, dims: number[], stridesA: number[], stridesB: number[]): void;
   select(cond: Uint8Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
   leakyRelu(x: Float32Array, alpha: number, y: Float32Array): void;
+  unary(op: number, x: Float32Array, y: Float32Array): void;
   step(x: Float32Array, alpha: number, y: Float32Array): void;
   leakyReluGrad(dy: Float32Array, x: Float32Array, alpha: number, dx: Float32Array): void;
   reduce(x: Float32Array, outer: number, red: number, inner: number, out: Float32Array, mean: boolean): void;

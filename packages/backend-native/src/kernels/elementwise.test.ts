@@ -81,6 +81,15 @@ describe.skipIf(!status.available)('native element-wise and reduction kernels vs
     x.dispose();
   });
 
+  it('unary maths (neg, relu, abs, exp, log1p, sigmoid, square, sqrt, rsqrt, log) and gradients', () => {
+    const x = randn(rng, [2, 3, 5, 7]);
+    const pos = tf.tidy(() => tf.add(tf.abs(randn(rng, [2, 3, 5, 7])), 0.1));
+    expectSameOnBoth(() => [tf.neg(x), tf.relu(x), tf.abs(x), tf.exp(x), tf.log1p(pos), tf.sigmoid(x), tf.square(x), tf.sqrt(pos), tf.rsqrt(pos), tf.log(pos)], 1e-5);
+    expectSameOnBoth(() => tf.grads((a: tf.Tensor, p: tf.Tensor) => tf.sum(tf.add(tf.mul(tf.sigmoid(a), tf.exp(a)), tf.log1p(p))))([x, pos]), 1e-5);
+    expectSameOnBoth(() => [tf.relu(tf.tensor1d([NaN, -1, 0, 2])), tf.exp(tf.tensor1d([-Infinity, 0, 100]))], 1e-6);
+    tf.dispose([x, pos]);
+  });
+
   it('step (with NaN and zero) matches cpu', () => {
     const x = tf.tensor1d([-2, -0, 0, 1e-30, 3, NaN, -Infinity, Infinity]);
     const big = randn(rng, [3, 5, 7, 2]);

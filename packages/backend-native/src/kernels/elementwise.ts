@@ -69,6 +69,30 @@ export const leakyReluConfig: tf.KernelConfig = {
   },
 };
 
+/** Op codes of the addon's `unary` (elementwise.cc). */
+const UNARY_OPS: Record<string, number> = {
+  [tf.Neg]: 0, [tf.Relu]: 1, [tf.Abs]: 2, [tf.Exp]: 3, [tf.Log1p]: 4, [tf.Sigmoid]: 5, [tf.Square]: 6, [tf.Sqrt]: 7, [tf.Rsqrt]: 8, [tf.Log]: 9,
+};
+
+function unaryConfig(kernelName: string): tf.KernelConfig {
+  const op = UNARY_OPS[kernelName]!;
+  return {
+    kernelName,
+    backendName: 'native',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x } = inputs as { x: tf.TensorInfo };
+      const be = backend as MathBackendCPU;
+      if (x.dtype !== 'float32') return cpuKernel(kernelName, { inputs, backend: be, attrs });
+      const out = alloc(be, sizeOf(x.shape));
+      if (out.length > 0) addon().unary(op, f32(be, x), out);
+      return output(be, [...x.shape], 'float32', out);
+    },
+  };
+}
+
+/** Neg, Relu, Abs, Exp, Log1p, Sigmoid, Square, Sqrt, Rsqrt, Log (the loss and optimizer's maths). */
+export const unaryConfigs: tf.KernelConfig[] = Object.keys(UNARY_OPS).map(unaryConfig);
+
 /** `Step` (x > 0 ? 1 : alpha), the mask of activation gradients written by hand. */
 export const stepConfig: tf.KernelConfig = {
   kernelName: tf.Step,

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { binaryConfigs, leakyReluConfig, leakyReluGradKernelConfig, reduceConfigs, selectConfig, stepConfig } from './elementwise.js';
+import { binaryConfigs, leakyReluConfig, leakyReluGradKernelConfig, reduceConfigs, selectConfig, stepConfig, unaryConfigs } from './elementwise.js';
 import { concatConfig, sliceConfig, splitVConfig } from './slice.js';
 import { batchMatMulConfig, fusedMatMulConfig } from './matmul.js';
 import { normKernelConfigs } from '../ops/norm-kernels.js';
@@ -11,6 +11,7 @@ export const nativeKernelConfigs: tf.KernelConfig[] = [
   leakyReluConfig,
   leakyReluGradKernelConfig,
   stepConfig,
+  ...unaryConfigs,
   ...reduceConfigs,
   batchMatMulConfig,
   fusedMatMulConfig,

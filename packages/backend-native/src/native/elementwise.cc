@@ -153,6 +153,38 @@ Napi::Value LeakyRelu(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+enum Unary { NEG = 0, RELU = 1, ABS = 2, EXP = 3, LOG1P = 4, SIGMOID = 5, SQUARE = 6, SQRT = 7, RSQRT = 8, LOG = 9 };
+
+template <typename F>
+void Map(const float* x, float* y, int64_t n, F f) {
+#pragma omp parallel for schedule(static) if (n > 32768)
+  for (int64_t i = 0; i < n; ++i) y[i] = f(x[i]);
+}
+
+// unary(op, x, y): float32 maths in float (tfjs's cpu computes in double and rounds; the
+// two agree to a few ulps).
+Napi::Value UnaryOp(const Napi::CallbackInfo& info) {
+  const int op = info[0].As<Napi::Number>().Int32Value();
+  const float* x = F32(info, 1, "unary x");
+  float* y = F32(info, 2, "unary y");
+  const int64_t n = static_cast<int64_t>(Len(info, 1));
+  if (static_cast<int64_t>(Len(info, 2)) != n) throw Napi::RangeError::New(info.Env(), "unary: x and y sizes differ");
+  switch (op) {
+    case NEG: Map(x, y, n, [](float v) { return -v; }); break;
+    case RELU: Map(x, y, n, [](float v) { return v != v ? v : (v < 0.f ? 0.f : v); }); break;
+    case ABS: Map(x, y, n, [](float v) { return std::fabs(v); }); break;
+    case EXP: Map(x, y, n, [](float v) { return std::exp(v); }); break;
+    case LOG1P: Map(x, y, n, [](float v) { return std::log1p(v); }); break;
+    case SIGMOID: Map(x, y, n, [](float v) { return 1.f / (1.f + std::exp(-v)); }); break;
+    case SQUARE: Map(x, y, n, [](float v) { return v * v; }); break;
+    case SQRT: Map(x, y, n, [](float v) { return std::sqrt(v); }); break;
+    case RSQRT: Map(x, y, n, [](float v) { return 1.f / std::sqrt(v); }); break;
+    case LOG: Map(x, y, n, [](float v) { return std::log(v); }); break;
+    default: throw Napi::RangeError::New(info.Env(), "unary: unknown op " + std::to_string(op));
+  }
+  return info.Env().Undefined();
+}
+
 // step(x, alpha, y): y = x > 0 ? 1 : alpha, NaN stays NaN (tfjs's Step).
 Napi::Value Step(const Napi::CallbackInfo& info) {
   const float* x = F32(info, 0, "Step x");
@@ -275,6 +307,7 @@ void InitElementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("reduce", Napi::Function::New(env, Reduce));
   exports.Set("leakyReluGrad", Napi::Function::New(env, LeakyReluGrad));
   exports.Set("step", Napi::Function::New(env, Step));
+  exports.Set("unary", Napi::Function::New(env, UnaryOp));
   exports.Set("copyRows", Napi::Function::New(env, CopyRows));
 }
 
