@@ -138,7 +138,8 @@ export class AxialAttention3D extends tfl.layers.Layer {
       let layout = identity;
       for (const axis of this.axes) {
         const next = layoutFor(axis, layout);
-        x = this.attendAlongLast(relayout(x, layout, next), axis);
+        const input = x;
+        x = tf.tidy(() => this.attendAlongLast(relayout(input, layout, next), axis));
         layout = next;
       }
       return relayout(x, layout, identity);
@@ -169,8 +170,14 @@ export class AxialAttention3D extends tfl.layers.Layer {
     const project = (w: tf.Tensor) => tf.reshape(tf.matMul(rows, w), [seqs, len, e]);
     const perHead: tf.Tensor[] = [];
     for (let h = 0; h < heads; h++) {
-      const scores = tf.matMul(project(wq[h]!), project(wk[h]!), false, true); // [seqs, L, L]
-      perHead.push(tf.matMul(softmaxLastAxis(scores), project(wv[h]!))); // [seqs, L, e]
+      // One tidy per head frees its L x L scores before the next head's are made (tensors
+      // saved for the backward pass are kept by the tape regardless).
+      perHead.push(
+        tf.tidy(() => {
+          const scores = tf.matMul(project(wq[h]!), project(wk[h]!), false, true); // [seqs, L, L]
+          return tf.matMul(softmaxLastAxis(scores), project(wv[h]!)); // [seqs, L, e]
+        }),
+      );
     }
     // Heads side by side, as the reference's `reshape(b, t, h, e)` lays them out.
     const merged = tf.reshape(heads === 1 ? perHead[0]! : tf.concat(perHead, 2), [seqs * len, heads * e]);
