@@ -6,7 +6,7 @@
 //   (and packages/backend-native for the `native` backend)
 // Run:
 //   node packages/plugin-axial-attention/bench/index.mjs [--sizes 32,64] [--variants BL,BL+AA]
-//        [--backend auto] [--batch 1] [--reps 2] [--json]
+//        [--backend auto] [--batch 1] [--reps 2] [--forward-only] [--json]
 //
 // Each (variant, size) runs in its own child process, so peak RSS (getrusage maxRSS) belongs to
 // that configuration alone. A training step is one SGD update (momentum 0.99, Nesterov) on
@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 const SELF = fileURLToPath(import.meta.url);
 
 function parseArgs(argv) {
-  const opts = { sizes: [32, 64], variants: ['BL', 'BL+AA'], backend: 'auto', batch: 1, reps: 2, json: false, child: false };
+  const opts = { sizes: [32, 64], variants: ['BL', 'BL+AA'], backend: 'auto', batch: 1, reps: 2, json: false, child: false, forwardOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -32,6 +32,7 @@ function parseArgs(argv) {
     else if (a === '--batch') opts.batch = Number(next());
     else if (a === '--reps') opts.reps = Number(next());
     else if (a === '--json') opts.json = true;
+    else if (a === '--forward-only') opts.forwardOnly = true;
     else if (a === '--child') opts.child = true;
     else throw new Error(`bench: unknown argument ${a}`);
   }
@@ -95,10 +96,14 @@ async function measure(variant, size, opts) {
 
   forward(); // warm-up: kernels, JIT
   const forwardMs = Array.from({ length: opts.reps }, forward);
-  step();
-  const tensorsBefore = tf.memory().numTensors;
-  const stepMs = Array.from({ length: opts.reps }, step);
-  const leaked = tf.memory().numTensors - tensorsBefore;
+  let stepMs = [Number.NaN];
+  let leaked = 0;
+  if (!opts.forwardOnly) {
+    step();
+    const tensorsBefore = tf.memory().numTensors;
+    stepMs = Array.from({ length: opts.reps }, step);
+    leaked = tf.memory().numTensors - tensorsBefore;
+  }
   const result = {
     variant,
     patch: size,
@@ -108,7 +113,7 @@ async function measure(variant, size, opts) {
     parameters: countTrainableParams(model),
     buildMs: Math.round(buildMs),
     forwardMs: Math.round(median(forwardMs)),
-    trainStepMs: Math.round(median(stepMs)),
+    trainStepMs: opts.forwardOnly ? null : Math.round(median(stepMs)),
     peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
     leakedTensorsPerStep: leaked / opts.reps,
   };
@@ -134,7 +139,7 @@ export async function run(argv = process.argv.slice(2)) {
   for (const size of opts.sizes) {
     for (const variant of opts.variants) {
       const args = [SELF, '--child', '--variants', variant, '--sizes', String(size), '--backend', opts.backend,
-        '--batch', String(opts.batch), '--reps', String(opts.reps)];
+        '--batch', String(opts.batch), '--reps', String(opts.reps), ...(opts.forwardOnly ? ['--forward-only'] : [])];
       const t0 = performance.now();
       const r = spawnSync(process.execPath, ['--max-old-space-size=16384', ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
       const line = r.stdout.trim().split('\n').pop() ?? '';

@@ -150,9 +150,9 @@ export class AxialAttention3D extends tfl.layers.Layer {
    * One 1-D multi-head self-attention pass along the sequence axis of `xt` = `[N, a, b, L, C]`
    * (the caller has moved `axis` there); returns the same shape.
    *
-   * The heads are handled by splitting the [C, hd] kernels into per-head [C, dimHead] kernels,
-   * so no hd-wide projection is ever transposed (hd is 1 to 13 times C in the reference
-   * decoder, and tfjs transposes element by element). The split's gradient is one concat.
+   * The heads come from a column split of the [N*a*b*L, hd] projections, so no hd-wide
+   * tensor is ever transposed (hd is 1 to 13 times C in the reference decoder, and tfjs
+   * transposes element by element); only the C-wide input moves between passes.
    */
   private attendAlongLast(xt: tf.Tensor, axis: Axis): tf.Tensor {
     const wts = this.weightsByAxis[axis]!;
@@ -162,20 +162,25 @@ export class AxialAttention3D extends tfl.layers.Layer {
     const [n, a, b, len, c] = seqShape;
     const seqs = n * a * b;
     const rows = tf.reshape(xt, [seqs * len, c]);
-    // The scale goes into the [C, hd] query kernel: same scores, far fewer multiplies.
-    const split = (kernel: tf.Tensor, scale = 1) => tf.split(scale === 1 ? kernel : tf.mul(kernel, scale), heads, 1);
-    const wq = split(wts.query.read(), e ** -0.5);
-    const wk = split(wts.key.read());
-    const wv = split(wts.value.read());
-    const project = (w: tf.Tensor) => tf.reshape(tf.matMul(rows, w), [seqs, len, e]);
+    // One [C, hd] projection per q, k, v, split column-wise into the heads (a native copy,
+    // whose gradient is one concat). The scale goes into the query kernel: same scores, far
+    // fewer multiplies.
+    const project = (kernel: tf.Tensor) => {
+      const projected = tf.matMul(rows, kernel); // [seqs*L, hd]
+      const parts = heads === 1 ? [projected] : tf.split(projected, heads, 1);
+      return parts.map((t) => tf.reshape(t, [seqs, len, e]));
+    };
+    const qs = project(tf.mul(wts.query.read(), e ** -0.5));
+    const ks = project(wts.key.read());
+    const vs = project(wts.value.read());
     const perHead: tf.Tensor[] = [];
     for (let h = 0; h < heads; h++) {
       // One tidy per head frees its L x L scores before the next head's are made (tensors
       // saved for the backward pass are kept by the tape regardless).
       perHead.push(
         tf.tidy(() => {
-          const scores = tf.matMul(project(wq[h]!), project(wk[h]!), false, true); // [seqs, L, L]
-          return tf.matMul(softmaxLastAxis(scores), project(wv[h]!)); // [seqs, L, e]
+          const scores = tf.matMul(qs[h]!, ks[h]!, false, true); // [seqs, L, L]
+          return tf.matMul(softmaxLastAxis(scores), vs[h]!); // [seqs, L, e]
         }),
       );
     }
