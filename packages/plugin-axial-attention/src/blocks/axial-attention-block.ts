@@ -67,9 +67,9 @@ function checkOptions(o: Required<AxialAttentionBlockOptions>): void {
 
 /**
  * The `axial-attention` block factory. At a stage that gets attention, the block maps the
- * slot's tensor `x` to `AxialAttention3D(AxialPositionalEmbedding(x)) + x` (the reference's
- * `x = self.axial_attention[u](self.axial_embedding[u](x)) + x` right after the transposed
- * conv, before the concatenation with the skip). Layers are named
+ * slot's tensor `x` to `AxialAttention3D(AxialPositionalEmbedding(x)) + x`, as the reference
+ * decoder does right after each transposed conv and before the concatenation with the skip
+ * (REFERENCE.md "Axial-attention decoder"; the winners' `Generic_UNet.forward`). Layers are named
  * `<namePrefix>_axial_posemb`, `<namePrefix>_axial_attention`, `<namePrefix>_axial_residual`.
  * Meant for the U-Net's `decoder.afterUpsample` slot, but any 5-D channels-last slot works.
  */

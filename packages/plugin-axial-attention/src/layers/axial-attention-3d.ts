@@ -76,7 +76,7 @@ interface AxisWeights {
  * `N * (DHW / L) * heads * L * L` elements, never a `(DHW)^2` matrix.
  */
 export class AxialAttention3D extends tfl.layers.Layer {
-  /** @nocollapse */
+  /** Name under which tfjs serializes the layer (`serialization.registerClass`). */
   static className = 'AxialAttention3D';
 
   readonly heads: number;

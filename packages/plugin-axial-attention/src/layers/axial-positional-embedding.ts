@@ -28,7 +28,7 @@ export interface AxialPositionalEmbeddingArgs extends BaseLayerArgs {
  * `C * (D + H + W)` trainable parameters. Output shape equals input shape.
  */
 export class AxialPositionalEmbedding extends tfl.layers.Layer {
-  /** @nocollapse */
+  /** Name under which tfjs serializes the layer (`serialization.registerClass`). */
   static className = 'AxialPositionalEmbedding';
 
   private readonly embeddingsInitializer: ReturnType<typeof tfl.initializers.randomNormal>;
