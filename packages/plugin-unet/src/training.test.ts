@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { type Batch, type BatchProvider, createExperiment, Rng, Trainer } from '@voxseg/core';
+import { type Batch, type BatchProvider, createExperiment, Rng, Trainer, setTestBackend } from '@voxseg/core';
 import { lossesPlugin } from '@voxseg/plugin-losses';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildPreset } from './architectures/build-preset.js';
@@ -43,7 +43,7 @@ function regionsProvider(batchSize = 2): BatchProvider {
 }
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await setTestBackend(); // cpu, or VOXSEG_TEST_BACKEND (the native pass)
 });
 
 describe('tiny U-Net + dice-bce with deep supervision through the core Trainer', () => {

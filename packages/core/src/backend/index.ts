@@ -1,1 +1,2 @@
 export * from './select-backend.js';
+export * from './test-backend.js';

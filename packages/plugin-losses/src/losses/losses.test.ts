@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
-import { createExperiment } from '@voxseg/core';
+import { createExperiment, setTestBackend } from '@voxseg/core';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lossesPlugin } from '../plugin.js';
@@ -17,7 +17,7 @@ import { softDice } from './soft-dice.js';
 const g = JSON.parse(readFileSync(new URL('./golden/losses.json', import.meta.url), 'utf8'));
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await setTestBackend(); // cpu, or VOXSEG_TEST_BACKEND (the native pass)
 });
 
 const t = (values: number[], shape: number[]) => tf.tensor(values, shape);

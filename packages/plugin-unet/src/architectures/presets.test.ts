@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { createExperiment } from '@voxseg/core';
+import { createExperiment, setTestBackend } from '@voxseg/core';
 import { describe, expect, it } from 'vitest';
 import { buildPreset, countTrainableParams, readNetworkMetadata, unetPlugin } from '../index.js';
 

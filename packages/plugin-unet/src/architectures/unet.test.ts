@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { type BlockContext, createExperiment, type Plugin, Rng } from '@voxseg/core';
+import { type BlockContext, createExperiment, type Plugin, Rng, setTestBackend } from '@voxseg/core';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BatchNormalization5D, countTrainableParams, GroupNormalization, InstanceNormalization, unetPlugin } from '../index.js';
@@ -12,7 +12,7 @@ import { resolveUnetOptions, stagesForPatch } from './unet-options.js';
 const TINY = { inChannels: 2, outChannels: 3, patchSize: 16, baseFilters: 4 } as const;
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await setTestBackend(); // cpu, or VOXSEG_TEST_BACKEND (the native pass)
 });
 
 function shapes(model: tfl.LayersModel): number[][] {

@@ -3,9 +3,10 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers'; // registers tfjs-core's gradients
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerConv3dTransposeGradient } from './conv3d-transpose-grad.js';
+import { setTestBackend } from '@voxseg/core';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await setTestBackend(); // cpu, or VOXSEG_TEST_BACKEND (the native pass)
   registerConv3dTransposeGradient();
 });
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { createExperiment, Rng } from '@voxseg/core';
+import { createExperiment, Rng, setTestBackend } from '@voxseg/core';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { loadNetwork, saveNetwork } from './network-io.js';
 
 const root = mkdtempSync(join(tmpdir(), 'voxseg-unet-io-'));
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await setTestBackend(); // cpu, or VOXSEG_TEST_BACKEND (the native pass)
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-layers'; // registers tfjs-core's gradients
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fusedNorm } from './fused-norm.js';
+import { setTestBackend } from '@voxseg/core';
 
 // Golden gradients: PyTorch 1.13 autograd through BatchNorm3d (train) / GroupNorm /
 // InstanceNorm3d, loss = sum(y * w); scripts/golden_norms.py.
@@ -23,7 +24,7 @@ function maxDiff(a: tf.Tensor, e: number[]): number {
 }
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await setTestBackend(); // cpu, or VOXSEG_TEST_BACKEND (the native pass)
 });
 
 describe('fusedNorm (hand-written backward)', () => {

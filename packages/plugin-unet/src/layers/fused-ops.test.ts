@@ -4,6 +4,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Conv3DBias } from './conv3d-bias.js';
 import { fusedNorm } from './fused-norm.js';
+import { setTestBackend } from '@voxseg/core';
 
 // The hand-written backward passes against tfjs autodiff of the same maths (plain ops).
 
@@ -19,7 +20,7 @@ function expectAllClose(actual: tf.Tensor, expected: tf.Tensor, tol: number): vo
 }
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await setTestBackend(); // cpu, or VOXSEG_TEST_BACKEND (the native pass)
 });
 
 describe('Conv3DBias', () => {

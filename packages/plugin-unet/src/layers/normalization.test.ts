@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { BatchNormalization5D } from './batch-normalization-5d.js';
 import { GroupNormalization } from './group-normalization.js';
 import { InstanceNormalization } from './instance-normalization.js';
+import { setTestBackend } from '@voxseg/core';
 
 // Golden values: PyTorch 1.13 BatchNorm3d / GroupNorm / InstanceNorm3d in float64, produced by
 // packages/plugin-unet/scripts/golden_norms.py (inputs are the formula below, regenerated here).
@@ -41,7 +42,7 @@ function expectClose(actual: tf.Tensor, expected: number[], tol = 2e-5): void {
 }
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await setTestBackend(); // cpu, or VOXSEG_TEST_BACKEND (the native pass)
 });
 
 describe('BatchNormalization5D', () => {
