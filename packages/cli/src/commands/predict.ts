@@ -86,6 +86,8 @@ export const predictCommand: CommandModule = {
               etMinVoxels: flags.postprocess ? flags.etMinVoxels : 0,
               threshold: flags.threshold,
               windowBatchSize: flags.windowBatch,
+              // Window progress of the current case, shown in the case bar's status.
+              onProgress: (m, p) => bar.update(written.length, `${c.id} model ${m + 1}/${models.length} windows ${p.done}/${p.total}`),
             });
             const file = path.join(flags.out, `${c.id}.nii.gz`);
             await writeNifti(file, pred.labels, { reference: data.meta.header as NiftiHeader, datatype: 'uint8' });
