@@ -8,9 +8,9 @@ import { intFlag, numberFlag } from '../pipeline/train-config.js';
 import { assertWritable } from '../pipeline/run-folder.js';
 import { esc, page, renderCaseOverlay } from '../report/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { ensureDir } from '../util/ensure-dir.js';
 import { createLogger } from '../util/logger.js';
 import { createProgress } from '../util/progress.js';
-import { promises as fs } from 'node:fs';
 import { CliError, type CommandModule } from './types.js';
 
 interface PredictFlags {
@@ -68,7 +68,7 @@ export const predictCommand: CommandModule = {
         if (dataset.inChannels !== models[0]!.inChannels) {
           throw new CliError(`--run ${models[0]!.run}: the model takes ${models[0]!.inChannels} input channels but ${flags.input} has ${dataset.inChannels} modalities`);
         }
-        await fs.mkdir(flags.out, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+        await ensureDir(flags.out).catch((err: NodeJS.ErrnoException) => {
           throw new CliError(`--out ${flags.out}: cannot create (${err.code ?? err.message})`);
         });
         await assertWritable(flags.out);

@@ -169,3 +169,15 @@ describe('bad input: one line, non-zero exit', () => {
     expectOneLine(voxseg('train', '--data', data, '--out', path.join(work, 'x5'), '--epochs', 'ten'), /--epochs: expected an integer, got "ten"/);
   });
 });
+
+describe('output folders that cannot be made', () => {
+  it('fails in one line instead of hanging (Node 20 mkdir -p never returns under /proc)', () => {
+    const r = voxseg('predict', '--run', run, '--input', test, '--out', '/proc/voxseg-cannot-exist');
+    expect(r.code).toBe(1);
+    expect(errorLines(r.stderr)).toHaveLength(1);
+    expect(r.stderr).toMatch(/--out \/proc\/voxseg-cannot-exist: cannot create/);
+    const t = voxseg('train', '--data', data, '--out', '/proc/voxseg-cannot-exist/run', ...TINY);
+    expect(t.code).toBe(1);
+    expect(t.stderr).toMatch(/cannot create the run folder/);
+  }, 120_000);
+});

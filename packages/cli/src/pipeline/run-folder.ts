@@ -1,6 +1,7 @@
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CliError } from '../commands/types.js';
+import { ensureDir } from '../util/ensure-dir.js';
 
 /**
  * Prepare a run folder. A folder that already holds a run (config.json) is refused unless
@@ -27,7 +28,7 @@ export async function prepareRunFolder(dir: string, opts: { resume?: boolean; fo
     await fs.rename(dir, movedTo);
   }
   try {
-    await fs.mkdir(dir, { recursive: true });
+    await ensureDir(dir);
   } catch (err) {
     throw new CliError(`${dir}: cannot create the run folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
