@@ -8,7 +8,7 @@ import { intFlag, numberFlag } from '../pipeline/train-config.js';
 import { assertWritable } from '../pipeline/run-folder.js';
 import { esc, page, renderCaseOverlay } from '../report/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { ensureDir } from '../util/ensure-dir.js';
+import { ensureDir } from '@voxseg/core';
 import { createLogger } from '../util/logger.js';
 import { createProgress } from '../util/progress.js';
 import { CliError, type CommandModule } from './types.js';

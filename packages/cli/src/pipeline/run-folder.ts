@@ -1,7 +1,7 @@
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CliError } from '../commands/types.js';
-import { ensureDir } from '../util/ensure-dir.js';
+import { ensureDir } from '@voxseg/core';
 
 /**
  * Prepare a run folder. A folder that already holds a run (config.json) is refused unless

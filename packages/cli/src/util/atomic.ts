@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { ensureDir } from './ensure-dir.js';
+import { ensureDir } from '@voxseg/core';
 
 /**
  * Write a file atomically: write a temp file in the same folder, then rename over the target,

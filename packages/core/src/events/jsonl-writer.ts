@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { ensureDirSync } from '../io/ensure-dir.js';
 import { dirname } from 'node:path';
 import type { Observable, Subscription } from 'rxjs';
 import type { TrainingEvent } from './types.js';
@@ -38,7 +39,7 @@ export interface EventsJsonlOptions {
  */
 export function writeEventsJsonl(events$: Observable<TrainingEvent>, path: string, options: EventsJsonlOptions = {}): EventsJsonlWriter {
   const fsyncOn = new Set(options.fsyncOn ?? ['checkpointSaved', 'runEnd', 'error']);
-  mkdirSync(dirname(path), { recursive: true });
+  ensureDirSync(dirname(path));
   let fd: number | null = openSync(path, 'a+');
   if (endsMidLine(fd)) writeSync(fd, '\n');
   let written = 0;

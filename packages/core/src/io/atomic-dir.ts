@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { ensureDir } from './ensure-dir.js';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -23,7 +24,7 @@ import { basename, dirname, join } from 'node:path';
  */
 export async function writeDirAtomic(dir: string, fill: (tmpDir: string) => Promise<void>): Promise<void> {
   const parent = dirname(dir);
-  await mkdir(parent, { recursive: true });
+  await ensureDir(parent);
   const tmp = join(parent, `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp);

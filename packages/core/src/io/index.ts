@@ -1,2 +1,3 @@
 export * from './atomic-dir.js';
 export * from './model-files.js';
+export * from './ensure-dir.js';

@@ -1,6 +1,7 @@
+import { ensureDir } from '@voxseg/core';
 import type { CaseMeta, Shape4 } from '@voxseg/core';
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { describeSystemError, fileError } from '../io/errors.js';
@@ -102,7 +103,7 @@ export class CaseCache {
   /** Store a case atomically. @throws DataError naming the cache file when it cannot be written */
   async put(caseId: string, key: string, value: CachedCase): Promise<void> {
     try {
-      await mkdir(this.dir, { recursive: true });
+      await ensureDir(this.dir);
     } catch (err) {
       throw fileError(this.dir, `cannot create the cache folder (${describeSystemError(err)})`);
     }

@@ -1,5 +1,5 @@
-import { Rng } from '@voxseg/core';
-import { mkdir, stat } from 'node:fs/promises';
+import { Rng, ensureDir } from '@voxseg/core';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeSystemError, fileError } from '../io/errors.js';
 import { createNiftiHeader, writeNifti } from '../io/write-nifti.js';
@@ -60,7 +60,7 @@ export async function synthesizeDataset(
     const c = synthesizeCase(rng, shape, options);
     const dir = join(outDir, id);
     try {
-      await mkdir(dir, { recursive: true });
+      await ensureDir(dir);
     } catch (err) {
       throw fileError(dir, `cannot create the case folder (${describeSystemError(err)})`);
     }

@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { mkdirSync, promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -22,6 +22,27 @@ export async function ensureDir(dir: string): Promise<void> {
     await ensureDir(parent);
     try {
       await fs.mkdir(dir);
+    } catch (again) {
+      if ((again as NodeJS.ErrnoException).code !== 'EEXIST') throw again;
+    }
+  }
+}
+
+/** Synchronous {@link ensureDir}. */
+export function ensureDirSync(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if (!statSync(dir).isDirectory()) throw Object.assign(new Error(`${dir}: exists and is not a folder`), { code: 'ENOTDIR' });
+      return;
+    }
+    const parent = path.dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw err;
+    ensureDirSync(parent);
+    try {
+      mkdirSync(dir);
     } catch (again) {
       if ((again as NodeJS.ErrnoException).code !== 'EEXIST') throw again;
     }
