@@ -78,7 +78,7 @@ describe('voxseg train / predict / evaluate', () => {
       const img = await readNifti(path.join(test, id, `${id}_t1.nii.gz`));
       expect(p.shape).toEqual(img.shape);
       expect(p.affine).toEqual(img.affine);
-      expect(p.header.datatypeCode ?? p.header.datatype).toBeDefined();
+      expect(p.header.datatype).toBe(2); // NIfTI uint8: labels are stored as bytes
       expect(new Set(p.data).size).toBeLessThanOrEqual(4);
       for (const v of new Set(p.data)) expect([0, 1, 2, 4]).toContain(v);
       expect(existsSync(path.join(pred, 'report', `${id}.png`))).toBe(true);
