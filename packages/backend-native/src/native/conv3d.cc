@@ -11,6 +11,7 @@
 #include <memory>
 #include <unordered_map>
 #include "common.h"
+#include "onednn.h"
 
 namespace voxseg {
 using namespace dnnl;
@@ -18,15 +19,6 @@ using tag = memory::format_tag;
 using dt = memory::data_type;
 
 namespace {
-
-engine& Eng() {
-  static engine e(engine::kind::cpu, 0);
-  return e;
-}
-stream& Strm() {
-  static stream s(Eng());
-  return s;
-}
 
 /** Geometry passed from JS: see conv3d.ts (`convParams`) for the order. */
 struct Geom {

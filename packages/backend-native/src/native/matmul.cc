@@ -5,21 +5,13 @@
 #include <memory>
 #include <unordered_map>
 #include "common.h"
+#include "onednn.h"
 
 namespace voxseg {
 using namespace dnnl;
 using dt = memory::data_type;
 
 namespace {
-
-engine& Eng() {
-  static engine e(engine::kind::cpu, 0);
-  return e;
-}
-stream& Strm() {
-  static stream s(Eng());
-  return s;
-}
 
 struct MmEntry {
   matmul::primitive_desc pd;
