@@ -20,10 +20,8 @@ import {
   da4Specs,
   da4Pipeline,
   kFoldSplits,
-  discoverCases,
   readSplits,
   selectValidCases,
-  validateCases,
   writeSplits,
 } from '@voxseg/plugin-data-brats';
 import { buildPreset, countTrainableParams } from '@voxseg/plugin-unet';
@@ -32,7 +30,7 @@ import { CliError } from '../commands/types.js';
 import { writeRunReport } from '../report/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { Logger } from '../util/logger.js';
-import { createProgress } from '../util/progress.js';
+import { createProgress, type Progress } from '../util/progress.js';
 import { reportTrainingProgress } from '../util/training-progress.js';
 import { evaluateCasesInMemory } from './validate-fold.js';
 import { createCliExperiment } from './experiment.js';
@@ -207,34 +205,37 @@ export async function trainRun(config: TrainRunConfig, options: TrainRunOptions)
 async function openDataset(config: TrainRunConfig, logger: Logger): Promise<Dataset> {
   const stat = await fs.stat(config.data).catch(() => null);
   if (!stat?.isDirectory()) throw new CliError(`--data ${config.data}: not a folder`);
-  const cases = await discoverCases(config.data).catch((err: Error) => {
+  let bar: Progress | undefined;
+  const dataset = new BratsDataset({
+    root: config.data,
+    ...(config.cacheDir ? { cacheDir: config.cacheDir } : {}),
+    onWarning: (m) => logger.warn(m),
+    onProgress: (_phase, done) => bar?.update(done),
+  });
+  const cases = await dataset.caseFiles().catch((err: Error) => {
     throw new CliError(`${err.message}; see voxseg check --data ${config.data}`);
   });
-  if (cases.length === 0) {
+  if (cases.size === 0) {
     throw new CliError(`--data ${config.data}: no BraTS cases found (expected <id>/<id>_{t1,t1ce,t2,flair}.nii.gz); see voxseg check --data ${config.data}`);
   }
-  const bar = createProgress({ label: 'validate', total: cases.length, unit: 'cases' });
-  let report;
+  bar = createProgress({ label: 'validate', total: cases.size, unit: 'cases' });
+  // Validate everything first, so bad input is reported before minutes of work; cases with
+  // a fresh preprocessed-cache entry are known valid and not read again.
+  let selection;
   try {
-    report = await validateCases(config.data, cases, { onProgress: (done: number) => bar.update(done) });
+    selection = await dataset.selectCases(true);
   } finally {
     bar.stop();
   }
-  const { valid, skipped } = selectValidCases(report, { skipInvalid: true });
+  const { valid, skipped } = selection;
   if (skipped.length && !config.skipInvalid) {
     throw new CliError(
       `--data ${config.data}: ${skipped.length} invalid case(s) (${skipped.slice(0, 3).map((s) => s.id).join(', ')}${skipped.length > 3 ? ', ...' : ''}); run voxseg check --data ${config.data} for the list, or pass --skip-invalid`,
     );
   }
   for (const s of skipped) logger.warn(`skipping invalid case ${s.id}: ${s.reasons[0] ?? 'invalid'}`);
-  const withSeg = new Set(cases.filter((c) => c.seg).map((c) => c.id));
-  const labelled = valid.filter((id) => withSeg.has(id));
+  const labelled = valid.filter((id) => cases.get(id)?.seg);
   if (labelled.length < valid.length) logger.warn(`${valid.length - labelled.length} case(s) without _seg are not used for training`);
-  const dataset = new BratsDataset({
-    root: config.data,
-    ...(config.cacheDir ? { cacheDir: config.cacheDir } : {}),
-    onWarning: (m) => logger.warn(m),
-  });
   // The fold split runs over the valid, labelled cases only.
   return {
     name: dataset.name,
