@@ -1,52 +1,232 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { describeFailure, EXIT_TIME_LIMIT, type ExecutorTask, type TaskResult, worstExitCode } from '../executors/task.js';
+import { runLocal } from '../executors/local-executor.js';
+import { describeSlurmEvent } from '../executors/report-outcome.js';
+import { renderSlurmPlan, type SlurmPlan, submitSlurm, waitSlurm, watchHints } from '../executors/slurm/slurm-executor.js';
+import { SlurmError } from '../executors/slurm/slurm-commands.js';
 import { type EvaluationResult, formatEvaluationTable, meanMetrics, type RegionMetrics } from '../pipeline/evaluation.js';
-import { resolveTrainConfig } from '../pipeline/train-config.js';
-import { addTrainOptions, type TrainFlags, trainFlagsToConfig } from '../pipeline/train-options.js';
+import { intFlag, resolveTrainConfig } from '../pipeline/train-config.js';
+import { addTrainOptions, type TrainFlags, trainFlagsToArgs, trainFlagsToConfig } from '../pipeline/train-options.js';
 import { trainRun } from '../pipeline/train-run.js';
+import { esc, page } from '../report/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { createLogger } from '../util/logger.js';
+import { createLogger, type Logger } from '../util/logger.js';
+import { voxsegCommand } from '../util/voxseg-command.js';
 import { CliError, type CommandModule } from './types.js';
 
-/** `voxseg cv`: the 5 folds in sequence (resumable), then cross-validation metrics over all cases. */
+interface CvFlags extends TrainFlags {
+  json?: boolean;
+  variants?: string;
+  executor: string;
+  parallel: number;
+  slurmOpt: string[];
+  slurmSignal: number;
+  wait?: boolean;
+  dryRun?: boolean;
+  aggregateOnly?: boolean;
+}
+
+/** One fold of one variant: where it trains. */
+interface FoldRun {
+  variant: string;
+  fold: number;
+  dir: string;
+  /** `<variant>/fold_<k>` (or `fold_<k>` with one variant). */
+  name: string;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/**
+ * `voxseg cv`: every fold of one or several variants, then cross-validation metrics. Folds
+ * run in this process one after the other (the default), as a local process pool
+ * (`--parallel N`), or as one Slurm job array (`--executor slurm`) followed by a dependent
+ * aggregation job. Folds whose `metrics.json` exists are done and skipped, so rerunning the
+ * same command continues an interrupted or partly failed cross-validation.
+ */
 export const cvCommand: CommandModule = {
   name: 'cv',
   register(program: Command) {
     const cmd = program
       .command('cv')
-      .description('5-fold cross-validation: trains every fold into <out>/fold_<k> (resumable), then aggregates metrics')
+      .description('5-fold cross-validation: trains every fold into <out>/fold_<k> (or <out>/<variant>/fold_<k> with --variants; resumable), then aggregates metrics')
       .requiredOption('--data <dir>', 'BraTS-layout data folder')
       .requiredOption('--out <dir>', 'folder for the folds');
     addTrainOptions(cmd)
+      .option('--variants <list>', 'several presets, comma-separated (e.g. BL,BL+L+GN): folds x variants, each variant in <out>/<variant>/')
+      .option('--executor <name>', 'local (this machine) | slurm (one job array, then an aggregation job)', 'local')
+      .option('--parallel <n>', 'local executor: folds trained at once, each in its own process (logs in <out>/logs/)', intFlag('--parallel'), 1)
+      .option('--slurm-opt <option>', 'sbatch option for the jobs, repeatable (--slurm-opt=--partition=gpu --slurm-opt=--gres=gpu:1 --slurm-opt=--time=24:00:00)', collect, [] as string[])
+      .option('--slurm-signal <s>', 'seconds before the time limit at which tasks checkpoint and requeue (--signal=B:USR1@<s>; 0 = off)', intFlag('--slurm-signal'), 600)
+      .option('--wait', 'slurm: wait for every task and the aggregation; exit with the worst task status')
+      .option('--dry-run', 'print the tasks (local) or the sbatch scripts (slurm) instead of running them')
+      .option('--aggregate-only', 'only aggregate the folds already trained (the Slurm aggregation job runs this)')
       .option('--json', 'print the aggregated JSON as the last line')
-      .action(async (flags: TrainFlags & { json?: boolean }) => {
+      .action(async (flags: CvFlags) => {
         const logger = createLogger();
-        const base = { ...trainFlagsToConfig(flags), out: undefined };
-        const out = flags.out as string;
+        const out = path.resolve(flags.out as string);
+        const variants = flags.variants ? flags.variants.split(',').map((v) => v.trim()).filter(Boolean) : [flags.variant ?? 'BL'];
+        if (variants.length === 0) throw new CliError(`--variants: expected a comma-separated list of presets, got "${flags.variants}"`);
+        if (flags.variants && flags.variant) throw new CliError('--variant and --variants: give one of them');
+        if (new Set(variants).size !== variants.length) throw new CliError(`--variants ${flags.variants}: a variant is listed twice`);
+        if (flags.executor !== 'local' && flags.executor !== 'slurm') throw new CliError(`--executor: expected local or slurm, got "${flags.executor}"`);
+        if (flags.parallel < 1) throw new CliError(`--parallel: expected a positive integer, got ${flags.parallel}`);
+        const perVariant = Boolean(flags.variants);
+        const base = { ...trainFlagsToConfig(flags), out: undefined, variant: variants[0] };
         const folds = resolveTrainConfig(base, { out }).folds;
-        const all: Record<string, RegionMetrics> = {};
-        for (let k = 0; k < folds; k++) {
-          const foldDir = path.join(out, `fold_${k}`);
-          const metricsFile = path.join(foldDir, 'metrics.json');
-          const done = await fs.readFile(metricsFile, 'utf8').then((t) => JSON.parse(t) as EvaluationResult, () => null);
-          if (!done) {
-            const started = await fs.stat(path.join(foldDir, 'config.json')).then(() => true, () => false);
-            logger.info(`fold ${k + 1}/${folds}: ${started ? 'resuming' : 'training'} in ${foldDir}`);
-            const config = resolveTrainConfig(base, { out: foldDir, fold: k });
-            const r = await trainRun(config, { resume: started, logger });
-            if (r.summary.reason !== 'completed') throw new CliError(`fold ${k}: run ${r.summary.reason}; rerun voxseg cv to resume`);
-          } else {
-            logger.info(`fold ${k + 1}/${folds}: done (${metricsFile})`);
+        const runs: FoldRun[] = variants.flatMap((variant) =>
+          Array.from({ length: folds }, (_, fold) => {
+            const dir = perVariant ? path.join(out, variant, `fold_${fold}`) : path.join(out, `fold_${fold}`);
+            return { variant, fold, dir, name: perVariant ? `${variant}/fold_${fold}` : `fold_${fold}` };
+          }),
+        );
+
+        if (!flags.aggregateOnly) {
+          const todo: FoldRun[] = [];
+          for (const r of runs) {
+            if (await exists(path.join(r.dir, 'metrics.json'))) logger.info(`${r.name}: done (${path.join(r.dir, 'metrics.json')})`);
+            else todo.push(r);
           }
-          const metrics = JSON.parse(await fs.readFile(metricsFile, 'utf8')) as EvaluationResult;
-          Object.assign(all, metrics.cases);
+          const tasks = todo.map((r) => foldTask(r, flags));
+          if (flags.executor === 'slurm') {
+            const plan: SlurmPlan = {
+              jobName: 'voxseg-cv',
+              tasks,
+              after: { name: 'aggregate', args: ['cv', ...aggregateArgs(flags, out)] },
+              command: voxsegCommand(),
+              slurmDir: path.join(out, 'slurm'),
+              slurmOpts: flags.slurmOpt,
+              signalSeconds: flags.slurmSignal,
+              chdir: process.cwd(),
+            };
+            if (tasks.length === 0) logger.info('every fold is done: aggregating here');
+            else if (flags.dryRun) {
+              process.stdout.write(renderSlurmPlan(plan));
+              return;
+            } else {
+              const sub = await submitSlurm(plan).catch(rethrowSlurm);
+              for (const line of watchHints(sub)) logger.info(line);
+              if (!flags.wait) {
+                process.stdout.write(JSON.stringify({ arrayJobId: sub.arrayJobId, aggregateJobId: sub.afterJobId, tasks: tasks.map((t) => t.name) }) + '\n');
+                return;
+              }
+              const outcome = await waitSlurm(sub, { onEvent: (e) => logger.info(describeSlurmEvent(e)) }).catch(rethrowSlurm);
+              failIfAny(outcome.tasks, logger);
+              if (outcome.after && outcome.after.code !== 0) throw new CliError(describeFailure(outcome.after), Math.max(1, outcome.after.code));
+              // The aggregation job wrote the metrics: print them as the local path does.
+            }
+          } else if (flags.dryRun) {
+            for (const t of tasks) process.stdout.write(`# ${t.name}\nvoxseg ${t.args.join(' ')}\n`);
+            return;
+          } else if (flags.parallel > 1 && tasks.length > 1) {
+            logger.info(`training ${tasks.length} fold(s), ${flags.parallel} at a time; logs in ${path.join(out, 'logs')}`);
+            const results = await runLocal(tasks, {
+              command: voxsegCommand(),
+              parallel: flags.parallel,
+              logDir: path.join(out, 'logs'),
+              onTaskStart: (t, log) => logger.info(`${t.name}: training (log: ${log})`),
+              onTaskEnd: (r) => logger.info(`${r.name}: ${r.code === 0 ? 'done' : `status ${r.code}`}`),
+            });
+            failIfAny(results, logger);
+          } else {
+            for (const r of todo) await trainInProcess(r, flags, runs.indexOf(r), runs.length, logger);
+          }
         }
-        const result = { cases: all, mean: meanMetrics(all) };
-        await writeFileAtomic(path.join(out, 'metrics.json'), JSON.stringify(result, null, 2) + '\n');
+
+        const result = await aggregate(out, variants, runs, perVariant);
         process.stdout.write(formatEvaluationTable(result) + '\n');
-        logger.info(`cross-validation over ${Object.keys(all).length} cases: ${path.join(out, 'metrics.json')}`);
+        logger.info(`cross-validation over ${Object.keys(result.cases).length} cases: ${perVariant ? path.join(out, 'summary.json') : path.join(out, 'metrics.json')}`);
         if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
       });
   },
 };
+
+/** The `voxseg train` task of one fold (continued with --resume when its folder holds a run). */
+function foldTask(r: FoldRun, flags: CvFlags): ExecutorTask {
+  return {
+    name: r.name,
+    args: ['train', '--data', path.resolve(flags.data as string), '--out', r.dir, '--fold', String(r.fold), '--variant', r.variant, ...trainFlagsToArgs(flags)],
+    resumeRun: r.dir,
+  };
+}
+
+/** Arguments of the aggregation job: this cv, aggregating only. */
+function aggregateArgs(flags: CvFlags, out: string): string[] {
+  return [
+    '--data', path.resolve(flags.data as string),
+    '--out', out,
+    ...(flags.variants ? ['--variants', flags.variants] : flags.variant ? ['--variant', flags.variant] : []),
+    ...(flags.folds !== undefined ? ['--folds', String(flags.folds)] : []),
+    '--aggregate-only',
+  ];
+}
+
+async function trainInProcess(r: FoldRun, flags: CvFlags, index: number, total: number, logger: Logger): Promise<void> {
+  const started = await exists(path.join(r.dir, 'config.json'));
+  logger.info(`${r.name} (${index + 1}/${total}): ${started ? 'resuming' : 'training'} in ${r.dir}`);
+  const config = resolveTrainConfig({ ...trainFlagsToConfig(flags), out: r.dir, fold: r.fold, variant: r.variant });
+  const result = await trainRun(config, { resume: started, logger });
+  if (result.timeLimitStop) throw new CliError(`${r.name}: stopped at the time-limit signal (SIGUSR1), checkpoint saved; rerun voxseg cv to continue`, EXIT_TIME_LIMIT);
+  if (result.summary.reason !== 'completed') throw new CliError(`${r.name}: run ${result.summary.reason}; rerun voxseg cv to resume`);
+}
+
+/** One line per failed task, then a one-line error with the worst status. */
+function failIfAny(results: readonly TaskResult[], logger: Logger): void {
+  const failed = results.filter((r) => r.code !== 0);
+  if (failed.length === 0) return;
+  for (const r of failed) logger.error(describeFailure(r));
+  const first = failed[0]!;
+  throw new CliError(
+    `cv: ${failed.length} of ${results.length} task(s) did not finish (first: ${describeFailure(first)}); the others are kept: rerun the same command to run only what is not finished`,
+    worstExitCode(results),
+  );
+}
+
+function rethrowSlurm(err: unknown): never {
+  if (err instanceof SlurmError) throw new CliError(err.message);
+  throw err;
+}
+
+/**
+ * Cross-validation metrics over every case: per variant `<variant>/metrics.json` (or
+ * `metrics.json` with one variant), and with several variants `summary.json` (the means
+ * side by side) and `report.html`. Returns the metrics of the first variant, or with several
+ * variants `{cases, mean}` keyed `<variant>/<case>`.
+ */
+async function aggregate(out: string, variants: string[], runs: FoldRun[], perVariant: boolean): Promise<EvaluationResult> {
+  const byVariant: Record<string, EvaluationResult> = {};
+  for (const variant of variants) {
+    const cases: Record<string, RegionMetrics> = {};
+    for (const r of runs.filter((x) => x.variant === variant)) {
+      const file = path.join(r.dir, 'metrics.json');
+      const text = await fs.readFile(file, 'utf8').catch(() => null);
+      if (text === null) throw new CliError(`${file}: missing; ${r.name} has not finished (rerun voxseg cv without --aggregate-only to train it)`);
+      Object.assign(cases, (JSON.parse(text) as EvaluationResult).cases);
+    }
+    byVariant[variant] = { cases, mean: meanMetrics(cases) };
+    const file = perVariant ? path.join(out, variant, 'metrics.json') : path.join(out, 'metrics.json');
+    await writeFileAtomic(file, JSON.stringify(byVariant[variant], null, 2) + '\n');
+  }
+  if (!perVariant) return byVariant[variants[0]!]!;
+  const summary = { variants: Object.fromEntries(variants.map((v) => [v, { cases: Object.keys(byVariant[v]!.cases).length, mean: byVariant[v]!.mean }])) };
+  await writeFileAtomic(path.join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  await writeFileAtomic(path.join(out, 'report.html'), summaryPage(summary.variants));
+  const cases: Record<string, RegionMetrics> = {};
+  for (const v of variants) for (const [id, m] of Object.entries(byVariant[v]!.cases)) cases[`${v}/${id}`] = m;
+  return { cases, mean: meanMetrics(cases) };
+}
+
+function summaryPage(variants: Record<string, { cases: number; mean: RegionMetrics }>): string {
+  const regions = Object.keys(Object.values(variants)[0]?.mean ?? {});
+  const head = `<tr><th>variant</th><th>cases</th>${regions.map((r) => `<th>${esc(r)} Dice</th><th>${esc(r)} HD95</th>`).join('')}</tr>`;
+  const rows = Object.entries(variants)
+    .map(([v, s]) => `<tr><td><a href="${esc(encodeURI(v))}/metrics.json">${esc(v)}</a></td><td>${s.cases}</td>${regions.map((r) => `<td>${s.mean[r]!.dice.toFixed(4)}</td><td>${s.mean[r]!.hd95.toFixed(2)}</td>`).join('')}</tr>`)
+    .join('\n');
+  return page('voxseg cross-validation', `<p>Mean over every case of every fold, per variant (each fold's run folder holds its curves and report).</p><table>${head}\n${rows}</table>`);
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.stat(file).then(() => true, () => false);
+}

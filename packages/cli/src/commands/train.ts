@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import type { Command } from 'commander';
 import { intFlag, resolveTrainConfig, type TrainRunConfig } from '../pipeline/train-config.js';
 import { addTrainOptions, type TrainFlags, trainFlagsToConfig } from '../pipeline/train-options.js';
+import { EXIT_TIME_LIMIT } from '../executors/task.js';
 import { trainRun } from '../pipeline/train-run.js';
 import { createLogger } from '../util/logger.js';
 import { CliError, type CommandModule } from './types.js';
@@ -26,6 +27,9 @@ export const trainCommand: CommandModule = {
         const fromFile = flags.config ? await readConfigFile(flags.config) : {};
         const config = resolveTrainConfig(fromFile, { ...trainFlagsToConfig(flags), fold: flags.fold });
         const result = await trainRun(config, { resume: flags.resume, force: flags.force, logger });
+        if (result.timeLimitStop) {
+          throw new CliError(`${config.out}: stopped at the time-limit signal (SIGUSR1) after ${result.summary.iterations} iteration(s), checkpoint saved; continue with voxseg train --out ${config.out} --resume`, EXIT_TIME_LIMIT);
+        }
         const line = {
           run: config.out,
           reason: result.summary.reason,

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import { intFlag, numberFlag, type TrainRunConfig } from './train-config.js';
 
@@ -72,4 +73,40 @@ export function trainFlagsToConfig(flags: TrainFlags): Partial<TrainRunConfig> {
     cacheDir: flags.cacheDir,
     dataWorkers: flags.dataWorkers,
   };
+}
+
+/** The shared flags with a value, by TrainFlags key, as the command line spells them. */
+const VALUE_FLAGS: [keyof TrainFlags, string][] = [
+  ['folds', '--folds'],
+  ['epochs', '--epochs'],
+  ['iterations', '--iterations'],
+  ['valIterations', '--val-iterations'],
+  ['batch', '--batch'],
+  ['patch', '--patch'],
+  ['baseFilters', '--base-filters'],
+  ['maxFilters', '--max-filters'],
+  ['stages', '--stages'],
+  ['seed', '--seed'],
+  ['backend', '--backend'],
+  ['lr', '--lr'],
+  ['augmentation', '--augmentation'],
+  ['dataWorkers', '--data-workers'],
+  ['cacheDir', '--cache-dir'],
+];
+
+/**
+ * The shared training flags given (not `--data`, `--out` nor `--variant`) back as arguments,
+ * so a task started elsewhere (a process pool, a Slurm job) trains exactly as this command
+ * would. Paths are made absolute: tasks may run in another folder.
+ */
+export function trainFlagsToArgs(flags: TrainFlags): string[] {
+  const args: string[] = [];
+  for (const [key, flag] of VALUE_FLAGS) {
+    const v = flags[key];
+    if (v === undefined) continue;
+    args.push(flag, key === 'cacheDir' ? path.resolve(String(v)) : String(v));
+  }
+  if (flags.deepSupervision === false) args.push('--no-deep-supervision');
+  if (flags.skipInvalid) args.push('--skip-invalid');
+  return args;
 }

@@ -32,6 +32,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import type { Logger } from '../util/logger.js';
 import { createProgress, type Progress } from '../util/progress.js';
 import { reportTrainingProgress } from '../util/training-progress.js';
+import { TIME_LIMIT_REASON, type TimeLimitWatch, watchTimeLimitSignal } from '../executors/time-limit-signal.js';
 import { evaluateCasesInMemory } from './validate-fold.js';
 import { createCliExperiment } from './experiment.js';
 import { prepareRunFolder } from './run-folder.js';
@@ -46,6 +47,8 @@ export interface TrainRunResult {
   /** Held-out (fold validation) mean metrics, when the run completed. */
   metrics?: Record<string, { dice: number; hd95: number }>;
   reportHtml?: string;
+  /** The run stopped at the time-limit signal (SIGUSR1) with `last` saved: continue it with `resume`. */
+  timeLimitStop?: boolean;
 }
 
 export interface TrainRunOptions {
@@ -66,6 +69,17 @@ export interface TrainRunOptions {
  * `report.html`.
  */
 export async function trainRun(config: TrainRunConfig, options: TrainRunOptions): Promise<TrainRunResult> {
+  // SIGUSR1 (Slurm's time-limit warning) from the start: one arriving while data loads still
+  // stops the training at its first iteration boundary.
+  const timeLimit = watchTimeLimitSignal({ onSignal: () => options.logger.warn('time-limit signal (SIGUSR1): stopping after this iteration; the run continues with --resume') });
+  try {
+    return await trainRunWatched(config, options, timeLimit);
+  } finally {
+    timeLimit.dispose();
+  }
+}
+
+async function trainRunWatched(config: TrainRunConfig, options: TrainRunOptions, timeLimit: TimeLimitWatch): Promise<TrainRunResult> {
   const { logger } = options;
   const run = config.out;
   const prepared = await prepareRunFolder(run, { resume: options.resume, force: options.force });
@@ -167,6 +181,7 @@ export async function trainRun(config: TrainRunConfig, options: TrainRunOptions)
     trainer.stop('interrupted');
   };
   process.once('SIGINT', onSigint);
+  timeLimit.attach(trainer);
   let summary: TrainingSummary;
   try {
     summary = await trainer.run();
@@ -178,6 +193,7 @@ export async function trainRun(config: TrainRunConfig, options: TrainRunOptions)
   }
   logger.info(`parameters: ${countTrainableParams(model).toLocaleString('en-US')}`);
   const result: TrainRunResult = { summary, backend };
+  if (summary.reason === 'stopped' && summary.message === TIME_LIMIT_REASON) result.timeLimitStop = true;
   if (summary.reason !== 'completed') {
     model.dispose();
     result.reportHtml = (await writeRunReport(run)).html;
