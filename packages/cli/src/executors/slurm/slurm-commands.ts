@@ -39,7 +39,10 @@ function firstLine(text: string): string {
 /** A Slurm client error as one line that says what to check. */
 export function explainSlurmFailure(program: string, out: CommandOutput): string {
   const line = firstLine(out.stderr || out.stdout);
-  if (/contact slurm controller|Unable to contact|connect failure|Could not establish a configuration source|Zero Bytes were transmitted/i.test(out.stderr)) {
+  if (/Unable to process configuration file|cannot stat file|Could not establish a configuration source/i.test(out.stderr)) {
+    return `${program}: cannot read Slurm's configuration (${line}); set SLURM_CONF to the cluster's slurm.conf, or run voxseg on a login node`;
+  }
+  if (/contact slurm controller|Unable to contact|connect failure|Zero Bytes were transmitted/i.test(out.stderr)) {
     return `${program}: cannot reach the Slurm controller (${line}); check that the cluster is up (sinfo) and that SLURM_CONF points at its slurm.conf`;
   }
   return `${program} failed with status ${out.code}: ${line}`;
