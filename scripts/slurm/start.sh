@@ -64,6 +64,9 @@ SlurmctldHost=$HOST
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
+# A requeued job waits cred_expire + 1 s before it may start again (the default 120 s would
+# make the time-limit requeue test wait two minutes).
+AuthInfo=cred_expire=10
 SlurmctldPort=6817
 SlurmdPort=6818
 StateSaveLocation=$DIR/state
@@ -84,7 +87,6 @@ MpiDefault=none
 ReturnToService=2
 # Finished jobs stay visible to scontrol for 10 minutes (there is no accounting database).
 MinJobAge=600
-# Requeued jobs may start again at once (the default holds them back for a while).
 JobRequeue=1
 SlurmctldTimeout=30
 SlurmdTimeout=30

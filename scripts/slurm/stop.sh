@@ -18,4 +18,4 @@ for d in slurmd slurmctld; do
   fi
   rm -f "$pidfile"
 done
-echo "slurm/stop.sh: ${stopped:+stopped$stopped}${stopped:-nothing was running} ($DIR)"
+if [ -n "$stopped" ]; then echo "slurm/stop.sh: stopped$stopped ($DIR)"; else echo "slurm/stop.sh: nothing was running ($DIR)"; fi

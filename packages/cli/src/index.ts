@@ -11,3 +11,5 @@ export { loadRunModels, type RunModel } from './pipeline/load-runs.js';
 export { createCliExperiment } from './pipeline/experiment.js';
 export { scoreCase, meanMetrics, formatEvaluationTable, evaluationCsv, type EvaluationResult, type RegionMetrics } from './pipeline/evaluation.js';
 export { writeRunReport, renderCaseOverlay, renderChart } from './report/index.js';
+// Executors: run voxseg tasks as a local process pool or as Slurm job arrays.
+export * from './executors/index.js';
