@@ -53,7 +53,7 @@ export function buildProgram(io: CliIo = processIo): Command {
     })
     .addHelpText(
       'after',
-      '\nExit codes: 0 success, 1 bad input or failure (one line on stderr naming the file and the problem), 2 usage error.\n' +
+      '\nExit codes: 0 success, 1 bad input or failure (one line on stderr naming the file and the problem), 2 usage error, 3 training stopped at the time-limit signal (SIGUSR1) with its checkpoint saved (continue with --resume).\n' +
         'Environment: VOXSEG_LOG_LEVEL=debug|info|warn|error|silent, VOXSEG_PROGRESS=auto|bar|plain|off.',
     );
   for (const c of commands) c.register(program);

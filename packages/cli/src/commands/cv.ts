@@ -1,18 +1,31 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { describeFailure, EXIT_TIME_LIMIT, type ExecutorTask, type TaskResult, worstExitCode } from '../executors/task.js';
-import { runLocal } from '../executors/local-executor.js';
-import { describeSlurmEvent } from '../executors/report-outcome.js';
-import { renderSlurmPlan, type SlurmPlan, submitSlurm, waitSlurm, watchHints } from '../executors/slurm/slurm-executor.js';
-import { SlurmError } from '../executors/slurm/slurm-commands.js';
-import { type EvaluationResult, formatEvaluationTable, meanMetrics, type RegionMetrics } from '../pipeline/evaluation.js';
-import { intFlag, resolveTrainConfig } from '../pipeline/train-config.js';
-import { addTrainOptions, type TrainFlags, trainFlagsToArgs, trainFlagsToConfig } from '../pipeline/train-options.js';
-import { trainRun } from '../pipeline/train-run.js';
-import { esc, page } from '../report/index.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { writeFileAtomic } from '@voxseg/core';
+import {
+  crossValidate,
+  describeFailure,
+  describeSlurmEvent,
+  type EvaluationResult,
+  type ExecutorTask,
+  meanMetrics,
+  type RegionMetrics,
+  renderSlurmPlan,
+  runLocal,
+  type SlurmPlan,
+  submitSlurm,
+  type TaskResult,
+  waitSlurm,
+  watchHints,
+  worstExitCode,
+} from '@voxseg/engine';
+import { cliHost } from '../options/engine-host.js';
+import { collect, intFlag } from '../options/flags.js';
+import { addTrainOptions, resolveTrainFlags, type TrainFlags, trainFlagsToArgs } from '../options/train-options.js';
+import { formatEvaluationTable } from '../report/evaluation-table.js';
+import { esc, page, writeRunReport } from '../report/index.js';
 import { createLogger, type Logger } from '../util/logger.js';
+import { reportTrainingProgress } from '../util/training-progress.js';
 import { voxsegCommand } from '../util/voxseg-command.js';
 import { CliError, type CommandModule } from './types.js';
 
@@ -37,8 +50,6 @@ interface FoldRun {
   name: string;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
-
 /**
  * `voxseg cv`: every fold of one or several variants, then cross-validation metrics. Folds
  * run in this process one after the other (the default), as a local process pool
@@ -52,7 +63,7 @@ export const cvCommand: CommandModule = {
     const cmd = program
       .command('cv')
       .description('5-fold cross-validation: trains every fold into <out>/fold_<k> (or <out>/<variant>/fold_<k> with --variants; resumable), then aggregates metrics')
-      .requiredOption('--data <dir>', 'BraTS-layout data folder')
+      .requiredOption('--data <dir>', 'data folder (its dataset plugin is detected, or named in the config)')
       .requiredOption('--out <dir>', 'folder for the folds');
     addTrainOptions(cmd)
       .option('--variants <list>', 'several presets, comma-separated (e.g. BL,BL+L+GN): folds x variants, each variant in <out>/<variant>/')
@@ -74,8 +85,7 @@ export const cvCommand: CommandModule = {
         if (flags.executor !== 'local' && flags.executor !== 'slurm') throw new CliError(`--executor: expected local or slurm, got "${flags.executor}"`);
         if (flags.parallel < 1) throw new CliError(`--parallel: expected a positive integer, got ${flags.parallel}`);
         const perVariant = Boolean(flags.variants);
-        const base = { ...trainFlagsToConfig(flags), out: undefined, variant: variants[0] };
-        const folds = resolveTrainConfig(base, { out }).folds;
+        const folds = (await resolveTrainFlags({ ...flags, out: undefined, variant: variants[0] })).training.folds;
         const runs: FoldRun[] = variants.flatMap((variant) =>
           Array.from({ length: folds }, (_, fold) => {
             const dir = perVariant ? path.join(out, variant, `fold_${fold}`) : path.join(out, `fold_${fold}`);
@@ -106,13 +116,13 @@ export const cvCommand: CommandModule = {
               process.stdout.write(renderSlurmPlan(plan));
               return;
             } else {
-              const sub = await submitSlurm(plan).catch(rethrowSlurm);
+              const sub = await submitSlurm(plan);
               for (const line of watchHints(sub)) logger.info(line);
               if (!flags.wait) {
                 process.stdout.write(JSON.stringify({ arrayJobId: sub.arrayJobId, aggregateJobId: sub.afterJobId, tasks: tasks.map((t) => t.name) }) + '\n');
                 return;
               }
-              const outcome = await waitSlurm(sub, { onEvent: (e) => logger.info(describeSlurmEvent(e)) }).catch(rethrowSlurm);
+              const outcome = await waitSlurm(sub, { onEvent: (e) => logger.info(describeSlurmEvent(e)) });
               failIfAny(outcome.tasks, logger);
               if (outcome.after && outcome.after.code !== 0) throw new CliError(describeFailure(outcome.after), Math.max(1, outcome.after.code));
               // The aggregation job wrote the metrics: print them as the local path does.
@@ -131,7 +141,11 @@ export const cvCommand: CommandModule = {
             });
             failIfAny(results, logger);
           } else {
-            for (const r of todo) await trainInProcess(r, flags, runs.indexOf(r), runs.length, logger);
+            for (const variant of variants) {
+              if (!todo.some((r) => r.variant === variant)) continue;
+              await trainInProcess(flags, variant, perVariant ? path.join(out, variant) : out, logger);
+              for (const r of runs.filter((x) => x.variant === variant)) await writeRunReport(r.dir).catch(() => undefined);
+            }
           }
         }
 
@@ -159,17 +173,15 @@ function aggregateArgs(flags: CvFlags, out: string): string[] {
     '--out', out,
     ...(flags.variants ? ['--variants', flags.variants] : flags.variant ? ['--variant', flags.variant] : []),
     ...(flags.folds !== undefined ? ['--folds', String(flags.folds)] : []),
+    ...(flags.config ? ['--config', path.resolve(flags.config)] : []),
     '--aggregate-only',
   ];
 }
 
-async function trainInProcess(r: FoldRun, flags: CvFlags, index: number, total: number, logger: Logger): Promise<void> {
-  const started = await exists(path.join(r.dir, 'config.json'));
-  logger.info(`${r.name} (${index + 1}/${total}): ${started ? 'resuming' : 'training'} in ${r.dir}`);
-  const config = resolveTrainConfig({ ...trainFlagsToConfig(flags), out: r.dir, fold: r.fold, variant: r.variant });
-  const result = await trainRun(config, { resume: started, logger });
-  if (result.timeLimitStop) throw new CliError(`${r.name}: stopped at the time-limit signal (SIGUSR1), checkpoint saved; rerun voxseg cv to continue`, EXIT_TIME_LIMIT);
-  if (result.summary.reason !== 'completed') throw new CliError(`${r.name}: run ${result.summary.reason}; rerun voxseg cv to resume`);
+/** The folds of one variant in this process, one after the other (engine's crossValidate). */
+async function trainInProcess(flags: CvFlags, variant: string, dir: string, logger: Logger): Promise<void> {
+  const config = await resolveTrainFlags({ ...flags, out: undefined, variant });
+  await crossValidate(config, { ...cliHost(logger), out: dir, onEvents: (events$) => void reportTrainingProgress(events$, { logger }) });
 }
 
 /** One line per failed task, then a one-line error with the worst status. */
@@ -182,11 +194,6 @@ function failIfAny(results: readonly TaskResult[], logger: Logger): void {
     `cv: ${failed.length} of ${results.length} task(s) did not finish (first: ${describeFailure(first)}); the others are kept: rerun the same command to run only what is not finished`,
     worstExitCode(results),
   );
-}
-
-function rethrowSlurm(err: unknown): never {
-  if (err instanceof SlurmError) throw new CliError(err.message);
-  throw err;
 }
 
 /**
@@ -207,12 +214,12 @@ async function aggregate(out: string, variants: string[], runs: FoldRun[], perVa
     }
     byVariant[variant] = { cases, mean: meanMetrics(cases) };
     const file = perVariant ? path.join(out, variant, 'metrics.json') : path.join(out, 'metrics.json');
-    await writeFileAtomic(file, JSON.stringify(byVariant[variant], null, 2) + '\n');
+    await writeFileAtomic(file, JSON.stringify(byVariant[variant], null, 2) + '\n', { mkdir: true });
   }
   if (!perVariant) return byVariant[variants[0]!]!;
   const summary = { variants: Object.fromEntries(variants.map((v) => [v, { cases: Object.keys(byVariant[v]!.cases).length, mean: byVariant[v]!.mean }])) };
-  await writeFileAtomic(path.join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-  await writeFileAtomic(path.join(out, 'report.html'), summaryPage(summary.variants));
+  await writeFileAtomic(path.join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n', { mkdir: true });
+  await writeFileAtomic(path.join(out, 'report.html'), summaryPage(summary.variants), { mkdir: true });
   const cases: Record<string, RegionMetrics> = {};
   for (const v of variants) for (const [id, m] of Object.entries(byVariant[v]!.cases)) cases[`${v}/${id}`] = m;
   return { cases, mean: meanMetrics(cases) };

@@ -3,6 +3,7 @@ import { checkCommand } from './check.js';
 import { cvCommand } from './cv.js';
 import { evaluateCommand } from './evaluate.js';
 import { modelSummaryCommand } from './model-summary.js';
+import { pluginsCommand } from './plugins.js';
 import { predictCommand } from './predict.js';
 import { synthCommand } from './synth.js';
 import { trainCommand } from './train.js';
@@ -18,4 +19,5 @@ export const commands: CommandModule[] = [
   cvCommand,
   modelSummaryCommand,
   benchCommand,
+  pluginsCommand,
 ];

@@ -1,3 +1,4 @@
 export * from './atomic-dir.js';
 export * from './model-files.js';
 export * from './ensure-dir.js';
+export * from './atomic-file.js';

@@ -5,3 +5,5 @@ export * from './pseudo-dice.js';
 export * from './checkpoint.js';
 export * from './trainer-config.js';
 export * from './trainer.js';
+export * from './adamw.js';
+export * from './warmup-cosine-scheduler.js';

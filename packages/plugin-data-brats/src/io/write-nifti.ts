@@ -2,7 +2,7 @@ import type { Affine, Shape3 } from '@voxseg/core';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { affineToQform } from './affine.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '@voxseg/core';
 import { fileError } from './errors.js';
 import { datatypeInfo, type NiftiDatatypeName, type NiftiTypedArray } from './nifti-datatypes.js';
 import { encodeNiftiHeader, type NiftiHeader, NIFTI1_DATA_OFFSET } from './nifti-header.js';

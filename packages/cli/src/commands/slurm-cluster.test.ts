@@ -8,8 +8,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { slurmCommand } from './slurm-commands.js';
-import { submitSlurm, waitSlurm, type SlurmWaitEvent } from './slurm-executor.js';
+import { slurmCommand, submitSlurm, type SlurmWaitEvent, waitSlurm } from '@voxseg/engine';
 
 // The cluster of scripts/slurm/start.sh when SLURM_CONF is not set.
 const defaultConf = path.join(process.env.VOXSEG_SLURM_DIR ?? '/tmp/voxseg-slurm', 'slurm.conf');
@@ -23,7 +22,7 @@ if (!up) {
   );
 }
 
-const bin = fileURLToPath(new URL('../../../bin/voxseg.js', import.meta.url));
+const bin = fileURLToPath(new URL('../../bin/voxseg.js', import.meta.url));
 const work = mkdtempSync(path.join(tmpdir(), 'voxseg-slurm-'));
 const data = path.join(work, 'data');
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -71,7 +70,7 @@ describe.skipIf(!up)('on a one-node Slurm cluster', () => {
     expect(r.stderr).toMatch(/submitted job array \d+ \(2 task\(s\)\)/);
     const failed = [...r.stderr.matchAll(/error: task (NOPE\/fold_[01]) \(job (\d+_[01])\) failed with exit status 1; log: (\S+)/g)];
     expect(failed.map((m) => m[1]).sort()).toEqual(['NOPE/fold_0', 'NOPE/fold_1']);
-    for (const m of failed) expect(readFileSync(m[3]!, 'utf8')).toMatch(/voxseg: --variant NOPE:/);
+    for (const m of failed) expect(readFileSync(m[3]!, 'utf8')).toMatch(/voxseg: network: unknown network "NOPE"/);
     expect(errorLines(r.stderr)).toHaveLength(1);
     expect(errorLines(r.stderr)[0]).toMatch(/^voxseg: cv: 2 of 2 task\(s\) did not finish \(first: task NOPE\/fold_\d \(job \d+_\d\) failed with exit status 1; log: .*\); the others are kept/);
   }, 300_000);

@@ -2,14 +2,14 @@
 // SIGUSR1 (Slurm's time-limit warning) and resumed ends bit-identical to an uninterrupted
 // one; `predict --parts P --part i` merges into the one-process output byte for byte and
 // skips finished cases; `--executor slurm` without Slurm's commands is one clear line.
-// Tiny sizes (patch 16, 4 base filters); the Slurm suite is in slurm/slurm-cluster.test.ts.
+// Tiny sizes (patch 16, 4 base filters); the Slurm suite is slurm-cluster.test.ts.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT_TIME_LIMIT } from './task.js';
+import { EXIT_TIME_LIMIT } from '@voxseg/engine';
 
 const bin = fileURLToPath(new URL('../../bin/voxseg.js', import.meta.url));
 const work = mkdtempSync(path.join(tmpdir(), 'voxseg-executors-'));

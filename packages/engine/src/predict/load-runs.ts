@@ -5,7 +5,7 @@ import { loadModel, type ModelMeta } from '@voxseg/core';
 // Side effects: the U-Net's and axial attention's layers register for deserialisation.
 import '@voxseg/plugin-unet';
 import '@voxseg/plugin-axial-attention';
-import { CliError } from '../commands/types.js';
+import { EngineError } from '../errors.js';
 
 /** A trained model ready for inference, with what it was trained on. */
 export interface RunModel {
@@ -16,6 +16,8 @@ export interface RunModel {
   patch: number;
   inChannels: number;
   regions: string[];
+  /** The dataset the run trained on (registry name), when the model records it. */
+  dataset?: string;
 }
 
 /** Where a run keeps its model, in order of preference. */
@@ -33,37 +35,38 @@ export async function loadRunModels(runs: string[]): Promise<RunModel[]> {
     try {
       loaded = await loadModel(dir);
     } catch (err) {
-      throw new CliError(`${dir}: cannot load the model (${(err as Error).message})`);
+      throw new EngineError(`${dir}: cannot load the model (${(err as Error).message})`);
     }
     const meta = loaded.meta;
     const inputShape = loaded.model.inputs[0]!.shape;
     const inChannels = Number(meta.inChannels ?? inputShape[inputShape.length - 1]);
     const options = (meta.options ?? {}) as Record<string, unknown>;
     const patch = Number(meta.patchSize ?? options.patchSize);
-    if (!Number.isInteger(patch) || patch <= 0) throw new CliError(`${dir}/model.json: no patch size in the model's metadata`);
+    if (!Number.isInteger(patch) || patch <= 0) throw new EngineError(`${dir}/model.json: no patch size in the model's metadata`);
     const regions = Array.isArray(meta.regions) ? (meta.regions as string[]) : ['WT', 'TC', 'ET'];
-    out.push({ run, dir, model: loaded.model, meta, patch, inChannels, regions });
+    const dataset = typeof meta.dataset === 'string' ? meta.dataset : undefined;
+    out.push({ run, dir, model: loaded.model, meta, patch, inChannels, regions, ...(dataset ? { dataset } : {}) });
   }
   const channels = new Set(out.map((m) => m.inChannels));
   if (channels.size > 1) {
-    throw new CliError(`--run: the models take different input channels (${out.map((m) => `${m.run}: ${m.inChannels}`).join(', ')}); an ensemble needs one input`);
+    throw new EngineError(`--run: the models take different input channels (${out.map((m) => `${m.run}: ${m.inChannels}`).join(', ')}); an ensemble needs one input`);
   }
   const regions = new Set(out.map((m) => m.regions.join(',')));
   if (regions.size > 1) {
-    throw new CliError(`--run: the models predict different regions (${out.map((m) => `${m.run}: ${m.regions.join('/')}`).join(', ')}); an ensemble averages the same channels`);
+    throw new EngineError(`--run: the models predict different regions (${out.map((m) => `${m.run}: ${m.regions.join('/')}`).join(', ')}); an ensemble averages the same channels`);
   }
   return out;
 }
 
 async function findModelDir(run: string): Promise<string> {
   const stat = await fs.stat(run).catch(() => null);
-  if (!stat?.isDirectory()) throw new CliError(`--run ${run}: not a folder`);
+  if (!stat?.isDirectory()) throw new EngineError(`--run ${run}: not a folder`);
   if (await exists(path.join(run, 'model.json'))) return run;
   for (const sub of MODEL_DIRS) {
     const dir = path.join(run, sub);
     if (await exists(path.join(dir, 'model.json'))) return dir;
   }
-  throw new CliError(`--run ${run}: no model found (looked for ${MODEL_DIRS.join(', ')}); train it first with voxseg train`);
+  throw new EngineError(`--run ${run}: no model found (looked for ${MODEL_DIRS.join(', ')}); train it first with voxseg train`);
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
+import { EngineError } from '../../errors.js';
 
 /** A Slurm command failed in a way people must act on; the message is one line. */
-export class SlurmError extends Error {
+export class SlurmError extends EngineError {
   override name = 'SlurmError';
 }
 

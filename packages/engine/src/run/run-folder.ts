@@ -1,6 +1,6 @@
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { CliError } from '../commands/types.js';
+import { EngineError } from '../errors.js';
 import { ensureDir } from '@voxseg/core';
 
 /**
@@ -17,10 +17,10 @@ export async function prepareRunFolder(dir: string, opts: { resume?: boolean; fo
     return { resumed: true };
   }
   if (opts.resume && !exists) {
-    throw new CliError(`--resume: ${dir} holds no run to resume (no config.json); drop --resume to start a new run`);
+    throw new EngineError(`--resume: ${dir} holds no run to resume (no config.json); drop --resume to start a new run`);
   }
   if (exists && !opts.force) {
-    throw new CliError(`${dir} already holds a run (config.json); pass --resume to continue it or --force to start over (the old run is kept as ${path.basename(dir)}.old-<time>)`);
+    throw new EngineError(`${dir} already holds a run (config.json); pass --resume to continue it or --force to start over (the old run is kept as ${path.basename(dir)}.old-<time>)`);
   }
   let movedTo: string | undefined;
   if (exists && opts.force) {
@@ -30,7 +30,7 @@ export async function prepareRunFolder(dir: string, opts: { resume?: boolean; fo
   try {
     await ensureDir(dir);
   } catch (err) {
-    throw new CliError(`${dir}: cannot create the run folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new EngineError(`${dir}: cannot create the run folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   await assertWritable(dir);
   return movedTo ? { resumed: false, movedTo } : { resumed: false };
@@ -41,6 +41,6 @@ export async function assertWritable(dir: string): Promise<void> {
   try {
     await fs.access(dir, constants.W_OK);
   } catch {
-    throw new CliError(`${dir}: folder is not writable`);
+    throw new EngineError(`${dir}: folder is not writable`);
   }
 }
