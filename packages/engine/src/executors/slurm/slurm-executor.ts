@@ -125,7 +125,10 @@ export async function waitSlurm(sub: SlurmSubmission, options: SlurmWaitOptions 
     if (after && !afterResult) {
       const records = await showJob(after.jobId, plan.env);
       const record = records?.find((r) => r.jobId === after.jobId);
-      if (record?.state === 'CANCELLED' && /Dependency/i.test(record.reason) && tasks.size === 0) {
+      // A failed task makes the afterok dependency impossible: Slurm cancels the job
+      // (--kill-on-invalid-dep=yes), or leaves it pending with DependencyNeverSatisfied.
+      const neverRuns = (record?.state === 'CANCELLED' && /Dependency/i.test(record.reason)) || (record?.state === 'PENDING' && record.reason === 'DependencyNeverSatisfied');
+      if (neverRuns && tasks.size === 0) {
         afterResult = { name: after.name, code: -1, log: after.log, jobId: after.jobId };
       } else {
         const code = await step(after, record, records === null, plan.slurmDir, emit);
