@@ -47,7 +47,7 @@ export async function predictFolder(options: PredictFolderOptions): Promise<{ fi
     if (!dataset.writePrediction) throw new EngineError(`--input ${options.input}: the ${dataset.name} dataset cannot write predictions (no writePrediction)`);
     const ids = await validInputIds(dataset, options.input);
     if (dataset.inChannels !== models[0]!.inChannels) {
-      throw new EngineError(`--run ${models[0]!.run}: the model takes ${models[0]!.inChannels} input channels but ${options.input} has ${dataset.inChannels}`);
+      throw new EngineError(`--run ${models[0]!.run}: the model takes ${models[0]!.inChannels} input channels but ${options.input} has ${dataset.inChannels} modalities (image channels)`);
     }
     await ensureDir(options.out).catch((err: NodeJS.ErrnoException) => {
       throw new EngineError(`--out ${options.out}: cannot create (${err.code ?? err.message})`);
