@@ -33,8 +33,14 @@ if (!PYTHON) console.warn('plugin-axial-attention: python3 with torch not found;
 const blockParams = (c: number, edge: number, hd: number) => 3 * c * edge + 3 * (4 * c * hd + c);
 
 describe('axialAttentionPlugin', () => {
-  it('registers the block, the BL+AA preset and (when missing) the U-Net; twice is harmless', () => {
-    const exp = createExperiment({ plugins: [axialAttentionPlugin()] });
+  it('declares the U-Net plugin as a dependency: without it, one line naming it', () => {
+    expect(() => createExperiment({ plugins: [axialAttentionPlugin()] })).toThrow(
+      'Plugin "@voxseg/plugin-axial-attention" needs "@voxseg/plugin-unet", which is not registered; add it to the experiment before "@voxseg/plugin-axial-attention"',
+    );
+  });
+
+  it('registers the block and the BL+AA preset; twice is harmless', () => {
+    const exp = createExperiment({ plugins: [unetPlugin(), axialAttentionPlugin()] });
     expect(exp.registry('block').has('axial-attention')).toBe(true);
     expect(exp.registry('network').has('unet')).toBe(true);
     expect(exp.get('preset', 'BL+AA')).toMatchObject({ network: 'unet', options: { decoderBlock: 'axial-attention' } });

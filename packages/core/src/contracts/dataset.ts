@@ -111,6 +111,12 @@ export interface Dataset {
    * none (`voxseg evaluate --gt`). Without it (or {@link readLabelMap}): no evaluation.
    */
   referenceFile?(id: string): Promise<string | undefined>;
+  /**
+   * Options for metrics that follow this dataset's evaluation conventions, by metric name,
+   * merged under the config's metric options: e.g. BraTS `{ hd95: { oneEmpty: 373.12866 } }`.
+   * Without it: the metrics' own defaults.
+   */
+  readonly metricOptions?: Record<string, Record<string, unknown>>;
   /** Read a label map file (a reference, or a prediction written by {@link writePrediction}). */
   readLabelMap?(file: string): Promise<LabelMap>;
 }

@@ -30,19 +30,15 @@ export interface EvaluateFolderOptions extends EngineHost {
  */
 export async function evaluateFolder(options: EvaluateFolderOptions): Promise<EvaluationResult> {
   const experiment = options.experiment ?? createEngineExperiment();
-  const { dataset } = await openDataset(experiment, { name: options.dataset ?? 'auto', options: {} }, options.gt, { flag: '--gt', readOnly: true });
+  const files = await listPredictions(options.pred);
+  const { dataset } = await openDataset(experiment, { name: options.dataset ?? 'auto', options: {} }, options.gt, { flag: '--gt', readOnly: true }).catch((err: Error) => {
+    // No recognisable reference folder: say which case has no ground truth, then why.
+    throw new EngineError(`--gt ${options.gt}: no ground truth for case ${files[0]!.replace(/\.nii(\.gz)?$/, '')} (${err.message.replace(/^--gt \S+: /, '')})`);
+  });
   if (!dataset.referenceFile || !dataset.readLabelMap) throw new EngineError(`--gt ${options.gt}: the ${dataset.name} dataset cannot read reference labels (no referenceFile/readLabelMap)`);
-  const metrics = createMetrics(experiment, options.metrics ?? defaultExperimentConfig().metrics);
+  const metrics = createMetrics(experiment, options.metrics ?? defaultExperimentConfig().metrics, dataset.metricOptions);
   const extraSpecs = options.extraMetrics ?? ['sensitivity', 'specificity'].filter((n) => experiment.registry('metric').has(n)).map((name) => ({ name }));
-  const extraMetrics = createMetrics(experiment, extraSpecs);
-  let names: string[];
-  try {
-    names = await fs.readdir(options.pred);
-  } catch (err) {
-    throw new EngineError(`--pred ${options.pred}: cannot read the folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  const files = names.filter((n) => /\.nii(\.gz)?$/.test(n)).sort();
-  if (files.length === 0) throw new EngineError(`--pred ${options.pred}: no .nii.gz predictions found`);
+  const extraMetrics = createMetrics(experiment, extraSpecs, dataset.metricOptions);
   const result: EvaluationResult = { cases: {}, mean: {}, extra: {} };
   const bar = (options.progress ?? noProgress)({ label: 'evaluate', total: files.length, unit: 'cases' });
   try {
@@ -66,4 +62,17 @@ export async function evaluateFolder(options: EvaluateFolderOptions): Promise<Ev
   }
   result.mean = meanMetrics(result.cases);
   return result;
+}
+
+/** The prediction files of a folder, sorted (one line when there are none). */
+async function listPredictions(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch (err) {
+    throw new EngineError(`--pred ${dir}: cannot read the folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  const files = names.filter((n) => /\.nii(\.gz)?$/.test(n)).sort();
+  if (files.length === 0) throw new EngineError(`--pred ${dir}: no .nii.gz predictions found`);
+  return files;
 }

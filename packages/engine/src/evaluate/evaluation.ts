@@ -12,12 +12,16 @@ export interface EvaluationResult {
   extra?: Record<string, Record<string, Record<string, number>>>;
 }
 
-/** The metrics of a config, created from the registry (unknown names fail listing the registered ones). */
-export function createMetrics(experiment: ExperimentContext, specs: readonly ComponentSpec[]): Metric[] {
+/**
+ * The metrics of a config, created from the registry (unknown names fail listing the
+ * registered ones). Options: the factory's defaults, then the dataset's `metricOptions` for
+ * that metric, then the config's.
+ */
+export function createMetrics(experiment: ExperimentContext, specs: readonly ComponentSpec[], datasetOptions: Record<string, Record<string, unknown>> = {}): Metric[] {
   return specs.map((spec, i) => {
     try {
       const f = experiment.get('metric', spec.name);
-      return f.create({ ...(f.defaults ?? {}), ...(spec.options ?? {}) }, experiment);
+      return f.create({ ...(f.defaults ?? {}), ...(datasetOptions[spec.name] ?? {}), ...(spec.options ?? {}) }, experiment);
     } catch (err) {
       throw new EngineError(`metrics[${i}]: ${(err as Error).message}`);
     }

@@ -13,10 +13,10 @@ import { createMetrics, type EvaluationResult, meanMetrics, scoreCase } from './
 export async function evaluateCasesInMemory(
   models: EnsembleMember[],
   cases: CaseData[],
-  dataset: Pick<Dataset, 'targets' | 'postprocess'>,
+  dataset: Pick<Dataset, 'targets' | 'postprocess' | 'metricOptions'>,
   options: EngineHost & { experiment: ExperimentContext; metrics: readonly ComponentSpec[]; inference: InferenceConfig },
 ): Promise<EvaluationResult> {
-  const metrics = createMetrics(options.experiment, options.metrics);
+  const metrics = createMetrics(options.experiment, options.metrics, dataset.metricOptions);
   const result: EvaluationResult = { cases: {}, mean: {}, extra: {} };
   const bar = (options.progress ?? noProgress)({ label: 'validate (full cases)', total: cases.length, unit: 'cases' });
   const inf = options.inference;

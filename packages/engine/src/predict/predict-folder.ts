@@ -55,7 +55,7 @@ export async function predictFolder(options: PredictFolderOptions): Promise<{ fi
     const ids = options.parts ? shardCases(all, options.parts.count, options.parts.index) : all;
     if (options.parts) logger.info(`part ${options.parts.index} of ${options.parts.count}: ${ids.length} of ${all.length} case(s)`);
     if (dataset.inChannels !== models[0]!.inChannels) {
-      throw new EngineError(`--run ${models[0]!.run}: the model takes ${models[0]!.inChannels} input channels but ${options.input} has ${dataset.inChannels}`);
+      throw new EngineError(`--run ${models[0]!.run}: the model takes ${models[0]!.inChannels} input channels but ${options.input} has ${dataset.inChannels} modalities (image channels)`);
     }
     await ensureDir(options.out).catch((err: NodeJS.ErrnoException) => {
       throw new EngineError(`--out ${options.out}: cannot create (${err.code ?? err.message})`);

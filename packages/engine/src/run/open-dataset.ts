@@ -22,7 +22,7 @@ export async function datasetFactoryFor(experiment: ExperimentContext, component
     if (factory.detect && (await factory.detect(root))) return factory;
   }
   throw new EngineError(
-    `${flag} ${root}: no registered dataset recognises this folder (registered: ${registry.names().join(', ') || '(none)'}); name one with "dataset": { "name": ... } in the config`,
+    `${flag} ${root}: no case folders found in a format a registered dataset recognises (${registry.names().join(', ') || 'none registered'}); see voxseg check --data ${root}, or name the dataset in the config ("dataset": { "name": ... })`,
   );
 }
 

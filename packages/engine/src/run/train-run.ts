@@ -102,14 +102,13 @@ async function trainRunWatched(config: ExperimentConfig, options: TrainRunOption
   if (typeof root !== 'string' || !root) throw new EngineError('--data DIR is required (dataset.options.root)');
 
   const experiment = options.experiment ?? (await createEngineExperimentFrom(config.plugins));
-  const backend = await selectBackend(t.backend, { log: (l) => logger.info(l), debug: (l) => logger.debug(l) });
-
-  // Data: validate everything first, so bad input is reported before minutes of work.
+  // Fail on unknown names first, before any data is read.
+  const parts = resolveParts(experiment, config);
   const opened = await openDataset(experiment, config.dataset, root);
   config = { ...config, dataset: { name: opened.name, options: { ...config.dataset.options } } };
+  const backend = await selectBackend(t.backend, { log: (l) => logger.info(l), debug: (l) => logger.debug(l) });
+  // Data: validate everything first, so bad input is reported before minutes of work.
   const dataset = await checkedDataset(opened.dataset, root, t.skipInvalid, options);
-  // Fail on unknown names now, before cases are loaded.
-  const parts = resolveParts(experiment, config, dataset);
 
   const ids = await dataset.caseIds();
   const splitsFile = path.join(run, 'splits.json');
@@ -147,7 +146,7 @@ async function trainRunWatched(config: ExperimentConfig, options: TrainRunOption
   const val = valCases.length ? sampler(valCases, false) : undefined;
 
   const regions = [...dataset.targets.channels];
-  const { model, networkOptions, variant } = parts.buildNetwork(regions.length);
+  const { model, networkOptions, variant } = parts.buildNetwork(dataset.inChannels, regions.length);
   const trainer = new Trainer({
     model,
     loss: parts.loss,
@@ -213,7 +212,7 @@ async function trainRunWatched(config: ExperimentConfig, options: TrainRunOption
 }
 
 /** Every part of the config resolved through the registries (unknown names fail here, listing the registered ones). */
-function resolveParts(experiment: ExperimentContext, config: ExperimentConfig, dataset: Dataset) {
+function resolveParts(experiment: ExperimentContext, config: ExperimentConfig) {
   const named = <T>(key: string, fn: () => T): T => {
     try {
       return fn();
@@ -242,10 +241,10 @@ function resolveParts(experiment: ExperimentContext, config: ExperimentConfig, d
   }
   const preset = presets.has(name) ? presets.get(name) : undefined;
   const networkBuilder = preset ? preset.network : name;
-  const buildNetwork = (outChannels: number): { model: tfl.LayersModel; networkOptions: NetworkOptions; variant: string } => {
+  const buildNetwork = (inChannels: number, outChannels: number): { model: tfl.LayersModel; networkOptions: NetworkOptions; variant: string } => {
     const networkOptions: NetworkOptions = {
       ...(preset?.options ?? {}),
-      inChannels: dataset.inChannels,
+      inChannels,
       outChannels,
       patchSize: config.training.patch,
       seed: config.training.seed,
@@ -287,6 +286,7 @@ async function checkedDataset(dataset: Dataset, root: string, skipInvalid: boole
     caseIds: async () => valid,
     loadCase: (id) => dataset.loadCase(id),
     ...(dataset.postprocess ? { postprocess: dataset.postprocess.bind(dataset) } : {}),
+    ...(dataset.metricOptions ? { metricOptions: dataset.metricOptions } : {}),
   };
 }
 

@@ -5,7 +5,7 @@ import { DataError } from '../io/errors.js';
 import { type NiftiVolume, readNifti } from '../io/read-nifti.js';
 import type { NiftiHeader } from '../io/nifti-header.js';
 import { writeNifti } from '../io/write-nifti.js';
-import { postprocessEnhancing } from '../regions/brats-regions.js';
+import { BRATS_HD95_ONE_EMPTY, postprocessEnhancing } from '../regions/brats-regions.js';
 import { CaseCache, PREPROCESSING_VERSION } from '../preprocessing/case-cache.js';
 import { preprocessCase } from '../preprocessing/preprocess-case.js';
 import { bratsTargetEncoding } from '../regions/brats-regions.js';
@@ -51,6 +51,8 @@ export class BratsDataset implements Dataset {
   readonly name = 'brats2021';
   readonly inChannels: number;
   readonly targets: TargetEncoding = bratsTargetEncoding();
+  /** nnU-Net's BraTS evaluation: HD95 373.12866 mm for a region present in only one mask. */
+  readonly metricOptions = { hd95: { oneEmpty: BRATS_HD95_ONE_EMPTY } };
   /** File naming in use (defaults filled in). */
   readonly layout: BratsLayout;
   /** The preprocessed-case cache, or null when disabled. */
