@@ -6,6 +6,7 @@ import {
   crossValidate,
   describeFailure,
   describeSlurmEvent,
+  EXIT_TIME_LIMIT,
   type EvaluationResult,
   type ExecutorTask,
   meanMetrics,
@@ -15,6 +16,8 @@ import {
   type SlurmPlan,
   submitSlurm,
   type TaskResult,
+  TIME_LIMIT_REASON,
+  type TrainRunOptions,
   waitSlurm,
   watchHints,
   worstExitCode,
@@ -181,7 +184,20 @@ function aggregateArgs(flags: CvFlags, out: string): string[] {
 /** The folds of one variant in this process, one after the other (engine's crossValidate). */
 async function trainInProcess(flags: CvFlags, variant: string, dir: string, logger: Logger): Promise<void> {
   const config = await resolveTrainFlags({ ...flags, out: undefined, variant });
-  await crossValidate(config, { ...cliHost(logger), out: dir, onEvents: (events$) => void reportTrainingProgress(events$, { logger }) });
+  // A fold stopped by the time-limit signal ends this cv with status 3, as voxseg train does.
+  let timeLimit = false;
+  const onEvents: NonNullable<TrainRunOptions['onEvents']> = (events$) => {
+    reportTrainingProgress(events$, { logger });
+    events$.subscribe((e) => {
+      if (e.type === 'runEnd' && e.reason === 'stopped' && e.message === TIME_LIMIT_REASON) timeLimit = true;
+    });
+  };
+  try {
+    await crossValidate(config, { ...cliHost(logger), out: dir, onEvents });
+  } catch (err) {
+    if (timeLimit) throw new CliError(`${dir}: a fold stopped at the time-limit signal (SIGUSR1) with its checkpoint saved; rerun the same voxseg cv to continue`, EXIT_TIME_LIMIT);
+    throw err;
+  }
 }
 
 /** One line per failed task, then a one-line error with the worst status. */

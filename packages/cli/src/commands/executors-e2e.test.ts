@@ -70,6 +70,20 @@ describe('time-limit signal (SIGUSR1)', () => {
     }
     expect(readFileSync(path.join(cut, 'metrics.json'), 'utf8')).toBe(readFileSync(path.join(whole, 'metrics.json'), 'utf8'));
   }, 300_000);
+
+  it('voxseg cv in this process: a fold stopped by SIGUSR1 ends the cv with status 3', async () => {
+    const out = path.join(work, 'cv-usr1');
+    const child = spawn(process.execPath, [bin, 'cv', '--data', data, '--out', out, ...TRAIN], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    await waitForLine(path.join(out, 'fold_0', 'events.jsonl'), /"type":"batchEnd"/);
+    child.kill('SIGUSR1');
+    expect(await exited, stderr).toBe(EXIT_TIME_LIMIT);
+    expect(errorLines(stderr)).toEqual([`voxseg: ${out}: a fold stopped at the time-limit signal (SIGUSR1) with its checkpoint saved; rerun the same voxseg cv to continue`]);
+    expect(existsSync(path.join(out, 'fold_0', 'checkpoints', 'last', 'weights.bin'))).toBe(true);
+    expect(existsSync(path.join(out, 'fold_1'))).toBe(false);
+  }, 300_000);
 });
 
 describe('predict --parts P --part i', () => {
