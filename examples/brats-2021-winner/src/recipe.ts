@@ -2,7 +2,7 @@ import type { ConfigLayer } from '@voxseg/engine';
 
 /** The winning recipe as data: which variants, how many folds, how each fold trains, how to infer. */
 export interface WinnerRecipe {
-  /** Network presets ensembled (REFERENCE.md: BL and BL+L+GN). */
+  /** Network presets ensembled (docs/method.md: BL and BL+L+GN). */
   variants: string[];
   /** Folds per variant; every fold's model joins the ensemble. */
   folds: number;

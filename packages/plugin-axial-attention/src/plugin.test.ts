@@ -13,7 +13,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-// Reference figure: scripts/param_count.py (an independent PyTorch model of REFERENCE.md's
+// Reference figure: scripts/param_count.py (an independent PyTorch model of docs/method.md's
 // BL + axial-attention decoder) prints {"BL": 31198176, "BL+AA": 50561760, ...}.
 const BL_AA_128 = 50_561_760;
 const BL_128 = 31_198_176;

@@ -11,7 +11,7 @@ import type { Rng } from '../random/rng.js';
 
 /**
  * Everything a {@link Trainer} needs. Defaults are nnU-Net's (and the BraTS 2021 winners')
- * settings from REFERENCE.md "Training"; only `model`, `loss` and `train` are required.
+ * settings from docs/method.md "Training"; only `model`, `loss` and `train` are required.
  */
 export interface TrainerConfig {
   /**
