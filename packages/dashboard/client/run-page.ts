@@ -9,6 +9,8 @@ const id = param('id') ?? '';
 const state = new RunState();
 const app = document.getElementById('app')!;
 setWhere(`run <b>${esc(id)}</b>`);
+// A run served on its own (train --dashboard) has the id `.`: show its folder's name instead.
+if (id === '.') void api<{ root: string }>('/api/runs').then((r) => setWhere(`run <b>${esc(r.root.split(/[\\/]/).pop() ?? id)}</b>`), () => undefined);
 app.innerHTML = `
 <div class="stats" id="stats"></div>
 <div class="controls" id="controls">
@@ -86,7 +88,7 @@ function draw(): void {
     ['epoch time', last?.seconds !== undefined ? `${last.seconds.toFixed(1)} s` : '–'],
     ['mean pseudo-Dice (EMA)', fmtNum(last?.emaDice, 3)],
     ['backend', esc(m.backend ?? '–')],
-    ['network', `${esc(m.network ?? '–')}${m.parameters ? ` (${(m.parameters / 1e6).toFixed(2)} M)` : ''}`],
+    ['network', `${esc(m.network ?? '–')}${m.parameters ? ` (${m.parameters >= 1e5 ? `${(m.parameters / 1e6).toFixed(2)} M` : m.parameters.toLocaleString('en-US')} parameters)` : ''}`],
     ['memory', last?.memory ? `${fmtBytes(last.memory.bytes)} in ${last.memory.tensors} tensors${last.memory.rss ? `, RSS ${fmtBytes(last.memory.rss)}` : ''}` : '–'],
   ];
   document.getElementById('stats')!.innerHTML = stats.map(([k, v]) => `<div class="stat"><span>${k}</span><b>${v}</b></div>`).join('');

@@ -3,7 +3,7 @@
 // run's commands.jsonl) with runEnd { reason: 'stopped' } and a `last` checkpoint. Also the
 // `voxseg dashboard` command's URL line and its bad-input errors.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,10 +62,15 @@ describe('voxseg train --dashboard', () => {
     page.on('dialog', (d) => void d.accept());
     await page.goto(url!);
     // Live: batches arrive while it trains.
-    await page.waitForFunction(() => Number(document.querySelector<HTMLElement>('#chart-loss')?.dataset.points) >= 4, null, { timeout: 120_000 });
+    await page.waitForFunction("Number(document.querySelector('#chart-loss')?.dataset.points) >= 4", null, { timeout: 120_000 });
     expect(await page.textContent('#run-status')).toBe('running');
+    const shots = process.env.VOXSEG_SCREENSHOTS ?? fileURLToPath(new URL('../../../dashboard/screenshots/', import.meta.url));
+    mkdirSync(shots, { recursive: true });
+    // A few epochs in, for a screenshot that shows curves.
+    await page.waitForFunction("Number(document.querySelector('#chart-dice')?.dataset.points) >= 21", null, { timeout: 120_000 });
+    await page.screenshot({ path: path.join(shots, 'run-training.png'), fullPage: true });
     await page.click('#stop');
-    await page.waitForFunction(() => document.querySelector('#run-status')?.textContent === 'stopped', null, { timeout: 60_000 });
+    await page.waitForFunction("document.querySelector('#run-status')?.textContent === 'stopped'", null, { timeout: 60_000 });
     expect(await page.getAttribute('#command-status [data-command]', 'data-ack')).toBe('applied');
     expect(await cli.exit).toBe(0);
 

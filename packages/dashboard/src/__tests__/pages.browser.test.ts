@@ -1,6 +1,6 @@
 // The pages in a real browser (playwright-core driving the system's Chromium, headless):
 // the run list, live charts fed by server-sent events, the cv group page. Screenshots go to
-// packages/dashboard/docs/ (the README shows them).
+// packages/dashboard/screenshots/.
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,7 +11,8 @@ import { bundleClient } from '../../scripts/bundle-client.mjs';
 import { type DashboardServer, startDashboard } from '../server/dashboard-server.js';
 import { CHROMIUM, CHROMIUM_ARGS, epochLines, writeRun } from './fixtures.js';
 
-const docs = fileURLToPath(new URL('../../docs/', import.meta.url));
+// Screenshots of each page, for people to look at (git-ignored; the README's copies are in docs/).
+const docs = process.env.VOXSEG_SCREENSHOTS ?? fileURLToPath(new URL('../../screenshots/', import.meta.url));
 const work = mkdtempSync(path.join(tmpdir(), 'voxseg-dash-pages-'));
 const runs = path.join(work, 'runs');
 let server: DashboardServer;
@@ -70,6 +71,7 @@ describe('dashboard pages in Chromium', () => {
     await page.uncheck('#raw');
     await page.waitForFunction((n) => Number(document.querySelector<HTMLElement>('#chart-loss')?.dataset.points) === n, withRaw - 5 * 4, { timeout: 5000 });
     await page.check('#raw');
+    await page.waitForFunction((n) => Number(document.querySelector<HTMLElement>('#chart-loss')?.dataset.points) === n, withRaw, { timeout: 5000 });
     expect(await page.textContent('#log')).toMatch(/epochEnd trainLoss=/);
     await page.screenshot({ path: path.join(docs, 'run-live.png'), fullPage: true });
   });

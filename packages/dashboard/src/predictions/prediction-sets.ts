@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { PathRefusedError, resolveInside } from '../server/safe-path.js';
+import type { PredictionCase } from './prediction-case.js';
 
 /** A predict/evaluate output to show in the viewer. */
 export interface PredictionSetOptions {
@@ -12,16 +13,7 @@ export interface PredictionSetOptions {
   evaluation?: string;
 }
 
-/** A case of a prediction set, with its metrics when the evaluation has it. */
-export interface PredictionCase {
-  id: string;
-  /** Region -> { dice, hd95 } from the evaluation JSON. */
-  metrics?: Record<string, { dice: number | null; hd95: number | null }>;
-  /** Mean Dice over the regions (the sort key: worst first). */
-  meanDice?: number;
-  /** Which of the modalities and the ground truth exist. */
-  files: string[];
-}
+export type { PredictionCase } from './prediction-case.js';
 
 export const MODALITIES = ['t1', 't1ce', 't2', 'flair'] as const;
 const KINDS = new Set<string>(['pred', 'seg', ...MODALITIES]);
