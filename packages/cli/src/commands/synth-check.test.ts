@@ -2,6 +2,7 @@ import { mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NnunetDataset } from '@voxseg/plugin-data-nnunet';
 import { runCli, type CliIo } from '../program.js';
 
 async function run(...args: string[]) {
@@ -41,6 +42,33 @@ describe('voxseg synth and voxseg check', () => {
     expect((await stat(join(out, 'BraTS2021_00000', 'BraTS2021_00000_t1.nii.gz'))).mtimeMs).toBe(before);
     const f = await run('synth', '--out', out, '--cases', '1', '--shape', '24,20,16', '--force');
     expect(f.code).toBe(0);
+  });
+
+  it('synth --layout nnunet writes an nnU-Net v2 raw dataset (Dataset137_BraTS2021 style) that the nnunet dataset loads', async () => {
+    const out = join(dir, 'Dataset137_BraTS2021');
+    const r = await run('synth', '--out', out, '--cases', '2', '--test-cases', '1', '--seed', '4', '--shape', '24,20,16', '--layout', 'nnunet');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`wrote 2 cases and 1 test case (24x20x16, seed 4, nnU-Net layout) to ${out}\n`);
+    expect((await readdir(out)).sort()).toEqual(['dataset.json', 'imagesTr', 'imagesTs', 'labelsTr', 'labelsTs']);
+    expect((await readdir(join(out, 'imagesTr'))).sort()).toEqual(
+      ['BraTS2021_00000', 'BraTS2021_00001'].flatMap((id) => ['0000', '0001', '0002', '0003'].map((c) => `${id}_${c}.nii.gz`)),
+    );
+    const ds = new NnunetDataset({ root: out, cacheDir: false });
+    expect(await ds.caseIds()).toEqual(['BraTS2021_00000', 'BraTS2021_00001']);
+    expect(ds.targets.channels).toEqual(['whole tumor', 'tumor core', 'enhancing tumor']);
+    expect((await ds.loadCase('BraTS2021_00001')).shape[3]).toBe(4);
+    const again = await run('synth', '--out', out, '--cases', '1', '--shape', '24,20,16', '--layout', 'nnunet');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe(`voxseg synth: ${join(out, 'dataset.json')}: already exists; pass --force (option force: true) to overwrite the dataset\n`);
+    for (const [args, message] of [
+      [['--layout', 'msd'], 'voxseg synth: --layout must be brats or nnunet, got "msd"'],
+      [['--test-cases', '2'], 'voxseg synth: --test-cases needs --layout nnunet'],
+      [['--layout', 'nnunet', '--test-cases', '-1'], 'voxseg synth: --test-cases must be an integer >= 0, got "-1"'],
+    ] as const) {
+      const bad = await run('synth', '--out', join(dir, 'y'), '--cases', '1', ...args);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toBe(`${message}\n`);
+    }
   });
 
   it('synth rejects bad flags naming the flag', async () => {
