@@ -1,6 +1,8 @@
-import { mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { readNifti } from '@voxseg/plugin-data-brats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NnunetDataset } from '@voxseg/plugin-data-nnunet';
 import { runCli, type CliIo } from '../program.js';
@@ -103,6 +105,24 @@ describe('voxseg synth and voxseg check', () => {
     expect(last.invalid).toEqual(['BraTS2021_00001']);
     expect(last.problems[0]).toMatchObject({ caseId: 'BraTS2021_00001', check: 'missing' });
   });
+
+  // Issue 15 items 1 and 2: a t1 whose vox_offset (bytes 108..112, float32) is -2 or 100 was
+  // called valid by check and then read as an empty volume or as header bytes.
+  it.each([[-2, 'vox_offset = -2 is below 352'], [100, 'vox_offset = 100 is below 352']] as const)(
+    'check and the reader refuse a t1 with vox_offset %d, naming the file and the field',
+    async (offset, reason) => {
+      const out = join(dir, `vox-offset-${offset}`);
+      expect((await run('synth', '--out', out, '--cases', '2', '--seed', '5', '--shape', '16,16,12')).code).toBe(0);
+      const t1 = join(out, 'BraTS2021_00001', 'BraTS2021_00001_t1.nii.gz');
+      const nii = gunzipSync(await readFile(t1));
+      nii.writeFloatLE(offset, 108);
+      await writeFile(t1, gzipSync(nii));
+      const r = await run('check', '--data', out);
+      expect(r.code).toBe(1);
+      expect(r.stdout.trimEnd().split('\n')).toEqual([`case BraTS2021_00001: ${t1}: expected a readable 3-D NIfTI-1 image, found ${reason}: a single-file .nii keeps its voxels after the 348-byte header and the 4-byte extension flag`, '2 cases, 1 invalid (1 problem)']);
+      await expect(readNifti(t1)).rejects.toThrow(`${t1}: ${reason}`);
+    },
+  );
 
   it('check on an empty or missing folder is a clear one-line error', async () => {
     const empty = join(dir, 'empty');
