@@ -207,10 +207,13 @@ def main():
     add('nifti2.nii', nifti_bytes(nib.Nifti2Image(values(np.int16), EYE)), 'a NIfTI-2 file (nibabel reads it; voxseg supports NIfTI-1)', ('magic', 'NIfTI-2 files are not supported'))
     add('truncated-data.nii', base[:380], 'voxels cut short', ('dims', 'truncated voxel data: expected 400 bytes (vox_offset 352 + 24 int16 voxels of dims 4x3x2), found 380'))
     full = gzip.compress(raw, mtime=0)
+    head, tail = gzip.compress(raw[:352], mtime=0), gzip.compress(raw[352:], mtime=0)
     for name, data, note, match in (
         ('gzip-truncated.nii.gz', full[:len(full) // 2], 'gzip cut in the middle', 'truncated gzip data'),
         ('gzip-no-trailer.nii.gz', full[:-8], 'gzip without its CRC/size trailer', 'truncated gzip data'),
         ('gzip-bad-crc.nii.gz', full[:-8] + bytes([full[-8] ^ 0xff]) + full[-7:], 'gzip with a wrong CRC-32', 'corrupt gzip data'),
+        ('gzip-second-member-bad.nii.gz', head + tail[:-8] + bytes([tail[-8] ^ 0xff]) + tail[-7:], 'the voxels are in a second member whose CRC-32 is wrong',
+         f'corrupt gzip data (gzip member 2 at byte {len(head)}: CRC-32 mismatch)'),
     ):
         add(name, data, note, ('gzip', match))
 

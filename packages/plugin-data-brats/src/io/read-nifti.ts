@@ -58,7 +58,14 @@ export async function readNifti(file: string, options: ReadNiftiOptions = {}): P
   } catch (err) {
     throw fileError(file, `cannot read (${describeSystemError(err)})`);
   }
-  return decodeNifti(await decompressIfGzip(raw, file), file, options);
+  const { bytes, skipped } = await decompress(raw, file);
+  try {
+    return decodeNifti(bytes, file, options);
+  } catch (err) {
+    // Data missing after a gzip member that did not decode: the gzip problem is the cause.
+    if (skipped && err instanceof Error && /: (truncated voxel data|not a NIfTI-1 file: \d+ bytes)/.test(err.message)) throw skipped;
+    throw err;
+  }
 }
 
 /**
@@ -69,8 +76,16 @@ export async function readNifti(file: string, options: ReadNiftiOptions = {}): P
  * member that is used must be complete and pass its CRC-32 and size check.
  */
 export async function decompressIfGzip(raw: Uint8Array, file: string): Promise<Uint8Array> {
+  return (await decompress(raw, file)).bytes;
+}
+
+/**
+ * {@link decompressIfGzip}, also saying why the walk stopped when bytes after a complete
+ * member were skipped because they started a member that did not decode.
+ */
+async function decompress(raw: Uint8Array, file: string): Promise<{ bytes: Uint8Array; skipped?: DataError }> {
   if (raw.byteLength === 0) throw fileError(file, 'empty file (0 bytes)');
-  if (!isGzip(raw, 0)) return raw;
+  if (!isGzip(raw, 0)) return { bytes: raw };
   // The gzip trailer holds the uncompressed size (mod 2^32): one output chunk of that size
   // avoids zlib's default 16 KB chunks and their concatenation (about 2x faster on BraTS files).
   // Deflate expands at most ~1032:1, so the chunk never exceeds what the file can hold, even
@@ -79,10 +94,10 @@ export async function decompressIfGzip(raw: Uint8Array, file: string): Promise<U
   const chunkSize = Math.min(Math.max(isize + 64, 64 * 1024), raw.byteLength * 1032 + 64 * 1024, 1 << 30);
   try {
     // The fast path: one or more complete members, optionally followed by zero padding.
-    return await gunzipAsync(raw, { chunkSize });
+    return { bytes: await gunzipAsync(raw, { chunkSize }) };
   } catch (err) {
     // Node refuses non-zero bytes after a member: walk the members one by one instead.
-    return gunzipMembers(raw, file, err);
+    return await gunzipMembers(raw, file, err);
   }
 }
 
@@ -101,22 +116,26 @@ function gzipError(file: string, err: unknown): DataError {
  * starts but does not decode ends the walk. The first member must decode (its failure is
  * `firstError`'s report); later failures count as trailing bytes, as in nibabel.
  */
-async function gunzipMembers(raw: Uint8Array, file: string, firstError: unknown): Promise<Uint8Array> {
+async function gunzipMembers(raw: Uint8Array, file: string, firstError: unknown): Promise<{ bytes: Uint8Array; skipped?: DataError }> {
   const parts: Uint8Array[] = [];
+  let skipped: DataError | undefined;
   let at = 0;
   while (at < raw.byteLength && isGzip(raw, at)) {
     let member: { data: Uint8Array; next: number };
     try {
       member = await gunzipMember(raw, at);
     } catch (err) {
+      // Node's message is the better one unless it is about bytes after the first member.
       if (parts.length === 0) throw gzipError(file, firstError instanceof Error && /incorrect header|unknown compression/i.test(firstError.message) ? err : firstError);
+      skipped = gzipError(file, `gzip member ${parts.length + 1} at byte ${at}: ${err instanceof Error ? err.message : String(err)}`);
       break;
     }
     parts.push(member.data);
     at = member.next;
   }
   if (parts.length === 0) throw gzipError(file, firstError);
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  return skipped ? { bytes, skipped } : { bytes };
 }
 
 /** One gzip member (RFC 1952) starting at `at`: its data and where the next byte is. */
