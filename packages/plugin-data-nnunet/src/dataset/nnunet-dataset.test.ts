@@ -130,6 +130,14 @@ describe('NnunetDataset', () => {
     expect(await readdir(flat)).not.toContain('.voxseg-cache'); // no cache written into an input folder by default
     const scored = new NnunetDataset({ root: nn, images: flat, labels: join(nn, 'labelsTs'), cacheDir: false });
     expect((await scored.loadCase(ids.test[0]!)).label).toEqual((await test.loadCase(ids.test[0]!)).label);
+    // Without the dataset folder: a copy of its dataset.json (as a trained run keeps) is enough.
+    const kept = join(root, 'run-dataset.json');
+    await cp(join(nn, 'dataset.json'), kept);
+    const alone = await NnunetDataset.open({ images: flat, datasetJson: kept });
+    expect(alone.jsonFile).toBe(kept);
+    expect(alone.targets.channels).toEqual(test.targets.channels);
+    expect(Buffer.from((await alone.loadCase(ids.test[0]!)).image.buffer).equals(Buffer.from(c.image.buffer))).toBe(true);
+    expect(() => new NnunetDataset({ images: flat })).toThrow('nnunet dataset: option "root" (the nnU-Net dataset folder, holding dataset.json) is required, or both "images" and "datasetJson"');
   });
 
   it('is registered by the plugin as "nnunet", with the version of its package.json', async () => {
@@ -140,7 +148,7 @@ describe('NnunetDataset', () => {
     const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(exp.pluginList()).toContainEqual({ name: '@voxseg/plugin-data-nnunet', version: pkg.version });
     exp.use(nnunetPlugin()); // twice is harmless
-    expect(() => nnunetDatasetFactory.create({} as never, new Experiment())).toThrow(/option "root"/);
+    expect(() => nnunetDatasetFactory.create({}, new Experiment())).toThrow(/option "root"/);
     expect(() => nnunetDatasetFactory.create({ root: join(root, 'absent') }, new Experiment())).toThrow(
       `${join(root, 'absent', 'dataset.json')}: cannot read the nnU-Net dataset description (ENOENT: no such file)`,
     );

@@ -13,16 +13,21 @@ import {
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type NnunetCaseFiles, listNnunetCases } from '../format/case-files.js';
-import { DATASET_JSON, type NnunetDatasetJson, readDatasetJson, readDatasetJsonSync } from '../format/dataset-json.js';
+import { DATASET_JSON, type NnunetDatasetJson, readDatasetJsonFile, readDatasetJsonFileSync } from '../format/dataset-json.js';
 import { nnunetTargetEncoding } from '../targets/nnunet-targets.js';
 
 /** Which cases of an nnU-Net dataset folder a {@link NnunetDataset} reads. */
 export type NnunetSubset = 'train' | 'test';
 
-/** Options of the `nnunet` dataset. Every field but `root` is optional. */
+/** Options of the `nnunet` dataset. `root` is required, except with both `images` and `datasetJson`. */
 export interface NnunetDatasetOptions {
   /** The nnU-Net raw dataset folder (`DatasetXXX_Name/`, holding `dataset.json`). */
-  root: string;
+  root?: string;
+  /**
+   * The `dataset.json` file to use instead of `<root>/dataset.json`, e.g. the copy a trained
+   * run keeps, so a flat `images` folder can be read without the training dataset at hand.
+   */
+  datasetJson?: string;
   /**
    * `train` (default): `imagesTr` with `labelsTr`; `test`: `imagesTs`, unlabelled (labels are
    * read from `labelsTs/` when that folder exists: not nnU-Net's format, but a common habit).
@@ -30,7 +35,8 @@ export interface NnunetDatasetOptions {
   subset?: NnunetSubset;
   /**
    * A flat folder of nnU-Net-named images to read instead of the subset's folder (e.g. the
-   * input of `voxseg predict`); `dataset.json` of `root` still gives channels and labels.
+   * input of `voxseg predict`); `dataset.json` (of `root`, or `datasetJson`) still gives
+   * channels and labels.
    */
   images?: string;
   /** Ground-truth label folder (`<case><file_ending>`) for {@link images}. Default: none. */
@@ -61,7 +67,9 @@ const NON_ZSCORE_CHANNELS = ['ct', 'nonorm', 'rescale_to_0_1', 'rgb_to_0_1'];
  */
 export class NnunetDataset implements Dataset {
   readonly name = 'nnunet';
-  /** The parsed `dataset.json` of `root`. */
+  /** The `dataset.json` file in use. */
+  readonly jsonFile: string;
+  /** The parsed `dataset.json`. */
   readonly datasetJson: NnunetDatasetJson;
   /** Number of channels (`channel_names`). */
   readonly inChannels: number;
@@ -74,30 +82,33 @@ export class NnunetDataset implements Dataset {
   /**
    * @param options see {@link NnunetDatasetOptions}
    * @param datasetJson the parsed `dataset.json`, when the caller has it already; otherwise it
-   *   is read from `root` here (synchronously: a registry factory's `create` is synchronous)
+   *   is read here (synchronously: a registry factory's `create` is synchronous)
    * @throws DataError naming `dataset.json` and the key when the file is missing or invalid
    */
   constructor(
     readonly options: NnunetDatasetOptions,
     datasetJson?: NnunetDatasetJson,
   ) {
-    if (typeof options?.root !== 'string' || options.root.length === 0) {
-      throw new DataError('nnunet dataset: option "root" (the nnU-Net dataset folder, holding dataset.json) is required');
+    const given = (v: unknown) => typeof v === 'string' && v.length > 0;
+    if (!given(options?.root) && !(given(options?.images) && given(options?.datasetJson))) {
+      throw new DataError('nnunet dataset: option "root" (the nnU-Net dataset folder, holding dataset.json) is required, or both "images" and "datasetJson"');
     }
+    this.jsonFile = options.datasetJson ?? join(options.root!, DATASET_JSON);
     if (options.subset !== undefined && options.subset !== 'train' && options.subset !== 'test') {
       throw new DataError(`nnunet dataset: option "subset" must be "train" or "test", got ${JSON.stringify(options.subset)}`);
     }
-    this.datasetJson = datasetJson ?? readDatasetJsonSync(options.root);
+    this.datasetJson = datasetJson ?? readDatasetJsonFileSync(this.jsonFile);
     this.inChannels = this.datasetJson.channelNames.length;
     this.targets = nnunetTargetEncoding(this.datasetJson);
     const dir =
-      options.cacheDir !== undefined ? options.cacheDir : options.images !== undefined ? false : join(options.root, '.voxseg-cache', this.imagesFolderName);
+      options.cacheDir !== undefined ? options.cacheDir : options.images !== undefined ? false : join(options.root!, '.voxseg-cache', this.imagesFolderName);
     this.cache = dir === false ? null : new CaseCache(dir);
   }
 
   /** Read `dataset.json` asynchronously, then construct (for code that avoids sync file reads). */
   static async open(options: NnunetDatasetOptions): Promise<NnunetDataset> {
-    return new NnunetDataset(options, await readDatasetJson(options?.root));
+    const file = options?.datasetJson ?? (typeof options?.root === 'string' ? join(options.root, DATASET_JSON) : undefined);
+    return new NnunetDataset(options, file ? await readDatasetJsonFile(file) : undefined);
   }
 
   /** Sorted case ids of the subset (or of the `images` folder). */
@@ -138,7 +149,7 @@ export class NnunetDataset implements Dataset {
     const problems = checkCaseVolumes(id, read, { labels: info.allLabels });
     if (problems.length > 0) {
       const p = problems[0]!;
-      const first = p.check === 'labels' ? { ...p, expected: `${p.expected} (the values of "labels" in ${join(this.options.root, DATASET_JSON)})` } : p;
+      const first = p.check === 'labels' ? { ...p, expected: `${p.expected} (the values of "labels" in ${this.jsonFile})` } : p;
       const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
       throw new DataError(`${formatProblem(first)}${more}`, p.file, id);
     }
@@ -172,7 +183,7 @@ export class NnunetDataset implements Dataset {
 
   /** The folder the case images are read from. */
   get imagesDir(): string {
-    return this.options.images ?? join(this.options.root, this.imagesFolderName);
+    return this.options.images ?? join(this.options.root!, this.imagesFolderName);
   }
 
   private get imagesFolderName(): string {
@@ -190,15 +201,15 @@ export class NnunetDataset implements Dataset {
     const special = info.channelNames.map((n, c) => [n, c] as const).filter(([n]) => NON_ZSCORE_CHANNELS.includes(n.toLowerCase()));
     if (special.length > 0) {
       this.warnOnce(
-        `${join(this.options.root, DATASET_JSON)}: channel ${special.map(([n, c]) => `${c} ("${n}")`).join(', ')} would get another normalisation than z-score in nnU-Net; voxseg z-scores every channel`,
+        `${this.jsonFile}: channel ${special.map(([n, c]) => `${c} ("${n}")`).join(', ')} would get another normalisation than z-score in nnU-Net; voxseg z-scores every channel`,
       );
     }
     const listed: NnunetCaseFiles[] = await listNnunetCases(this.imagesDir, { fileEnding: info.fileEnding, channels: info.channelNames.length, channelNames: info.channelNames });
-    const labelsDir = this.options.images !== undefined ? this.options.labels : join(this.options.root, this.options.subset === 'test' ? 'labelsTs' : 'labelsTr');
+    const labelsDir = this.options.images !== undefined ? this.options.labels : join(this.options.root!, this.options.subset === 'test' ? 'labelsTs' : 'labelsTr');
     const training = this.options.images === undefined && this.options.subset !== 'test';
     if (training && listed.length !== info.numTraining) {
       throw fileError(
-        join(this.options.root, DATASET_JSON),
+        this.jsonFile,
         `"numTraining" is ${info.numTraining}, but ${this.imagesDir} holds ${listed.length} case${listed.length === 1 ? '' : 's'}`,
       );
     }

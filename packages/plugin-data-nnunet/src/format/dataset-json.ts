@@ -50,7 +50,11 @@ const isIndexLike = (k: string) => /^(0|[1-9]\d*)$/.test(k);
  *   breaks nnU-Net v2's format (see {@link parseDatasetJson})
  */
 export async function readDatasetJson(root: string): Promise<NnunetDatasetJson> {
-  const file = join(root, DATASET_JSON);
+  return readDatasetJsonFile(join(root, DATASET_JSON));
+}
+
+/** {@link readDatasetJson} of a file by its path (e.g. a copy kept next to a trained model). */
+export async function readDatasetJsonFile(file: string): Promise<NnunetDatasetJson> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -62,7 +66,11 @@ export async function readDatasetJson(root: string): Promise<NnunetDatasetJson> 
 
 /** Synchronous {@link readDatasetJson}, for registry factories (whose `create` is synchronous). */
 export function readDatasetJsonSync(root: string): NnunetDatasetJson {
-  const file = join(root, DATASET_JSON);
+  return readDatasetJsonFileSync(join(root, DATASET_JSON));
+}
+
+/** Synchronous {@link readDatasetJsonFile}. */
+export function readDatasetJsonFileSync(file: string): NnunetDatasetJson {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
