@@ -1,4 +1,4 @@
-import { Experiment, createExperiment } from '@voxseg/core';
+import { Experiment, createExperiment, pasteIntoGrid } from '@voxseg/core';
 import { BratsDataset, createNiftiHeader, readNifti, synthesizeDataset, writeNifti } from '@voxseg/plugin-data-brats';
 import { cp, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp } from 'node:fs/promises';
 import { nnunetPlugin } from '../plugin.js';
 import { bratsToNnunetLabels, synthesizeNnunetDataset } from '../synthetic/synthesize-nnunet-dataset.js';
+import { nnunetFolderKind } from './folders.js';
 import { NnunetDataset, nnunetDatasetFactory } from './nnunet-dataset.js';
 
 // Tiny volumes: [nx, ny, nz] = 24x24x16.
@@ -138,6 +139,69 @@ describe('NnunetDataset', () => {
     expect(alone.targets.channels).toEqual(test.targets.channels);
     expect(Buffer.from((await alone.loadCase(ids.test[0]!)).image.buffer).equals(Buffer.from(c.image.buffer))).toBe(true);
     expect(() => new NnunetDataset({ images: flat })).toThrow('nnunet dataset: option "root" (the nnU-Net dataset folder, holding dataset.json) is required, or both "images" and "datasetJson"');
+  });
+
+  it('a flat image folder or a label folder as root: dataset.json from the parent (predict --input, evaluate --gt)', async () => {
+    expect(nnunetFolderKind(nn)).toBe('dataset');
+    expect(nnunetFolderKind(join(nn, 'imagesTs'))).toBe('images');
+    expect(nnunetFolderKind(join(nn, 'labelsTs'))).toBe('labels');
+    expect(nnunetFolderKind(join(root, 'absent'))).toBeNull();
+    const input = new NnunetDataset({ root: join(nn, 'imagesTs'), readOnly: true });
+    expect(input.jsonFile).toBe(join(nn, 'dataset.json'));
+    expect(await input.caseIds()).toEqual(ids.test);
+    const c = await input.loadCase(ids.test[0]!);
+    expect(c.meta.files.seg).toBe(join(nn, 'labelsTs', `${ids.test[0]}.nii.gz`));
+    expect(await readdir(join(nn, 'imagesTs'))).not.toContain('.voxseg-cache');
+    // Predictions are written as nnU-Net writes them: <id><file_ending>, the images' geometry.
+    const out = join(root, 'pred-out');
+    await mkdir(out);
+    const [d, h, w] = c.shape;
+    const labels = pasteIntoGrid(c.label!, c.meta.cropBox, c.meta.originalShape);
+    const file = await input.writePrediction(c.meta, labels, out);
+    expect(file).toBe(join(out, `${ids.test[0]}.nii.gz`));
+    const gt = new NnunetDataset({ root: join(nn, 'labelsTs'), readOnly: true });
+    expect(await gt.caseIds()).toEqual(ids.test);
+    const ref = await gt.referenceFile(ids.test[0]!);
+    expect(ref).toBe(join(nn, 'labelsTs', `${ids.test[0]}.nii.gz`));
+    const [a, b] = await Promise.all([gt.readLabelMap(file), gt.readLabelMap(ref!)]);
+    expect(a).toEqual(b);
+    expect(a.shape).toEqual([16, 24, 24]);
+    expect(a.spacing).toEqual([1, 1, 1]);
+    expect(d * h * w).toBe(c.label!.length);
+    await expect(gt.loadCase(ids.test[0]!)).rejects.toThrow(`case ${ids.test[0]}: ${join(nn, 'labelsTs')} holds reference labels only, no images to load`);
+    // The dataset folder finds training and test references alike.
+    const whole = new NnunetDataset({ root: nn, readOnly: true });
+    expect(await whole.referenceFile(ids.train[0]!)).toBe(join(nn, 'labelsTr', `${ids.train[0]}.nii.gz`));
+    expect(await whole.referenceFile(ids.test[0]!)).toBe(join(nn, 'labelsTs', `${ids.test[0]}.nii.gz`));
+    expect(await whole.referenceFile('nope')).toBeUndefined();
+    // A flat folder with no dataset.json anywhere near needs one named.
+    const lonely = join(root, 'lonely', 'in');
+    await cp(join(nn, 'imagesTs'), lonely, { recursive: true });
+    expect(() => new NnunetDataset({ root: lonely })).toThrow(
+      `${lonely}: a folder of nnU-Net-named images without a dataset.json (none in it or in ${join(root, 'lonely')}); give the dataset's dataset.json (option "datasetJson")`,
+    );
+    expect(await new NnunetDataset({ root: lonely, datasetJson: join(nn, 'dataset.json') }).caseIds()).toEqual(ids.test);
+  });
+
+  it('checkCases: valid labelled, unlabelled and invalid cases with their reasons', async () => {
+    const ok = await new NnunetDataset({ root: nn, cacheDir: false }).checkCases();
+    expect(ok).toEqual({ valid: ids.train, skipped: [], unlabelled: [] });
+    const flat = join(root, 'flat-check');
+    await cp(join(nn, 'imagesTs'), flat, { recursive: true });
+    expect(await new NnunetDataset({ root: nn, images: flat }).checkCases()).toEqual({ valid: [], skipped: [], unlabelled: ids.test });
+    const dir = await copy('check-bad');
+    const file = join(dir, 'labelsTr', `${ids.train[1]}.nii.gz`);
+    const seg = await readNifti(file, { as: 'native' });
+    const data = Uint8Array.from(seg.data);
+    data[5] = 4;
+    await writeNifti(file, data, { reference: seg.header, datatype: 'uint8' });
+    const progress: string[] = [];
+    const report = await new NnunetDataset({ root: dir, cacheDir: false }).checkCases({ onProgress: (d, t, id) => progress.push(`${d}/${t} ${id}`) });
+    expect(report.valid).toEqual([ids.train[0], ids.train[2]]);
+    expect(report.skipped).toEqual([
+      { id: ids.train[1], reasons: [`case ${ids.train[1]}: ${file}: expected labels in {0, 1, 2, 3} (the values of "labels" in ${join(dir, 'dataset.json')}), found label 4 (1 voxels)`] },
+    ]);
+    expect(progress).toEqual(ids.train.map((id, k) => `${k + 1}/3 ${id}`));
   });
 
   it('is registered by the plugin as "nnunet", with the version of its package.json', async () => {
