@@ -7,6 +7,7 @@ import { formatEvaluationTable } from '../report/evaluation-table.js';
 import { writeRunReport } from '../report/index.js';
 import { createLogger } from '../util/logger.js';
 import { reportTrainingProgress } from '../util/training-progress.js';
+import { startRunDashboard } from './dashboard.js';
 import type { CommandModule } from './types.js';
 
 /** `voxseg cv`: every fold in sequence (resumable), then cross-validation metrics over all cases. */
@@ -20,19 +21,25 @@ export const cvCommand: CommandModule = {
       .requiredOption('--out <dir>', 'folder for the folds');
     addTrainOptions(cmd)
       .option('--json', 'print the aggregated JSON as the last line')
-      .action(async (flags: TrainFlags & { json?: boolean }) => {
+      .option('--dashboard', 'serve the folds live in the dashboard while they train (prints the URL)')
+      .action(async (flags: TrainFlags & { json?: boolean; dashboard?: boolean }) => {
         const logger = createLogger();
         const out = flags.out as string;
         const config = await resolveTrainFlags({ ...flags, out: undefined });
-        const result = await crossValidate(config, {
-          ...cliHost(logger),
-          out,
-          onEvents: (events$) => void reportTrainingProgress(events$, { logger }),
-        });
-        for (let k = 0; k < config.training.folds; k++) await writeRunReport(path.join(out, `fold_${k}`)).catch(() => undefined);
-        process.stdout.write(formatEvaluationTable(result) + '\n');
-        logger.info(`cross-validation over ${Object.keys(result.cases).length} cases: ${path.join(out, 'metrics.json')}`);
-        if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
+        const closeDashboard = flags.dashboard ? await startRunDashboard(out, 'group', logger) : undefined;
+        try {
+          const result = await crossValidate(config, {
+            ...cliHost(logger),
+            out,
+            onEvents: (events$) => void reportTrainingProgress(events$, { logger }),
+          });
+          for (let k = 0; k < config.training.folds; k++) await writeRunReport(path.join(out, `fold_${k}`)).catch(() => undefined);
+          process.stdout.write(formatEvaluationTable(result) + '\n');
+          logger.info(`cross-validation over ${Object.keys(result.cases).length} cases: ${path.join(out, 'metrics.json')}`);
+          if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
+        } finally {
+          await closeDashboard?.();
+        }
       });
   },
 };
