@@ -30,6 +30,7 @@ import { esc, page, writeRunReport } from '../report/index.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { reportTrainingProgress } from '../util/training-progress.js';
 import { voxsegCommand } from '../util/voxseg-command.js';
+import { startRunDashboard } from './dashboard.js';
 import { CliError, type CommandModule } from './types.js';
 
 interface CvFlags extends TrainFlags {
@@ -42,6 +43,7 @@ interface CvFlags extends TrainFlags {
   wait?: boolean;
   dryRun?: boolean;
   aggregateOnly?: boolean;
+  dashboard?: boolean;
 }
 
 /** One fold of one variant: where it trains. */
@@ -78,6 +80,7 @@ export const cvCommand: CommandModule = {
       .option('--dry-run', 'print the tasks (local) or the sbatch scripts (slurm) instead of running them')
       .option('--aggregate-only', 'only aggregate the folds already trained (the Slurm aggregation job runs this)')
       .option('--json', 'print the aggregated JSON as the last line')
+      .option('--dashboard', 'serve the folds live in the dashboard while they train (prints the URL)')
       .action(async (flags: CvFlags) => {
         const logger = createLogger();
         const out = path.resolve(flags.out as string);
@@ -96,66 +99,71 @@ export const cvCommand: CommandModule = {
           }),
         );
 
-        if (!flags.aggregateOnly) {
-          const todo: FoldRun[] = [];
-          for (const r of runs) {
-            if (await exists(path.join(r.dir, 'metrics.json'))) logger.info(`${r.name}: done (${path.join(r.dir, 'metrics.json')})`);
-            else todo.push(r);
-          }
-          const tasks = todo.map((r) => foldTask(r, flags));
-          if (flags.executor === 'slurm') {
-            const plan: SlurmPlan = {
-              jobName: 'voxseg-cv',
-              tasks,
-              after: { name: 'aggregate', args: ['cv', ...aggregateArgs(flags, out)] },
-              command: voxsegCommand(),
-              slurmDir: path.join(out, 'slurm'),
-              slurmOpts: flags.slurmOpt,
-              signalSeconds: flags.slurmSignal,
-              chdir: process.cwd(),
-            };
-            if (tasks.length === 0) logger.info('every fold is done: aggregating here');
-            else if (flags.dryRun) {
-              process.stdout.write(renderSlurmPlan(plan));
-              return;
-            } else {
-              const sub = await submitSlurm(plan);
-              for (const line of watchHints(sub)) logger.info(line);
-              if (!flags.wait) {
-                process.stdout.write(JSON.stringify({ arrayJobId: sub.arrayJobId, aggregateJobId: sub.afterJobId, tasks: tasks.map((t) => t.name) }) + '\n');
+        const closeDashboard = flags.dashboard && !flags.dryRun && !flags.aggregateOnly ? await startRunDashboard(out, 'group', logger) : undefined;
+        try {
+          if (!flags.aggregateOnly) {
+            const todo: FoldRun[] = [];
+            for (const r of runs) {
+              if (await exists(path.join(r.dir, 'metrics.json'))) logger.info(`${r.name}: done (${path.join(r.dir, 'metrics.json')})`);
+              else todo.push(r);
+            }
+            const tasks = todo.map((r) => foldTask(r, flags));
+            if (flags.executor === 'slurm') {
+              const plan: SlurmPlan = {
+                jobName: 'voxseg-cv',
+                tasks,
+                after: { name: 'aggregate', args: ['cv', ...aggregateArgs(flags, out)] },
+                command: voxsegCommand(),
+                slurmDir: path.join(out, 'slurm'),
+                slurmOpts: flags.slurmOpt,
+                signalSeconds: flags.slurmSignal,
+                chdir: process.cwd(),
+              };
+              if (tasks.length === 0) logger.info('every fold is done: aggregating here');
+              else if (flags.dryRun) {
+                process.stdout.write(renderSlurmPlan(plan));
                 return;
+              } else {
+                const sub = await submitSlurm(plan);
+                for (const line of watchHints(sub)) logger.info(line);
+                if (!flags.wait) {
+                  process.stdout.write(JSON.stringify({ arrayJobId: sub.arrayJobId, aggregateJobId: sub.afterJobId, tasks: tasks.map((t) => t.name) }) + '\n');
+                  return;
+                }
+                const outcome = await waitSlurm(sub, { onEvent: (e) => logger.info(describeSlurmEvent(e)) });
+                failIfAny(outcome.tasks, logger);
+                if (outcome.after && outcome.after.code !== 0) throw new CliError(describeFailure(outcome.after), Math.max(1, outcome.after.code));
+                // The aggregation job wrote the metrics: print them as the local path does.
               }
-              const outcome = await waitSlurm(sub, { onEvent: (e) => logger.info(describeSlurmEvent(e)) });
-              failIfAny(outcome.tasks, logger);
-              if (outcome.after && outcome.after.code !== 0) throw new CliError(describeFailure(outcome.after), Math.max(1, outcome.after.code));
-              // The aggregation job wrote the metrics: print them as the local path does.
-            }
-          } else if (flags.dryRun) {
-            for (const t of tasks) process.stdout.write(`# ${t.name}\nvoxseg ${t.args.join(' ')}\n`);
-            return;
-          } else if (flags.parallel > 1 && tasks.length > 1) {
-            logger.info(`training ${tasks.length} fold(s), ${flags.parallel} at a time; logs in ${path.join(out, 'logs')}`);
-            const results = await runLocal(tasks, {
-              command: voxsegCommand(),
-              parallel: flags.parallel,
-              logDir: path.join(out, 'logs'),
-              onTaskStart: (t, log) => logger.info(`${t.name}: training (log: ${log})`),
-              onTaskEnd: (r) => logger.info(`${r.name}: ${r.code === 0 ? 'done' : `status ${r.code}`}`),
-            });
-            failIfAny(results, logger);
-          } else {
-            for (const variant of variants) {
-              if (!todo.some((r) => r.variant === variant)) continue;
-              await trainInProcess(flags, variant, perVariant ? path.join(out, variant) : out, logger);
-              for (const r of runs.filter((x) => x.variant === variant)) await writeRunReport(r.dir).catch(() => undefined);
+            } else if (flags.dryRun) {
+              for (const t of tasks) process.stdout.write(`# ${t.name}\nvoxseg ${t.args.join(' ')}\n`);
+              return;
+            } else if (flags.parallel > 1 && tasks.length > 1) {
+              logger.info(`training ${tasks.length} fold(s), ${flags.parallel} at a time; logs in ${path.join(out, 'logs')}`);
+              const results = await runLocal(tasks, {
+                command: voxsegCommand(),
+                parallel: flags.parallel,
+                logDir: path.join(out, 'logs'),
+                onTaskStart: (t, log) => logger.info(`${t.name}: training (log: ${log})`),
+                onTaskEnd: (r) => logger.info(`${r.name}: ${r.code === 0 ? 'done' : `status ${r.code}`}`),
+              });
+              failIfAny(results, logger);
+            } else {
+              for (const variant of variants) {
+                if (!todo.some((r) => r.variant === variant)) continue;
+                await trainInProcess(flags, variant, perVariant ? path.join(out, variant) : out, logger);
+                for (const r of runs.filter((x) => x.variant === variant)) await writeRunReport(r.dir).catch(() => undefined);
+              }
             }
           }
-        }
 
-        const result = await aggregate(out, variants, runs, perVariant);
-        process.stdout.write(formatEvaluationTable(result) + '\n');
-        logger.info(`cross-validation over ${Object.keys(result.cases).length} cases: ${perVariant ? path.join(out, 'summary.json') : path.join(out, 'metrics.json')}`);
-        if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
+          const result = await aggregate(out, variants, runs, perVariant);
+          process.stdout.write(formatEvaluationTable(result) + '\n');
+          logger.info(`cross-validation over ${Object.keys(result.cases).length} cases: ${perVariant ? path.join(out, 'summary.json') : path.join(out, 'metrics.json')}`);
+          if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
+        } finally {
+          await closeDashboard?.();
+        }
       });
   },
 };

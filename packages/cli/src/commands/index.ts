@@ -1,6 +1,7 @@
 import { benchCommand } from './bench.js';
 import { checkCommand } from './check.js';
 import { cvCommand } from './cv.js';
+import { dashboardCommand } from './dashboard.js';
 import { evaluateCommand } from './evaluate.js';
 import { modelSummaryCommand } from './model-summary.js';
 import { pluginsCommand } from './plugins.js';
@@ -20,4 +21,5 @@ export const commands: CommandModule[] = [
   modelSummaryCommand,
   benchCommand,
   pluginsCommand,
+  dashboardCommand,
 ];

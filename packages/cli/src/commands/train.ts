@@ -6,6 +6,7 @@ import { addTrainOptions, resolveTrainFlags, type TrainFlags } from '../options/
 import { writeRunReport } from '../report/index.js';
 import { createLogger } from '../util/logger.js';
 import { reportTrainingProgress } from '../util/training-progress.js';
+import { startRunDashboard } from './dashboard.js';
 import { CliError, type CommandModule } from './types.js';
 
 /** `voxseg train`: one fold, every part named by the experiment config (`--config`) and the flags. */
@@ -22,18 +23,25 @@ export const trainCommand: CommandModule = {
       .option('--resume', 'continue the run in --out from its last checkpoint')
       .option('--force', 'start over in an --out that holds a run (the old one is moved aside)')
       .option('--json', 'print a JSON summary as the last line')
-      .action(async (flags: TrainFlags & { resume?: boolean; force?: boolean; json?: boolean }) => {
+      .option('--dashboard', 'serve the run live in the dashboard while it trains (prints the URL)')
+      .action(async (flags: TrainFlags & { resume?: boolean; force?: boolean; json?: boolean; dashboard?: boolean }) => {
         const logger = createLogger();
         if (!flags.out) throw new CliError('--out RUN is required');
         const config = await resolveTrainFlags(flags);
         if (!config.dataset.options.root && !flags.resume) throw new CliError('--data DIR is required');
-        const result = await trainRun(config, {
-          ...cliHost(logger),
-          out: flags.out,
-          resume: flags.resume,
-          force: flags.force,
-          onEvents: (events$) => void reportTrainingProgress(events$, { logger }),
-        });
+        const closeDashboard = flags.dashboard ? await startRunDashboard(flags.out, 'run', logger) : undefined;
+        let result;
+        try {
+          result = await trainRun(config, {
+            ...cliHost(logger),
+            out: flags.out,
+            resume: flags.resume,
+            force: flags.force,
+            onEvents: (events$) => void reportTrainingProgress(events$, { logger }),
+          });
+        } finally {
+          await closeDashboard?.();
+        }
         const reportHtml = (await writeRunReport(flags.out)).html;
         if (result.timeLimitStop) {
           throw new CliError(`${flags.out}: stopped at the time-limit signal (SIGUSR1) after ${result.summary.iterations} iteration(s), checkpoint saved; continue with voxseg train --out ${flags.out} --resume`, EXIT_TIME_LIMIT);

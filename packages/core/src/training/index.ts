@@ -7,3 +7,4 @@ export * from './trainer-config.js';
 export * from './trainer.js';
 export * from './adamw.js';
 export * from './warmup-cosine-scheduler.js';
+export * from './commands-file.js';

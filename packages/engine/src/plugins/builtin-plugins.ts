@@ -1,6 +1,7 @@
 import { corePlugin, createExperiment, type Experiment, loadPlugin, type Plugin, type PluginSource, pluginSource, withSource } from '@voxseg/core';
 import { axialAttentionPlugin } from '@voxseg/plugin-axial-attention';
 import { bratsPlugin } from '@voxseg/plugin-data-brats';
+import { nnunetPlugin } from '@voxseg/plugin-data-nnunet';
 import { lossesPlugin } from '@voxseg/plugin-losses';
 import { unetPlugin } from '@voxseg/plugin-unet';
 import { EngineError } from '../errors.js';
@@ -16,6 +17,7 @@ export function builtinPlugins(): Plugin[] {
     withSource(axialAttentionPlugin(), { module: '@voxseg/plugin-axial-attention', export: 'axialAttentionPlugin' }),
     withSource(lossesPlugin(), { module: '@voxseg/plugin-losses', export: 'lossesPlugin' }),
     withSource(bratsPlugin(), { module: '@voxseg/plugin-data-brats', export: 'bratsPlugin' }),
+    withSource(nnunetPlugin(), { module: '@voxseg/plugin-data-nnunet', export: 'nnunetPlugin' }),
   ];
 }
 

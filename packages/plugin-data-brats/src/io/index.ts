@@ -4,5 +4,6 @@ export { writeFileAtomic } from '@voxseg/core';
 export * from './nifti-datatypes.js';
 export * from './nifti-header.js';
 export * from './affine.js';
+export * from './validate-nifti.js';
 export * from './read-nifti.js';
 export * from './write-nifti.js';
