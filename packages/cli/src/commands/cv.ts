@@ -84,14 +84,17 @@ export const cvCommand: CommandModule = {
       .action(async (flags: CvFlags) => {
         const logger = createLogger();
         const out = path.resolve(flags.out as string);
-        const variants = flags.variants ? flags.variants.split(',').map((v) => v.trim()).filter(Boolean) : [flags.variant ?? 'BL'];
+        // Without --variants/--variant the network is the config's (--config, else BL): tasks then name none.
+        const base = await resolveTrainFlags({ ...flags, out: undefined });
+        const variants = flags.variants ? flags.variants.split(',').map((v) => v.trim()).filter(Boolean) : [flags.variant ?? base.network.name];
+        const namedVariant = Boolean(flags.variants || flags.variant);
         if (variants.length === 0) throw new CliError(`--variants: expected a comma-separated list of presets, got "${flags.variants}"`);
         if (flags.variants && flags.variant) throw new CliError('--variant and --variants: give one of them');
         if (new Set(variants).size !== variants.length) throw new CliError(`--variants ${flags.variants}: a variant is listed twice`);
         if (flags.executor !== 'local' && flags.executor !== 'slurm') throw new CliError(`--executor: expected local or slurm, got "${flags.executor}"`);
         if (flags.parallel < 1) throw new CliError(`--parallel: expected a positive integer, got ${flags.parallel}`);
         const perVariant = Boolean(flags.variants);
-        const folds = (await resolveTrainFlags({ ...flags, out: undefined, variant: variants[0] })).training.folds;
+        const folds = base.training.folds;
         const runs: FoldRun[] = variants.flatMap((variant) =>
           Array.from({ length: folds }, (_, fold) => {
             const dir = perVariant ? path.join(out, variant, `fold_${fold}`) : path.join(out, `fold_${fold}`);
@@ -107,7 +110,7 @@ export const cvCommand: CommandModule = {
               if (await exists(path.join(r.dir, 'metrics.json'))) logger.info(`${r.name}: done (${path.join(r.dir, 'metrics.json')})`);
               else todo.push(r);
             }
-            const tasks = todo.map((r) => foldTask(r, flags));
+            const tasks = todo.map((r) => foldTask(r, flags, namedVariant));
             if (flags.executor === 'slurm') {
               const plan: SlurmPlan = {
                 jobName: 'voxseg-cv',
@@ -151,7 +154,7 @@ export const cvCommand: CommandModule = {
             } else {
               for (const variant of variants) {
                 if (!todo.some((r) => r.variant === variant)) continue;
-                await trainInProcess(flags, variant, perVariant ? path.join(out, variant) : out, logger);
+                await trainInProcess(flags, namedVariant ? variant : undefined, perVariant ? path.join(out, variant) : out, logger);
                 for (const r of runs.filter((x) => x.variant === variant)) await writeRunReport(r.dir).catch(() => undefined);
               }
             }
@@ -169,10 +172,10 @@ export const cvCommand: CommandModule = {
 };
 
 /** The `voxseg train` task of one fold (continued with --resume when its folder holds a run). */
-function foldTask(r: FoldRun, flags: CvFlags): ExecutorTask {
+function foldTask(r: FoldRun, flags: CvFlags, namedVariant: boolean): ExecutorTask {
   return {
     name: r.name,
-    args: ['train', '--data', path.resolve(flags.data as string), '--out', r.dir, '--fold', String(r.fold), '--variant', r.variant, ...trainFlagsToArgs(flags)],
+    args: ['train', '--data', path.resolve(flags.data as string), '--out', r.dir, '--fold', String(r.fold), ...(namedVariant ? ['--variant', r.variant] : []), ...trainFlagsToArgs(flags)],
     resumeRun: r.dir,
   };
 }
@@ -190,7 +193,7 @@ function aggregateArgs(flags: CvFlags, out: string): string[] {
 }
 
 /** The folds of one variant in this process, one after the other (engine's crossValidate). */
-async function trainInProcess(flags: CvFlags, variant: string, dir: string, logger: Logger): Promise<void> {
+async function trainInProcess(flags: CvFlags, variant: string | undefined, dir: string, logger: Logger): Promise<void> {
   const config = await resolveTrainFlags({ ...flags, out: undefined, variant });
   // A fold stopped by the time-limit signal ends this cv with status 3, as voxseg train does.
   let timeLimit = false;
