@@ -14,20 +14,16 @@ Usage: /usr/bin/python3 packages/core/scripts/golden_adamw_schedulers.py > packa
 """
 import json
 import math
+import os
 
 import torch
 
 torch.set_default_dtype(torch.float32)
 
 
-def values(n, f):
-    return [f(i) for i in range(n)]
-
-
-INITIAL = {
-    "w1": {"shape": [3, 4], "w": values(12, lambda i: math.sin(i + 1) * 0.8), "s": values(12, lambda i: 0.5 + 0.1 * (i % 3)), "c": values(12, lambda i: 3.0 * math.cos(0.7 * i))},
-    "w2": {"shape": [5], "w": values(5, lambda i: 0.3 * (i - 2)), "s": values(5, lambda i: 0.2 * (i + 1)), "c": values(5, lambda i: -1.5 + 0.5 * i)},
-}
+# The same problem (initial weights, s, c) as the SGD golden values, read from their file.
+HERE = os.path.dirname(os.path.abspath(__file__))
+INITIAL = json.load(open(os.path.join(HERE, "..", "src", "training", "sgd.golden.json")))["initial"]
 
 CASES = [
     {"name": "torch-defaults", "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01, "lrs": [0.01, 0.01, 0.009, 0.02, 0.005, 0.001]},
