@@ -52,6 +52,12 @@ export interface TrainerConfig {
    * nothing is written and no checkpointSaved event fires.
    */
   outDir?: string;
+  /**
+   * Where the final model is also copied when the run completes (`<run>/model` in the CLI),
+   * atomically, before runEnd: a failure there (a full disk) ends the run with
+   * `runEnd { reason: 'error' }`, never `completed`. Needs `outDir`. Default: none.
+   */
+  modelDir?: string;
   /** Write `last` every this many epochs (and always on stop and at the last epoch). Default 1. */
   saveEvery?: number;
   /**
@@ -91,5 +97,5 @@ export interface TrainerConfig {
 }
 
 /** The config with every default applied. */
-export type ResolvedTrainerConfig = Required<Omit<TrainerConfig, 'val' | 'outDir' | 'clipNorm'>> &
-  Pick<TrainerConfig, 'val' | 'outDir'> & { clipNorm: number | null };
+export type ResolvedTrainerConfig = Required<Omit<TrainerConfig, 'val' | 'outDir' | 'modelDir' | 'clipNorm'>> &
+  Pick<TrainerConfig, 'val' | 'outDir' | 'modelDir'> & { clipNorm: number | null };
