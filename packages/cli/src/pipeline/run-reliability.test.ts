@@ -196,6 +196,16 @@ describe('disk and OS errors name the user path (issue 15, item 6)', () => {
     expect(p.stderr).toMatch(/no final model .*its final write failed.*--checkpoint last\|best\|final/);
   }, 300_000);
 
+  it('predict --report that cannot write an overlay names that file', () => {
+    const out = path.join(work, 'pred-report');
+    mkdirSync(out);
+    writeFileSync(path.join(out, 'report'), 'a file where the report folder goes');
+    const r = voxseg('predict', '--run', path.join(work, 'one-epoch'), '--input', data, '--out', out, '--report');
+    expect(r.code).toBe(1);
+    expect(errorLines(r.stderr)).toEqual([`voxseg: ${path.join(out, 'report', 'BraTS2021_00000.png')}: cannot write: a part of the path is a file, a folder was expected; check the path (ENOTDIR)`]);
+    expect(existsSync(path.join(out, RUN_LOCK_FILE))).toBe(false);
+  }, 120_000);
+
   it('evaluate --out on a folder or an unwritable place names the user path, not a temporary file', () => {
     const pred = path.join(work, 'eval-pred');
     mkdirSync(pred);
