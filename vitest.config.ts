@@ -20,6 +20,7 @@ export default defineConfig({
       { find: /^@voxseg\/plugin-unet$/, replacement: pkg('plugin-unet') },
       { find: /^@voxseg\/plugin-axial-attention$/, replacement: pkg('plugin-axial-attention') },
       { find: /^@voxseg\/plugin-data-brats$/, replacement: pkg('plugin-data-brats') },
+      { find: /^@voxseg\/plugin-data-nnunet$/, replacement: pkg('plugin-data-nnunet') },
       { find: /^@voxseg\/backend-native$/, replacement: pkg('backend-native') },
       { find: /^@voxseg\/cli$/, replacement: pkg('cli') },
     ],
