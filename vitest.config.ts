@@ -22,6 +22,7 @@ export default defineConfig({
       { find: /^@voxseg\/plugin-data-brats$/, replacement: pkg('plugin-data-brats') },
       { find: /^@voxseg\/plugin-data-nnunet$/, replacement: pkg('plugin-data-nnunet') },
       { find: /^@voxseg\/backend-native$/, replacement: pkg('backend-native') },
+      { find: /^@voxseg\/dashboard$/, replacement: pkg('dashboard') },
       { find: /^@voxseg\/cli$/, replacement: pkg('cli') },
     ],
   },

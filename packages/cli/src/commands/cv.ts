@@ -9,6 +9,7 @@ import { trainRun } from '../pipeline/train-run.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { createLogger } from '../util/logger.js';
 import { interruptedError } from './train.js';
+import { startRunDashboard } from './dashboard.js';
 import { CliError, type CommandModule } from './types.js';
 
 /** `voxseg cv`: the 5 folds in sequence (resumable), then cross-validation metrics over all cases. */
@@ -22,7 +23,8 @@ export const cvCommand: CommandModule = {
       .requiredOption('--out <dir>', 'folder for the folds');
     addTrainOptions(cmd)
       .option('--json', 'print the aggregated JSON as the last line')
-      .action(async (flags: TrainFlags & { json?: boolean }, cmd: Command) => {
+      .option('--dashboard', 'serve the folds live in the dashboard while they train (prints the URL)')
+      .action(async (flags: TrainFlags & { json?: boolean; dashboard?: boolean }, cmd: Command) => {
         const logger = createLogger();
         const base = { ...trainFlagsToConfig(flags), out: undefined };
         const given = { ...givenTrainFlags(base, cmd), out: undefined };
@@ -30,6 +32,10 @@ export const cvCommand: CommandModule = {
         const folds = resolveTrainConfig(base, { out }).folds;
         // The cv folder is locked for the whole run (each fold folder too, by its training).
         const lock = lockRunFolder(out, { command: 'cv', logger });
+        const closeDashboard = flags.dashboard ? await startRunDashboard(out, 'group', logger).catch((err: unknown) => {
+          lock.release();
+          throw err;
+        }) : undefined;
         try {
           const all: Record<string, RegionMetrics> = {};
           for (let k = 0; k < folds; k++) {
@@ -56,6 +62,7 @@ export const cvCommand: CommandModule = {
           if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
         } finally {
           lock.release();
+          await closeDashboard?.();
         }
       });
   },
