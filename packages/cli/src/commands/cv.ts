@@ -8,6 +8,7 @@ import { writeRunReport } from '../report/index.js';
 import { createLogger } from '../util/logger.js';
 import { reportTrainingProgress } from '../util/training-progress.js';
 import { startRunDashboard } from './dashboard.js';
+import { interruptedError } from './train.js';
 import type { CommandModule } from './types.js';
 
 /** `voxseg cv`: every fold in sequence (resumable), then cross-validation metrics over all cases. */
@@ -25,18 +26,20 @@ export const cvCommand: CommandModule = {
       .action(async (flags: TrainFlags & { json?: boolean; dashboard?: boolean }) => {
         const logger = createLogger();
         const out = flags.out as string;
-        const config = await resolveTrainFlags({ ...flags, out: undefined });
+        const { config, given } = await resolveTrainFlags({ ...flags, out: undefined });
         const closeDashboard = flags.dashboard ? await startRunDashboard(out, 'group', logger) : undefined;
         try {
           const result = await crossValidate(config, {
             ...cliHost(logger),
             out,
+            given,
             onEvents: (events$) => void reportTrainingProgress(events$, { logger }),
           });
+          if (result.interrupted) throw interruptedError(result.interrupted.run, result.interrupted.epochsCompleted);
           for (let k = 0; k < config.training.folds; k++) await writeRunReport(path.join(out, `fold_${k}`)).catch(() => undefined);
           process.stdout.write(formatEvaluationTable(result) + '\n');
           logger.info(`cross-validation over ${Object.keys(result.cases).length} cases: ${path.join(out, 'metrics.json')}`);
-          if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
+          if (flags.json) process.stdout.write(JSON.stringify({ cases: result.cases, mean: result.mean }) + '\n');
         } finally {
           await closeDashboard?.();
         }

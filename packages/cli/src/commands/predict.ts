@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { selectBackend, splitChannels, writeFileAtomic } from '@voxseg/core';
-import { createEngineExperimentFrom, predictFolder } from '@voxseg/engine';
+import { CHECKPOINT_CHOICES, type CheckpointChoice, createEngineExperimentFrom, predictFolder } from '@voxseg/engine';
 import { cliHost } from '../options/engine-host.js';
 import { collect, intFlag, numberFlag } from '../options/flags.js';
 import { esc, page, renderCaseOverlay } from '../report/index.js';
@@ -23,6 +23,7 @@ interface PredictFlags {
   json?: boolean;
   dataset?: string;
   plugin?: string[];
+  checkpoint?: string;
 }
 
 /** `voxseg predict`: sliding-window inference of one run or an ensemble on a BraTS-layout folder. */
@@ -42,6 +43,7 @@ export const predictCommand: CommandModule = {
       .option('--threshold <p>', 'region probability threshold', numberFlag('--threshold'), 0.5)
       .option('--backend <b>', 'auto | native | cpu | wasm | tensorflow', 'auto')
       .option('--window-batch <n>', 'windows per network call', intFlag('--window-batch'), 1)
+      .option('--checkpoint <kind>', 'predict with a checkpoint (last | best | final) instead of the final model, e.g. of an unfinished run')
       .option('--report', 'also write PNG overlays and an index page to <out>/report/')
       .option('--json', 'print a JSON summary as the last line')
       .option('--dataset <name>', 'dataset plugin of --input (default: detected from the folder, else the run\'s)')
@@ -50,6 +52,9 @@ export const predictCommand: CommandModule = {
         const logger = createLogger();
         if (!(flags.step > 0 && flags.step <= 1)) throw new CliError(`--step: expected a number in (0, 1], got ${flags.step}`);
         if (!(flags.threshold > 0 && flags.threshold < 1)) throw new CliError(`--threshold: expected a number in (0, 1), got ${flags.threshold}`);
+        if (flags.checkpoint !== undefined && !(CHECKPOINT_CHOICES as readonly string[]).includes(flags.checkpoint)) {
+          throw new CliError(`--checkpoint: expected ${CHECKPOINT_CHOICES.join(' | ')}, got "${flags.checkpoint}"`);
+        }
         const runs = flags.run.split(',').map((s) => s.trim()).filter(Boolean);
         await selectBackend(flags.backend, { log: (l) => logger.info(l), debug: (l) => logger.debug(l) });
         const experiment = await createEngineExperimentFrom(flags.plugin ?? []);
@@ -61,6 +66,9 @@ export const predictCommand: CommandModule = {
           input: flags.input,
           out: flags.out,
           ...(flags.dataset ? { dataset: flags.dataset } : {}),
+          ...(flags.checkpoint ? { checkpoint: flags.checkpoint as CheckpointChoice } : {}),
+          // Ctrl-C: the output folder's lock is released, then exit 130 (there is nothing to save).
+          onSigint: () => process.exit(130),
           inference: {
             step: flags.step,
             tta: flags.tta ?? false,
