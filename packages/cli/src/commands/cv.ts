@@ -31,6 +31,7 @@ import { createLogger, type Logger } from '../util/logger.js';
 import { reportTrainingProgress } from '../util/training-progress.js';
 import { voxsegCommand } from '../util/voxseg-command.js';
 import { startRunDashboard } from './dashboard.js';
+import { interruptedError } from './train.js';
 import { CliError, type CommandModule } from './types.js';
 
 interface CvFlags extends TrainFlags {
@@ -85,7 +86,7 @@ export const cvCommand: CommandModule = {
         const logger = createLogger();
         const out = path.resolve(flags.out as string);
         // Without --variants/--variant the network is the config's (--config, else BL): tasks then name none.
-        const base = await resolveTrainFlags({ ...flags, out: undefined });
+        const { config: base } = await resolveTrainFlags({ ...flags, out: undefined });
         const variants = flags.variants ? flags.variants.split(',').map((v) => v.trim()).filter(Boolean) : [flags.variant ?? base.network.name];
         const namedVariant = Boolean(flags.variants || flags.variant);
         if (variants.length === 0) throw new CliError(`--variants: expected a comma-separated list of presets, got "${flags.variants}"`);
@@ -194,7 +195,7 @@ function aggregateArgs(flags: CvFlags, out: string): string[] {
 
 /** The folds of one variant in this process, one after the other (engine's crossValidate). */
 async function trainInProcess(flags: CvFlags, variant: string | undefined, dir: string, logger: Logger): Promise<void> {
-  const config = await resolveTrainFlags({ ...flags, out: undefined, variant });
+  const { config, given } = await resolveTrainFlags({ ...flags, out: undefined, variant });
   // A fold stopped by the time-limit signal ends this cv with status 3, as voxseg train does.
   let timeLimit = false;
   const onEvents: NonNullable<TrainRunOptions['onEvents']> = (events$) => {
@@ -203,12 +204,14 @@ async function trainInProcess(flags: CvFlags, variant: string | undefined, dir: 
       if (e.type === 'runEnd' && e.reason === 'stopped' && e.message === TIME_LIMIT_REASON) timeLimit = true;
     });
   };
+  let result;
   try {
-    await crossValidate(config, { ...cliHost(logger), out: dir, onEvents });
+    result = await crossValidate(config, { ...cliHost(logger), out: dir, given, onEvents });
   } catch (err) {
     if (timeLimit) throw new CliError(`${dir}: a fold stopped at the time-limit signal (SIGUSR1) with its checkpoint saved; rerun the same voxseg cv to continue`, EXIT_TIME_LIMIT);
     throw err;
   }
+  if (result.interrupted) throw interruptedError(result.interrupted.run, result.interrupted.epochsCompleted);
 }
 
 /** One line per failed task, then a one-line error with the worst status. */

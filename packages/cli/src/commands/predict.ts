@@ -2,6 +2,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { selectBackend, splitChannels, writeFileAtomic } from '@voxseg/core';
 import {
+  CHECKPOINT_CHOICES,
+  type CheckpointChoice,
   createEngineExperimentFrom,
   predictFolder,
   describeFailure,
@@ -46,6 +48,7 @@ interface PredictFlags {
   slurmOpt: string[];
   wait?: boolean;
   dryRun?: boolean;
+  checkpoint?: string;
 }
 
 /** `voxseg predict`: sliding-window inference of one run or an ensemble on a BraTS-layout folder. */
@@ -65,6 +68,7 @@ export const predictCommand: CommandModule = {
       .option('--threshold <p>', 'region probability threshold', numberFlag('--threshold'), 0.5)
       .option('--backend <b>', 'auto | native | cpu | wasm | tensorflow', 'auto')
       .option('--window-batch <n>', 'windows per network call', intFlag('--window-batch'), 1)
+      .option('--checkpoint <kind>', 'predict with a checkpoint (last | best | final) instead of the final model, e.g. of an unfinished run')
       .option('--report', 'also write PNG overlays and an index page to <out>/report/')
       .option('--json', 'print a JSON summary as the last line')
       .option('--dataset <name>', 'dataset plugin of --input (default: detected from the folder, else the run\'s)')
@@ -81,6 +85,9 @@ export const predictCommand: CommandModule = {
         const logger = createLogger();
         if (!(flags.step > 0 && flags.step <= 1)) throw new CliError(`--step: expected a number in (0, 1], got ${flags.step}`);
         if (!(flags.threshold > 0 && flags.threshold < 1)) throw new CliError(`--threshold: expected a number in (0, 1), got ${flags.threshold}`);
+        if (flags.checkpoint !== undefined && !(CHECKPOINT_CHOICES as readonly string[]).includes(flags.checkpoint)) {
+          throw new CliError(`--checkpoint: expected ${CHECKPOINT_CHOICES.join(' | ')}, got "${flags.checkpoint}"`);
+        }
         if (flags.part !== undefined && flags.parts === undefined) throw new CliError('--part: needs --parts P (the number of parts)');
         if (flags.parts !== undefined) {
           if (flags.parts < 1) throw new CliError(`--parts: expected a positive integer, got ${flags.parts}`);
@@ -107,6 +114,9 @@ export const predictCommand: CommandModule = {
           ...(flags.dataset ? { dataset: flags.dataset } : {}),
           ...(flags.part !== undefined ? { parts: { count: flags.parts!, index: flags.part } } : {}),
           skipExisting,
+          ...(flags.checkpoint ? { checkpoint: flags.checkpoint as CheckpointChoice } : {}),
+          // Ctrl-C: the output folder's lock is released, then exit 130 (there is nothing to save).
+          onSigint: () => process.exit(130),
           inference: {
             step: flags.step,
             tta: flags.tta ?? false,
@@ -147,6 +157,7 @@ function partArgs(flags: PredictFlags, part: number): string[] {
     ...(flags.tta ? ['--tta'] : []),
     ...(flags.postprocess ? [] : ['--no-postprocess']),
     ...(flags.dataset ? ['--dataset', flags.dataset] : []),
+    ...(flags.checkpoint ? ['--checkpoint', flags.checkpoint] : []),
     ...(flags.plugin ?? []).flatMap((p) => ['--plugin', p.startsWith('.') || path.isAbsolute(p) || /\.(m?js|cjs)$/.test(p) ? path.resolve(p) : p]),
   ];
 }

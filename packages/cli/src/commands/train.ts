@@ -20,14 +20,14 @@ export const trainCommand: CommandModule = {
       .option('--out <run>', 'run folder to create (or continue with --resume)')
       .option('--fold <k>', 'fold 0-4 of the 5-fold split (default 0)', intFlag('--fold'));
     addTrainOptions(cmd)
-      .option('--resume', 'continue the run in --out from its last checkpoint')
-      .option('--force', 'start over in an --out that holds a run (the old one is moved aside)')
+      .option('--resume', 'continue the run in --out from its last checkpoint, with its saved settings (flags given change them; see --force)')
+      .option('--force', 'start over in an --out that holds a run (the old one is moved aside); with --resume: accept changed settings')
       .option('--json', 'print a JSON summary as the last line')
       .option('--dashboard', 'serve the run live in the dashboard while it trains (prints the URL)')
       .action(async (flags: TrainFlags & { resume?: boolean; force?: boolean; json?: boolean; dashboard?: boolean }) => {
         const logger = createLogger();
         if (!flags.out) throw new CliError('--out RUN is required');
-        const config = await resolveTrainFlags(flags);
+        const { config, given } = await resolveTrainFlags(flags);
         if (!config.dataset.options.root && !flags.resume) throw new CliError('--data DIR is required');
         const closeDashboard = flags.dashboard ? await startRunDashboard(flags.out, 'run', logger) : undefined;
         let result;
@@ -37,6 +37,7 @@ export const trainCommand: CommandModule = {
             out: flags.out,
             resume: flags.resume,
             force: flags.force,
+            given,
             onEvents: (events$) => void reportTrainingProgress(events$, { logger }),
           });
         } finally {
@@ -56,6 +57,13 @@ export const trainCommand: CommandModule = {
         };
         if (flags.json) process.stdout.write(JSON.stringify(line) + '\n');
         else logger.info(`run ${result.summary.reason}: ${flags.out} (report: ${reportHtml})`);
+        // Ctrl-C leaves an unfinished run: 130 (128 + SIGINT), so `train && predict` stops here.
+        if (result.interrupted) throw interruptedError(flags.out, result.summary.epochsCompleted);
       });
   },
 };
+
+/** Exit 130 (128 + SIGINT, the shell's convention) for a run stopped by Ctrl-C. */
+export function interruptedError(run: string, epochsCompleted: number): CliError {
+  return new CliError(`${run}: training interrupted after ${epochsCompleted} epoch(s); the run is unfinished (no final model); continue it with voxseg train --out ${run} --resume`, 130);
+}

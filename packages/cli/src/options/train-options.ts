@@ -90,10 +90,10 @@ export function trainFlagsToLayer(flags: TrainFlags): ConfigLayer {
   }
   if (flags.dataWorkers !== undefined) {
     if (flags.dataWorkers < 0) throw new CliError(`--data-workers: expected a non-negative integer, got ${flags.dataWorkers}`);
-    layer.sampler = { name: '__same__', options: { workers: flags.dataWorkers } };
+    layer.sampler = { options: { workers: flags.dataWorkers } };
   }
-  if (Object.keys(dataset).length) layer.dataset = { name: '__same__', options: dataset };
-  if (flags.variant !== undefined || Object.keys(network).length) layer.network = { name: flags.variant ?? '__same__', options: network };
+  if (Object.keys(dataset).length) layer.dataset = { options: dataset };
+  if (flags.variant !== undefined || Object.keys(network).length) layer.network = { ...(flags.variant !== undefined ? { name: flags.variant } : {}), options: network };
   if (flags.plugin?.length) layer.plugins = flags.plugin.map((p) => absolutePlugin(p));
   return layer;
 }
@@ -108,23 +108,20 @@ function isFilePlugin(spec: string): boolean {
 }
 
 /**
- * The run's experiment config: the published defaults, then `--config FILE`, then the flags.
- * A flag that sets an option of a component (`--cache-dir`, `--data-workers`, `--base-filters`)
- * keeps the component the file named.
+ * The run's experiment config: the published defaults, then `--config FILE`, then the flags
+ * (a flag that sets an option of a component, e.g. `--cache-dir`, keeps the component the
+ * file named). Also the layers the user gave (file, flags; never defaults): on `--resume`
+ * only these change the saved run.
  */
-export async function resolveTrainFlags(flags: TrainFlags): Promise<ExperimentConfig> {
+export async function resolveTrainFlags(flags: TrainFlags): Promise<{ config: ExperimentConfig; given: ConfigLayer[] }> {
   const fromFile = flags.config ? await readRunConfig(flags.config, `--config ${flags.config}`) : {};
   // A config file's plugin paths are relative to the file.
   if (flags.config && fromFile.plugins) fromFile.plugins = fromFile.plugins.map((p) => (isFilePlugin(p) ? path.resolve(path.dirname(flags.config!), p) : p));
   const fromFlags = trainFlagsToLayer(flags);
-  const base = resolveExperimentConfig([fromFile], flags.config ? `--config ${flags.config}` : 'config');
-  for (const key of ['dataset', 'sampler', 'network'] as const) {
-    const c = fromFlags[key];
-    if (c?.name === '__same__') fromFlags[key] = { name: base[key].name, options: c.options };
-  }
   // Plugins from the file and from the flags both load.
-  if (fromFlags.plugins && base.plugins.length) fromFlags.plugins = [...new Set([...base.plugins, ...fromFlags.plugins])];
-  return resolveExperimentConfig([fromFile, fromFlags], flags.config ? `--config ${flags.config}` : 'flags');
+  if (fromFlags.plugins && fromFile.plugins?.length) fromFlags.plugins = [...new Set([...fromFile.plugins, ...fromFlags.plugins])];
+  const config = resolveExperimentConfig([fromFile, fromFlags], flags.config ? `--config ${flags.config}` : 'flags');
+  return { config, given: [fromFile, fromFlags] };
 }
 
 /** The shared flags with a value, by TrainFlags key, as the command line spells them. */

@@ -1,9 +1,20 @@
 import { EngineError } from '../errors.js';
 import { type ComponentConfig, defaultExperimentConfig, type ExperimentConfig, type InferenceConfig, type TrainingConfig } from './experiment-config.js';
 
+/**
+ * A component in a layer: `name` may be left out to keep the component the earlier layers
+ * chose and only set options (what `--cache-dir` or `--data-workers` do).
+ */
+export interface ComponentLayer {
+  name?: string;
+  options: Record<string, unknown>;
+}
+
+type ComponentKey = 'dataset' | 'network' | 'loss' | 'optimizer' | 'scheduler' | 'criterion' | 'sampler';
+
 /** A config layer: any subset of the keys (what a file or the CLI flags give). */
 export type ConfigLayer = {
-  [K in keyof ExperimentConfig]?: K extends 'training' ? Partial<TrainingConfig> : K extends 'inference' ? Partial<InferenceConfig> : ExperimentConfig[K];
+  [K in keyof ExperimentConfig]?: K extends 'training' ? Partial<TrainingConfig> : K extends 'inference' ? Partial<InferenceConfig> : K extends ComponentKey ? ComponentLayer : ExperimentConfig[K];
 };
 
 const COMPONENT_KEYS = ['dataset', 'network', 'loss', 'optimizer', 'scheduler', 'criterion', 'sampler'] as const;
@@ -101,7 +112,8 @@ export function resolveExperimentConfig(layers: readonly ConfigLayer[], source =
     for (const key of COMPONENT_KEYS) {
       const next = layer[key];
       if (!next) continue;
-      c[key] = next.name === c[key].name ? { name: next.name, options: { ...c[key].options, ...next.options } } : { name: next.name, options: { ...next.options } };
+      const name = next.name ?? c[key].name;
+      c[key] = name === c[key].name ? { name, options: { ...c[key].options, ...next.options } } : { name, options: { ...next.options } };
     }
     for (const key of LIST_KEYS) if (layer[key]) c[key] = layer[key]!.map((x) => ({ name: x.name, options: { ...x.options } }));
     if (layer.plugins) c.plugins = [...layer.plugins];

@@ -1,15 +1,15 @@
 import { promises as fs } from 'node:fs';
-import type { CaseData, Dataset, Experiment } from '@voxseg/core';
-import { ensureDir } from '@voxseg/core';
+import path from 'node:path';
+import { type CaseData, type Dataset, type Experiment, fsErrorFor } from '@voxseg/core';
 import { defaultExperimentConfig, type InferenceConfig } from '../config/experiment-config.js';
 import { EngineError } from '../errors.js';
 import { type EngineHost, noProgress, silentLogger } from '../host.js';
 import { createEngineExperiment } from '../plugins/builtin-plugins.js';
 import { shardCases } from '../executors/shard-cases.js';
 import { datasetFactoryFor, openDataset } from '../run/open-dataset.js';
-import { assertWritable } from '../run/run-folder.js';
+import { assertWritable, lockRunFolder } from '../run/run-folder.js';
 import { type CasePrediction, predictCase } from './predict-case.js';
-import { loadRunModels, type RunModel } from './load-runs.js';
+import { type CheckpointChoice, loadRunModels, type RunModel } from './load-runs.js';
 
 export interface PredictFolderOptions extends EngineHost {
   /** Run folders (several = an ensemble), or folders holding `model.json`. */
@@ -24,9 +24,20 @@ export interface PredictFolderOptions extends EngineHost {
   inference?: Partial<InferenceConfig>;
   /** Experiment whose datasets are used (default: the built-in plugins). */
   experiment?: Experiment;
+  /** Predict with this checkpoint of each run instead of its final model (e.g. of an unfinished run). */
+  checkpoint?: CheckpointChoice;
+  /**
+   * Ctrl-C while predicting: the output folder's lock is released, then this is called (the
+   * CLI exits 130). Without it SIGINT is not handled here.
+   */
+  onSigint?: () => void;
   /** Called after each case is written (e.g. for overlays). */
   onCase?: (c: CaseData, prediction: CasePrediction, file: string) => Promise<void> | void;
-  /** Predict only part `index` of `count` (nnU-Net's `-num_parts`/`-part_id`: sorted ids, every count-th from index). */
+  /**
+   * Predict only part `index` of `count` (nnU-Net's `-num_parts`/`-part_id`: sorted ids, every
+   * count-th from index). Parts write into one `out` at the same time, so each locks only its
+   * own part (`<out>/.voxseg-parts/part-<index>-of-<count>`), not the whole folder.
+   */
   parts?: { count: number; index: number };
   /** Skip cases whose prediction (a file `<id>.<ext>` in `out`) exists: resume. Default false. */
   skipExisting?: boolean;
@@ -41,7 +52,7 @@ export async function predictFolder(options: PredictFolderOptions): Promise<{ fi
   const logger = options.logger ?? silentLogger;
   const experiment = options.experiment ?? createEngineExperiment();
   const inference = { ...defaultExperimentConfig().inference, ...options.inference };
-  const models = await loadRunModels(options.runs);
+  const models = await loadRunModels(options.runs, options.checkpoint ? { checkpoint: options.checkpoint } : {});
   try {
     // The input's format: named, else detected, else the one the (first) run trained on.
     let name = options.dataset ?? 'auto';
@@ -57,44 +68,61 @@ export async function predictFolder(options: PredictFolderOptions): Promise<{ fi
     if (dataset.inChannels !== models[0]!.inChannels) {
       throw new EngineError(`--run ${models[0]!.run}: the model takes ${models[0]!.inChannels} input channels but ${options.input} has ${dataset.inChannels} modalities (image channels)`);
     }
-    await ensureDir(options.out).catch((err: NodeJS.ErrnoException) => {
-      throw new EngineError(`--out ${options.out}: cannot create (${err.code ?? err.message})`);
-    });
-    await assertWritable(options.out);
-    logger.info(`predicting ${ids.length} case(s) with ${models.length} model(s)${inference.tta ? ', mirroring TTA' : ''}, step ${inference.step}`);
-    const bar = (options.progress ?? noProgress)({ label: 'predict', total: ids.length, unit: 'cases' });
-    const files: string[] = [];
-    const skipped: string[] = [];
-    const existing = options.skipExisting ? await predictedIds(options.out) : new Set<string>();
+    // One writer per output folder (a second predict, or a training, into it is refused); with
+    // parts, one writer per part.
+    const lock = options.parts
+      ? lockRunFolder(path.join(options.out, '.voxseg-parts', `part-${options.parts.index}-of-${options.parts.count}`), { command: 'predict', logger, label: '--out', what: 'output folder' })
+      : lockRunFolder(options.out, { command: 'predict', logger, label: '--out', what: 'output folder' });
+    const onSigint = () => {
+      lock.release();
+      options.onSigint?.();
+    };
+    if (options.onSigint) process.once('SIGINT', onSigint);
     try {
-      for (const id of ids) {
-        if (existing.has(id)) {
-          skipped.push(id);
-          bar.increment(1, `${id} (exists)`);
-          continue;
-        }
-        const c = await dataset.loadCase(id);
-        const pred = await predictCase(models, c, dataset, {
-          step: inference.step,
-          tta: inference.tta,
-          threshold: inference.threshold,
-          windowBatchSize: inference.windowBatchSize,
-          postprocess: inference.postprocess,
-          onProgress: (m, p) => bar.update(files.length, `${id} model ${m + 1}/${models.length} windows ${p.done}/${p.total}`),
-        });
-        const file = await dataset.writePrediction(c.meta, pred.labels, options.out);
-        files.push(file);
-        await options.onCase?.(c, pred, file);
-        bar.increment(1, id);
-      }
+      await assertWritable(options.out);
+      const existing = options.skipExisting ? await predictedIds(options.out) : new Set<string>();
+      const skipped = ids.filter((id) => existing.has(id));
+      if (skipped.length) logger.info(`${skipped.length} case(s) already predicted in ${options.out}: skipped`);
+      const todo = ids.filter((id) => !existing.has(id));
+      return { files: await predictCases(dataset, todo, models, inference, options), models, skipped, cases: ids.length };
     } finally {
-      bar.stop();
+      process.off('SIGINT', onSigint);
+      lock.release();
     }
-    if (skipped.length) logger.info(`${skipped.length} case(s) already predicted in ${options.out}: skipped`);
-    return { files, models, skipped, cases: ids.length };
   } finally {
     for (const m of models) m.model.dispose();
   }
+}
+
+/** Predict and write every case (the output folder is locked by the caller). */
+async function predictCases(dataset: Dataset, ids: string[], models: RunModel[], inference: InferenceConfig, options: PredictFolderOptions): Promise<string[]> {
+  const logger = options.logger ?? silentLogger;
+  const writePrediction = dataset.writePrediction!.bind(dataset);
+  logger.info(`predicting ${ids.length} case(s) with ${models.length} model(s)${inference.tta ? ', mirroring TTA' : ''}, step ${inference.step}`);
+  const bar = (options.progress ?? noProgress)({ label: 'predict', total: ids.length, unit: 'cases' });
+  const files: string[] = [];
+  try {
+    for (const id of ids) {
+      const c = await dataset.loadCase(id);
+      const pred = await predictCase(models, c, dataset, {
+        step: inference.step,
+        tta: inference.tta,
+        threshold: inference.threshold,
+        windowBatchSize: inference.windowBatchSize,
+        postprocess: inference.postprocess,
+        onProgress: (m, p) => bar.update(files.length, `${id} model ${m + 1}/${models.length} windows ${p.done}/${p.total}`),
+      });
+      const file = await writePrediction(c.meta, pred.labels, options.out).catch((err: unknown) => {
+        throw err instanceof Error && /cannot write/.test(err.message) ? err : fsErrorFor(err, `${options.out}/${id}`);
+      });
+      files.push(file);
+      await options.onCase?.(c, pred, file);
+      bar.increment(1, id);
+    }
+  } finally {
+    bar.stop();
+  }
+  return files;
 }
 
 /** Ids of the predictions in `out`: files named `<id>.<ext>` (temp files of atomic writes start with a dot). */

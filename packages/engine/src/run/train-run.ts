@@ -15,7 +15,7 @@ import {
   type TrainingSummary,
   Trainer,
   selectBackend,
-  writeDirAtomic,
+  recoverDir,
   writeEventsJsonl,
   writeFileAtomic,
 } from '@voxseg/core';
@@ -23,14 +23,15 @@ import { kFoldSplits, readSplits, writeSplits } from '@voxseg/plugin-data-brats'
 import type { Observable } from 'rxjs';
 import type { ExperimentConfig } from '../config/experiment-config.js';
 import { readRunConfig } from '../config/run-config.js';
-import { resolveExperimentConfig } from '../config/validate-config.js';
+import { describeChanges, resumeConfig } from '../config/resume-config.js';
+import type { ConfigLayer } from '../config/validate-config.js';
 import { EngineError } from '../errors.js';
 import { evaluateCasesInMemory } from '../evaluate/validate-fold.js';
 import { type EngineHost, noProgress, silentLogger } from '../host.js';
 import { createEngineExperimentFrom } from '../plugins/builtin-plugins.js';
 import { TIME_LIMIT_REASON, type TimeLimitWatch, watchTimeLimitSignal } from '../executors/time-limit-signal.js';
 import { openDataset } from './open-dataset.js';
-import { prepareRunFolder } from './run-folder.js';
+import { lockRunFolder, prepareRunFolder } from './run-folder.js';
 
 /** What {@link trainRun} returns. */
 export interface TrainRunResult {
@@ -44,13 +45,25 @@ export interface TrainRunResult {
   metrics?: Record<string, Record<string, number>>;
   /** The run stopped at the time-limit signal (SIGUSR1) with `last` saved: continue it with `resume`. */
   timeLimitStop?: boolean;
+  /** The run was stopped by Ctrl-C (SIGINT): unfinished, resumable (the CLI exits 130). */
+  interrupted?: boolean;
 }
 
 export interface TrainRunOptions extends EngineHost {
   /** The run folder (config.json, splits.json, events.jsonl, checkpoints/, model/, metrics.json). */
   out: string;
   resume?: boolean;
+  /**
+   * Without `resume`: start over in a folder that holds a run (moved aside). With `resume`:
+   * accept given settings that differ from the saved run's (see `resumeConfig`).
+   */
   force?: boolean;
+  /**
+   * The config layers the user gave explicitly (a config file, flags); on resume only these
+   * override the saved config, never defaults. Default: nothing given (the run as saved, with
+   * `config.training.epochs` and `backend`).
+   */
+  given?: ConfigLayer[];
   /** Extra subscriber (progress display, examples, tests). */
   onEvents?: (events$: Observable<TrainingEvent>) => void;
   /** Use this experiment instead of the built-in plugins plus `config.plugins`. */
@@ -74,29 +87,38 @@ export interface TrainRunOptions extends EngineHost {
  * `training.epochs` and `training.backend` are taken from `config`).
  */
 export async function trainRun(config: ExperimentConfig, options: TrainRunOptions): Promise<TrainRunResult> {
-  if (options.handleTimeLimitSignal === false) return trainRunWatched(config, options, undefined);
-  // SIGUSR1 from the start: one arriving while data loads still stops the training at its
-  // first iteration boundary.
-  const timeLimit = watchTimeLimitSignal({ onSignal: () => (options.logger ?? silentLogger).warn('time-limit signal (SIGUSR1): stopping after this iteration; the run continues with --resume') });
+  if (!options.out) throw new EngineError('--out RUN is required');
+  // One writer per run folder: a second train, cv or predict into it is refused.
+  const lock = lockRunFolder(options.out, { command: 'train', logger: options.logger ?? silentLogger });
+  // SIGUSR1 (Slurm's time-limit warning) from the start: one arriving while data loads still
+  // stops the training at its first iteration boundary.
+  const timeLimit =
+    options.handleTimeLimitSignal === false
+      ? undefined
+      : watchTimeLimitSignal({ onSignal: () => (options.logger ?? silentLogger).warn('time-limit signal (SIGUSR1): stopping after this iteration; the run continues with --resume') });
   try {
-    return await trainRunWatched(config, options, timeLimit);
+    return await trainRunLocked(config, options, timeLimit);
   } finally {
-    timeLimit.dispose();
+    timeLimit?.dispose();
+    lock.release();
   }
 }
 
-async function trainRunWatched(config: ExperimentConfig, options: TrainRunOptions, timeLimit: TimeLimitWatch | undefined): Promise<TrainRunResult> {
+async function trainRunLocked(config: ExperimentConfig, options: TrainRunOptions, timeLimit: TimeLimitWatch | undefined): Promise<TrainRunResult> {
   const logger = options.logger ?? silentLogger;
-  const progress = options.progress ?? noProgress;
   const run = options.out;
-  if (!run) throw new EngineError('--out RUN is required');
   const prepared = await prepareRunFolder(run, { resume: options.resume, force: options.force });
   if (prepared.movedTo) logger.warn(`--force: the previous run in ${run} was moved to ${prepared.movedTo}`);
   if (prepared.resumed) {
     const saved = await readRunConfig(path.join(run, 'config.json'));
-    config = resolveExperimentConfig([saved, { training: { epochs: config.training.epochs, backend: config.training.backend } }], path.join(run, 'config.json'));
-    logger.info(`resuming ${run} (config.json of the run is used; epochs ${config.training.epochs})`);
+    const given = options.given ?? [{ training: { epochs: config.training.epochs, backend: config.training.backend } }];
+    const resumed = resumeConfig(run, saved, given, options.force ?? false);
+    config = resumed.config;
+    if (resumed.changes.some((c) => c.exact)) logger.warn(`--force: resuming ${run} with changed settings (${describeChanges(resumed.changes)}); it will not match an uninterrupted run`);
+    else if (resumed.changes.length) logger.info(`resuming ${run} with ${describeChanges(resumed.changes)}`);
+    logger.info(`resuming ${run} with its saved settings (epochs ${config.training.epochs}, patch ${config.training.patch}, network ${config.network.name})`);
   }
+  await cleanRunLeftovers(run);
   const t = config.training;
   const root = config.dataset.options.root;
   if (typeof root !== 'string' || !root) throw new EngineError('--data DIR is required (dataset.options.root)');
@@ -161,6 +183,8 @@ async function trainRunWatched(config: ExperimentConfig, options: TrainRunOption
     initialLr: t.lr,
     clipNorm: t.clipNorm,
     outDir: run,
+    // The final model is copied inside the run, before runEnd: a failed copy is the run's error.
+    modelDir: path.join(run, 'model'),
     resume: prepared.resumed,
     seed: t.seed,
     network: variant,
@@ -173,8 +197,10 @@ async function trainRunWatched(config: ExperimentConfig, options: TrainRunOption
   const writer = writeEventsJsonl(trainer.events$, path.join(run, 'events.jsonl'));
   options.onEvents?.(trainer.events$);
   // Ctrl-C stops cleanly: the current iteration finishes and `last` is written (resume later).
+  let interrupted = false;
   const onSigint = () => {
     logger.warn('interrupt: stopping after this iteration (resume with --resume)');
+    interrupted = true;
     trainer.stop('interrupted');
   };
   if (options.handleSigint !== false) process.once('SIGINT', onSigint);
@@ -188,7 +214,7 @@ async function trainRunWatched(config: ExperimentConfig, options: TrainRunOption
     await train.dispose?.();
     await val?.dispose?.();
   }
-  const result: TrainRunResult = { summary, backend, config };
+  const result: TrainRunResult = { summary, backend, config, ...(interrupted && summary.reason === 'stopped' ? { interrupted } : {}) };
   if (summary.reason === 'stopped' && summary.message === TIME_LIMIT_REASON) result.timeLimitStop = true;
   if (summary.reason !== 'completed') {
     model.dispose();
@@ -196,11 +222,8 @@ async function trainRunWatched(config: ExperimentConfig, options: TrainRunOption
     return result;
   }
 
-  // The final model, in its own folder, for `voxseg predict --run` (replaced atomically).
-  const finalDir = summary.checkpoints.final ?? path.join(run, 'checkpoints', 'final');
-  const modelDir = path.join(run, 'model');
-  await writeDirAtomic(modelDir, (tmp) => fs.cp(finalDir, tmp, { recursive: true }));
-  result.modelDir = modelDir;
+  // The trainer wrote the final model to its own folder (atomically), for `voxseg predict --run`.
+  result.modelDir = path.join(run, 'model');
 
   if (valCases.length) {
     const metrics = await evaluateCasesInMemory([{ model, patch: t.patch }], valCases, dataset, { experiment, metrics: config.metrics, inference: config.inference, ...options });
@@ -303,4 +326,17 @@ async function loadCases(dataset: Dataset, ids: string[], label: string, host: E
   }
   (host.logger ?? silentLogger).debug(`${label}: ${ids.length} cases, tf tensors alive ${tf.memory().numTensors}`);
   return out;
+}
+
+/**
+ * What a crash of an earlier process left in the run folder (the folder is locked, so no
+ * other writer is at work): temporary folders of the final model copy and temporary files of
+ * atomic writes. Checkpoint leftovers are the trainer's to clean (it keeps the newest
+ * complete one).
+ */
+async function cleanRunLeftovers(run: string): Promise<void> {
+  await recoverDir(path.join(run, 'model'), { clean: true });
+  for (const name of await fs.readdir(run)) {
+    if (/^model\.tmp-\d+$/.test(name) || /^\..+\.\d+\.[0-9a-z]+\.tmp$/.test(name)) await fs.rm(path.join(run, name), { recursive: true, force: true });
+  }
 }
