@@ -145,7 +145,7 @@ export const benchCommand: CommandModule = {
       .option('--channels <C>', 'input and output channels', '32')
       .option('--batch <N>', 'batch size', '1')
       .option('--repeats <R>', 'timed repetitions after a warm-up (best is reported)', '3')
-      .option('--backend <B>', 'auto, native, cpu, wasm, tensorflow', 'auto')
+      .option('--backend <B>', 'auto, tensorflow, webgpu, native, cpu, wasm', 'auto')
       .option('--json', 'print {"gflops": x, ...} as the last line')
       .action((flags: Conv3dFlags) => runConv3d(flags));
     bench
@@ -156,7 +156,7 @@ export const benchCommand: CommandModule = {
       .option('--batch <N>', 'batch size', '2')
       .option('--steps <N>', 'timed steps after a warm-up (median is reported)', '3')
       .option('--seed <S>', 'seed of the init and the random batch', '0')
-      .option('--backend <B>', 'auto, native, cpu, wasm, tensorflow', 'auto')
+      .option('--backend <B>', 'auto, tensorflow, webgpu, native, cpu, wasm', 'auto')
       .option('--json', 'print {"msPerStep": y, ...} as the last line')
       .action((flags: TrainStepFlags) => runTrainStep(flags));
   },

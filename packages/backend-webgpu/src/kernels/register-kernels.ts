@@ -1,0 +1,20 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { routeAroundRank5Broadcast } from './binary-broadcast.js';
+
+/** voxseg's kernels for the `webgpu` backend (WGSL), registered over tfjs-backend-webgpu's. */
+export function voxsegKernelConfigs(): tf.KernelConfig[] {
+  return [];
+}
+
+/**
+ * Register the correctness fixes (always) and, with `voxseg`, the WGSL kernels. Idempotent:
+ * a kernel already registered by this package is replaced by the same one.
+ */
+export function registerVoxsegKernels(which: 'voxseg' | 'tfjs'): void {
+  routeAroundRank5Broadcast('webgpu');
+  if (which !== 'voxseg') return;
+  for (const k of voxsegKernelConfigs()) {
+    if (tf.getKernel(k.kernelName, 'webgpu')) tf.unregisterKernel(k.kernelName, 'webgpu');
+    tf.registerKernel(k);
+  }
+}
