@@ -15,10 +15,13 @@ export async function webgpuForTests(): Promise<WebGPUBackendStatus> {
   return status;
 }
 
-/** Run `f` on `backend` and read every output back (async: webgpu has no sync reads in Node). */
+/**
+ * Run `f` on `backend` in a tidy and read every output back (async: webgpu has no sync reads
+ * in Node); every tensor it made is disposed.
+ */
 export async function runOn<T extends tf.Tensor | tf.Tensor[]>(backend: string, f: () => T): Promise<Float32Array[]> {
   await tf.setBackend(backend);
-  const out = f();
+  const out = tf.tidy(f);
   const list = Array.isArray(out) ? out : [out];
   const values = await Promise.all(list.map(async (t) => new Float32Array(await t.data())));
   tf.dispose(list);

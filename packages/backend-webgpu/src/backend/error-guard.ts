@@ -69,7 +69,8 @@ export function installErrorGuard(backend: GuardedBackend, options: ErrorGuardOp
 
   const throwReported = (): void => {
     if (reported.length === 0) return;
-    const all = reported.splice(0);
+    // Errors a kernel's scope attributed first: they name the cause, the rest are its echoes.
+    const all = reported.splice(0).sort((x, y) => Number(!x.startsWith('WebGPU kernel')) - Number(!y.startsWith('WebGPU kernel')));
     const more = all.length > 1 ? ` (and ${all.length - 1} more error${all.length > 2 ? 's' : ''})` : '';
     throw new WebGPUError(`${all[0]}${more}`);
   };

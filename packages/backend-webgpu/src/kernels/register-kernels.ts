@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { routeAroundRank5Broadcast } from './binary-broadcast.js';
+import { conv3dKernelConfigs } from './conv3d-kernels.js';
 
 /** voxseg's kernels for the `webgpu` backend (WGSL), registered over tfjs-backend-webgpu's. */
 export function voxsegKernelConfigs(): tf.KernelConfig[] {
-  return [];
+  return [...conv3dKernelConfigs];
 }
 
 /**

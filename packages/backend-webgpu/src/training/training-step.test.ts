@@ -55,7 +55,7 @@ describe.skipIf(!status.available)('a U-Net training step on webgpu matches cpu'
   });
 
   for (const variant of ['BL', 'BL+AA']) {
-    it(`${variant} at patch ${PATCH}: loss within 1e-4 relative, every gradient within 1e-3`, async () => {
+    it(`${variant} at patch ${PATCH}: loss within 1e-4 relative, every gradient within 1e-3`, { timeout: 600_000 }, async () => {
       const cpu = await trainingStep('cpu', variant);
       const gpu = await trainingStep('webgpu', variant);
       expect(Number.isFinite(gpu.loss)).toBe(true);
@@ -64,7 +64,11 @@ describe.skipIf(!status.available)('a U-Net training step on webgpu matches cpu'
       const c = [...cpu.grads.values()];
       const g = [...gpu.grads.values()];
       expect(g.length).toBe(c.length);
-      const worst = c.map((cv, i) => relError(g[i]!, cv, 1e-8));
+      // Each gradient relative to its own largest value, floored at 1e-3 of the step's largest
+      // gradient: the bias of a conv followed by batch norm has an exact gradient of 0, where
+      // both backends return float32 rounding noise (~1e-9) that no relative test can compare.
+      const globalMax = Math.max(...c.map((cv) => cv.reduce((m, v) => Math.max(m, Math.abs(v)), 0)));
+      const worst = c.map((cv, i) => relError(g[i]!, cv, 1e-3 * globalMax));
       expect(Math.max(...worst), `worst gradient (index ${worst.indexOf(Math.max(...worst))} of ${worst.length})`).toBeLessThan(1e-3);
       expect(gpu.leaked).toBe(cpu.leaked);
     });
