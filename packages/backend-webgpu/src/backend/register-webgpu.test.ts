@@ -77,6 +77,12 @@ describe.skipIf(!status.available)('webgpu backend', () => {
     await tf.setBackend('webgpu');
   });
 
+  it('adds more tensors than the device has storage-buffer bindings (tf.addN of 45)', async () => {
+    const f = () => tf.addN(Array.from({ length: 45 }, (_, i) => tf.fill([3, 5], i)));
+    const gpu = await runOn('webgpu', f);
+    expect(Array.from(gpu[0]!)).toEqual(new Array(15).fill((44 * 45) / 2));
+  });
+
   it('turns a WebGPU validation error into an exception at the next read', async () => {
     await tf.setBackend('webgpu');
     const backend = tf.backend() as unknown as { device: GPUDevice };
