@@ -18,7 +18,7 @@ describe('runCli', () => {
   it('--help lists every command and exits 0', async () => {
     const r = await run('--help');
     expect(r.code).toBe(0);
-    for (const name of ['synth', 'check', 'train', 'predict', 'evaluate', 'model-summary', 'bench']) {
+    for (const name of ['synth', 'check', 'train', 'predict', 'evaluate', 'model-summary', 'bench', 'dashboard']) {
       expect(r.stdout).toMatch(new RegExp(`^\\s+${name}\\b`, 'm'));
     }
     expect(r.stderr).toBe('');

@@ -7,6 +7,7 @@ import { addTrainOptions, type TrainFlags, trainFlagsToConfig } from '../pipelin
 import { trainRun } from '../pipeline/train-run.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { createLogger } from '../util/logger.js';
+import { startRunDashboard } from './dashboard.js';
 import { CliError, type CommandModule } from './types.js';
 
 /** `voxseg cv`: the 5 folds in sequence (resumable), then cross-validation metrics over all cases. */
@@ -20,33 +21,39 @@ export const cvCommand: CommandModule = {
       .requiredOption('--out <dir>', 'folder for the folds');
     addTrainOptions(cmd)
       .option('--json', 'print the aggregated JSON as the last line')
-      .action(async (flags: TrainFlags & { json?: boolean }) => {
+      .option('--dashboard', 'serve the folds live in the dashboard while they train (prints the URL)')
+      .action(async (flags: TrainFlags & { json?: boolean; dashboard?: boolean }) => {
         const logger = createLogger();
         const base = { ...trainFlagsToConfig(flags), out: undefined };
         const out = flags.out as string;
         const folds = resolveTrainConfig(base, { out }).folds;
-        const all: Record<string, RegionMetrics> = {};
-        for (let k = 0; k < folds; k++) {
-          const foldDir = path.join(out, `fold_${k}`);
-          const metricsFile = path.join(foldDir, 'metrics.json');
-          const done = await fs.readFile(metricsFile, 'utf8').then((t) => JSON.parse(t) as EvaluationResult, () => null);
-          if (!done) {
-            const started = await fs.stat(path.join(foldDir, 'config.json')).then(() => true, () => false);
-            logger.info(`fold ${k + 1}/${folds}: ${started ? 'resuming' : 'training'} in ${foldDir}`);
-            const config = resolveTrainConfig(base, { out: foldDir, fold: k });
-            const r = await trainRun(config, { resume: started, logger });
-            if (r.summary.reason !== 'completed') throw new CliError(`fold ${k}: run ${r.summary.reason}; rerun voxseg cv to resume`);
-          } else {
-            logger.info(`fold ${k + 1}/${folds}: done (${metricsFile})`);
+        const closeDashboard = flags.dashboard ? await startRunDashboard(out, 'group', logger) : undefined;
+        try {
+          const all: Record<string, RegionMetrics> = {};
+          for (let k = 0; k < folds; k++) {
+            const foldDir = path.join(out, `fold_${k}`);
+            const metricsFile = path.join(foldDir, 'metrics.json');
+            const done = await fs.readFile(metricsFile, 'utf8').then((t) => JSON.parse(t) as EvaluationResult, () => null);
+            if (!done) {
+              const started = await fs.stat(path.join(foldDir, 'config.json')).then(() => true, () => false);
+              logger.info(`fold ${k + 1}/${folds}: ${started ? 'resuming' : 'training'} in ${foldDir}`);
+              const config = resolveTrainConfig(base, { out: foldDir, fold: k });
+              const r = await trainRun(config, { resume: started, logger });
+              if (r.summary.reason !== 'completed') throw new CliError(`fold ${k}: run ${r.summary.reason}; rerun voxseg cv to resume`);
+            } else {
+              logger.info(`fold ${k + 1}/${folds}: done (${metricsFile})`);
+            }
+            const metrics = JSON.parse(await fs.readFile(metricsFile, 'utf8')) as EvaluationResult;
+            Object.assign(all, metrics.cases);
           }
-          const metrics = JSON.parse(await fs.readFile(metricsFile, 'utf8')) as EvaluationResult;
-          Object.assign(all, metrics.cases);
+          const result = { cases: all, mean: meanMetrics(all) };
+          await writeFileAtomic(path.join(out, 'metrics.json'), JSON.stringify(result, null, 2) + '\n');
+          process.stdout.write(formatEvaluationTable(result) + '\n');
+          logger.info(`cross-validation over ${Object.keys(all).length} cases: ${path.join(out, 'metrics.json')}`);
+          if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
+        } finally {
+          await closeDashboard?.();
         }
-        const result = { cases: all, mean: meanMetrics(all) };
-        await writeFileAtomic(path.join(out, 'metrics.json'), JSON.stringify(result, null, 2) + '\n');
-        process.stdout.write(formatEvaluationTable(result) + '\n');
-        logger.info(`cross-validation over ${Object.keys(all).length} cases: ${path.join(out, 'metrics.json')}`);
-        if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
       });
   },
 };

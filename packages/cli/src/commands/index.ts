@@ -1,6 +1,7 @@
 import { benchCommand } from './bench.js';
 import { checkCommand } from './check.js';
 import { cvCommand } from './cv.js';
+import { dashboardCommand } from './dashboard.js';
 import { evaluateCommand } from './evaluate.js';
 import { modelSummaryCommand } from './model-summary.js';
 import { predictCommand } from './predict.js';
@@ -18,4 +19,5 @@ export const commands: CommandModule[] = [
   cvCommand,
   modelSummaryCommand,
   benchCommand,
+  dashboardCommand,
 ];

@@ -4,6 +4,7 @@ import { intFlag, resolveTrainConfig, type TrainRunConfig } from '../pipeline/tr
 import { addTrainOptions, type TrainFlags, trainFlagsToConfig } from '../pipeline/train-options.js';
 import { trainRun } from '../pipeline/train-run.js';
 import { createLogger } from '../util/logger.js';
+import { startRunDashboard } from './dashboard.js';
 import { CliError, type CommandModule } from './types.js';
 
 /** `voxseg train`: one fold of a BraTS-layout folder with a preset or a config file. */
@@ -21,11 +22,18 @@ export const trainCommand: CommandModule = {
       .option('--resume', 'continue the run in --out from its last checkpoint')
       .option('--force', 'start over in an --out that holds a run (the old one is moved aside)')
       .option('--json', 'print a JSON summary as the last line')
-      .action(async (flags: TrainFlags & { config?: string; fold?: number; resume?: boolean; force?: boolean; json?: boolean }) => {
+      .option('--dashboard', 'serve the run live in the dashboard while it trains (prints the URL)')
+      .action(async (flags: TrainFlags & { config?: string; fold?: number; resume?: boolean; force?: boolean; json?: boolean; dashboard?: boolean }) => {
         const logger = createLogger();
         const fromFile = flags.config ? await readConfigFile(flags.config) : {};
         const config = resolveTrainConfig(fromFile, { ...trainFlagsToConfig(flags), fold: flags.fold });
-        const result = await trainRun(config, { resume: flags.resume, force: flags.force, logger });
+        const closeDashboard = flags.dashboard ? await startRunDashboard(config.out, 'run', logger) : undefined;
+        let result;
+        try {
+          result = await trainRun(config, { resume: flags.resume, force: flags.force, logger });
+        } finally {
+          await closeDashboard?.();
+        }
         const line = {
           run: config.out,
           reason: result.summary.reason,

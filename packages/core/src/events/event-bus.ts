@@ -224,16 +224,34 @@ export class EventBus {
 }
 
 function validateCommand(command: TrainerCommand): void {
-  switch (command?.type) {
+  parseTrainerCommand(command);
+}
+
+/**
+ * Check that `value` is a well-formed {@link TrainerCommand} (from JSON, another process, a
+ * page) and return it with only the fields the command defines (`type`, its own fields, and
+ * `id` when it is a string).
+ * @throws RangeError naming what is wrong (an unknown type, a learning rate that is not a
+ *   positive finite number, a reason or persistent flag of the wrong type)
+ */
+export function parseTrainerCommand(value: unknown): TrainerCommand {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new RangeError(`a trainer command must be an object, got ${JSON.stringify(value) ?? String(value)}`);
+  const c = value as Record<string, unknown>;
+  if (c.id !== undefined && typeof c.id !== 'string') throw new RangeError(`command id must be a string, got ${JSON.stringify(c.id)}`);
+  const id = typeof c.id === 'string' ? { id: c.id } : {};
+  switch (c.type) {
     case 'stop':
+      if (c.reason !== undefined && typeof c.reason !== 'string') throw new RangeError(`stop: reason must be a string, got ${JSON.stringify(c.reason)}`);
+      return { type: 'stop', ...(typeof c.reason === 'string' ? { reason: c.reason } : {}), ...id };
     case 'saveCheckpoint':
-      return;
+      return { type: 'saveCheckpoint', ...id };
     case 'setLearningRate':
-      if (typeof command.lr !== 'number' || !Number.isFinite(command.lr) || command.lr <= 0) {
-        throw new RangeError(`setLearningRate: lr must be a positive finite number, got ${String(command.lr)}`);
+      if (typeof c.lr !== 'number' || !Number.isFinite(c.lr) || c.lr <= 0) {
+        throw new RangeError(`setLearningRate: lr must be a positive finite number, got ${String(c.lr)}`);
       }
-      return;
+      if (c.persistent !== undefined && typeof c.persistent !== 'boolean') throw new RangeError(`setLearningRate: persistent must be true or false, got ${JSON.stringify(c.persistent)}`);
+      return { type: 'setLearningRate', lr: c.lr, ...(c.persistent !== undefined ? { persistent: c.persistent as boolean } : {}), ...id };
     default:
-      throw new RangeError(`Unknown trainer command ${JSON.stringify((command as { type?: unknown } | undefined)?.type)}; expected stop, setLearningRate or saveCheckpoint`);
+      throw new RangeError(`Unknown trainer command ${JSON.stringify(c.type)}; expected stop, setLearningRate or saveCheckpoint`);
   }
 }

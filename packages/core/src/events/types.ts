@@ -69,6 +69,11 @@ export interface TrainingEventMap {
     emaDice?: number;
     lr: number;
     ms: number;
+    /**
+     * Memory at the end of the epoch: tfjs tensors alive and their bytes (`tf.memory()`), and
+     * the process's resident set size where the runtime has one (Node).
+     */
+    memory?: { tensors: number; bytes: number; rss?: number };
   };
   checkpointSaved: { kind: 'last' | 'best' | 'final' | 'manual'; path: string };
   runEnd: {
@@ -78,6 +83,16 @@ export interface TrainingEventMap {
     ms: number;
     message?: string;
   };
+  /**
+   * A command that carried an `id` took effect (between iterations). `command` is the command
+   * as applied (without the id).
+   */
+  commandApplied: { id: string; command: TrainerCommand };
+  /**
+   * A line of the run's `commands.jsonl` was not a valid command (not JSON, unknown type, a bad
+   * learning rate): it was ignored. `id` when the line had one.
+   */
+  commandRejected: { id?: string; message: string };
   error: {
     message: string;
     /** Where it came from: the training loop, the data pipeline, or an event subscriber. */
@@ -100,8 +115,16 @@ export type TrainingEvent<K extends TrainingEventType = TrainingEventType> = {
  * - `setLearningRate`: use `lr` from the next iteration on (overrides the scheduler until
  *   the next epoch start unless `persistent`).
  * - `saveCheckpoint`: write a `manual` checkpoint after the current iteration.
+ *
+ * A command may carry an `id` chosen by the sender; the trainer acknowledges such a command with
+ * a `commandApplied { id, command }` event when it takes effect. Commands also arrive from other
+ * processes through the run folder's `commands.jsonl` (see `CommandsFileFollower`).
  */
-export type TrainerCommand =
+export type TrainerCommand = (
   | { type: 'stop'; reason?: string }
   | { type: 'setLearningRate'; lr: number; persistent?: boolean }
-  | { type: 'saveCheckpoint' };
+  | { type: 'saveCheckpoint' }
+) & {
+  /** Sender-chosen id, echoed by the `commandApplied` / `commandRejected` event. */
+  id?: string;
+};

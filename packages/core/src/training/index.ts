@@ -5,3 +5,4 @@ export * from './pseudo-dice.js';
 export * from './checkpoint.js';
 export * from './trainer-config.js';
 export * from './trainer.js';
+export * from './commands-file.js';

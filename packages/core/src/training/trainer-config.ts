@@ -52,6 +52,15 @@ export interface TrainerConfig {
    * nothing is written and no checkpointSaved event fires.
    */
   outDir?: string;
+  /**
+   * A file other processes append commands to, one JSON {@link TrainerCommand} with an `id` per
+   * line (`{"id":"c1","type":"stop"}`; `appendCommand` writes one). The trainer reads the lines
+   * appended since it last looked, every time it takes commands (after each iteration and at
+   * each epoch start), acknowledges each with `commandApplied { id }`, and reports a malformed
+   * line with `commandRejected` (it is ignored). Lines present before `run()` started are never
+   * replayed. Default `<outDir>/commands.jsonl` when `outDir` is set; `null` turns it off.
+   */
+  commandsFile?: string | null;
   /** Write `last` every this many epochs (and always on stop and at the last epoch). Default 1. */
   saveEvery?: number;
   /**
@@ -91,5 +100,5 @@ export interface TrainerConfig {
 }
 
 /** The config with every default applied. */
-export type ResolvedTrainerConfig = Required<Omit<TrainerConfig, 'val' | 'outDir' | 'clipNorm'>> &
-  Pick<TrainerConfig, 'val' | 'outDir'> & { clipNorm: number | null };
+export type ResolvedTrainerConfig = Required<Omit<TrainerConfig, 'val' | 'outDir' | 'clipNorm' | 'commandsFile'>> &
+  Pick<TrainerConfig, 'val' | 'outDir' | 'commandsFile'> & { clipNorm: number | null };

@@ -9,6 +9,7 @@ import type { TrainerCommand, TrainingEvent, TrainingEventMap } from '../events/
 import { Rng } from '../random/rng.js';
 import { checkpointDir, type CheckpointKind, hasCheckpoint, restoreCheckpoint, type TrainerState, writeCheckpoint } from './checkpoint.js';
 import { clipCoefficient } from './clip-grad-norm.js';
+import { commandsFilePath, CommandsFileFollower } from './commands-file.js';
 import { polyScheduler } from './poly-scheduler.js';
 import { PseudoDiceAccumulator } from './pseudo-dice.js';
 import { SGD } from './sgd.js';
@@ -74,7 +75,14 @@ const STOP = Symbol('stop');
  * | checkpointSaved { kind: 'last' } then { kind: 'best' } | after epochEnd, with `outDir` (`best` when the EMA improved) | iterationsPerEpoch |
  * | checkpointSaved { kind: 'final' }, runEnd { reason: 'completed' } | after the last epoch | iterationsPerEpoch |
  *
+ * | commandApplied { id, command } | when a command sent with an `id` is taken (before the effects above) | the position reached |
+ * | commandRejected { id?, message } | when a line of the commands file is not a valid command (ignored, logged) | the position reached |
+ *
  * Commands are taken after each batchEnd and at each epoch boundary (before epochStart).
+ * Besides {@link Trainer.send}, they arrive from other processes through the commands file
+ * (`<outDir>/commands.jsonl` by default, see {@link TrainerConfig.commandsFile}): one JSON
+ * command per line, read by byte offset each time commands are taken; lines written before
+ * `run()` started are not replayed.
  * On a stop command: checkpointSaved
  * { kind: 'last' } (with `outDir`), then runEnd { reason: 'stopped' }; no further epochStart or
  * batchEnd; their epoch/iteration fields give the position the run would continue at. An
@@ -168,6 +176,7 @@ class TrainingRun {
   private readonly summary: Omit<TrainingSummary, 'reason' | 'ms' | 'epochsCompleted' | 'iterations'> & { checkpoints: TrainingSummary['checkpoints'] };
   private trainPrefetch: { index: number; promise: Promise<Batch> } | null = null;
   private stopReason: string | undefined;
+  private commandsFile: CommandsFileFollower | null = null;
 
   constructor(
     private readonly cfg: ResolvedTrainerConfig,
@@ -184,6 +193,9 @@ class TrainingRun {
     let reason: TrainingSummary['reason'] = 'completed';
     let message: string | undefined;
     try {
+      // From here on lines appended to the commands file are taken; older ones are not replayed.
+      const file = this.cfg.commandsFile === undefined ? (this.cfg.outDir ? commandsFilePath(this.cfg.outDir) : null) : this.cfg.commandsFile;
+      if (file) this.commandsFile = new CommandsFileFollower(file);
       this.sgd = new SGD(this.variables, { momentum: this.cfg.momentum, nesterov: this.cfg.nesterov, weightDecay: this.cfg.weightDecay });
       const resumed = await this.maybeResume();
       this.setContext();
@@ -270,6 +282,7 @@ class TrainingRun {
         if (this.emaDice !== null) epochEnd.emaDice = this.emaDice;
       }
       epochEnd.ms = this.cfg.now() - epochT0;
+      epochEnd.memory = memoryNow();
       this.summary.lastTrainLoss = trainLoss;
       this.epochsCompleted = this.epoch + 1;
       this.bus.emit('epochEnd', epochEnd);
@@ -387,7 +400,19 @@ class TrainingRun {
   private async takeCommands(): Promise<typeof STOP | void> {
     let stop = false;
     let manual = false;
+    if (this.commandsFile) {
+      const { commands, rejected } = this.commandsFile.poll();
+      for (const r of rejected) {
+        this.cfg.logger.warn(`voxseg: ignored a command: ${r.message}`);
+        this.bus.emit('commandRejected', r);
+      }
+      for (const c of commands) this.bus.send(c.id === undefined ? c.command : { ...c.command, id: c.id });
+    }
     for (const command of this.bus.takeCommands()) {
+      if (command.id !== undefined) {
+        const { id, ...applied } = command;
+        this.bus.emit('commandApplied', { id, command: applied as TrainerCommand });
+      }
       if (command.type === 'stop') {
         stop = true;
         this.stopReason ??= command.reason;
@@ -474,6 +499,12 @@ class TrainingRun {
   }
 }
 
+function memoryNow(): { tensors: number; bytes: number; rss?: number } {
+  const m = tf.memory();
+  const rss = typeof process !== 'undefined' && typeof process.memoryUsage === 'function' ? process.memoryUsage().rss : undefined;
+  return { tensors: m.numTensors, bytes: m.numBytes, ...(rss !== undefined ? { rss } : {}) };
+}
+
 function asList(out: tf.Tensor | tf.Tensor[] | tfl.SymbolicTensor | tfl.SymbolicTensor[]): tf.Tensor[] {
   const list = Array.isArray(out) ? out : [out];
   return list as tf.Tensor[];
@@ -539,6 +570,7 @@ function resolveConfig(c: TrainerConfig): ResolvedTrainerConfig {
     clipNorm,
     emaAlpha,
     outDir: c.outDir,
+    commandsFile: c.commandsFile,
     saveEvery: positiveInt('saveEvery', c.saveEvery ?? 1),
     resume: c.resume ?? false,
     seed,

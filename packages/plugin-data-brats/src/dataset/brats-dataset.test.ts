@@ -3,7 +3,9 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NiftiHeader } from '../io/nifti-header.js';
 import { readNifti } from '../io/read-nifti.js';
+import { writeNifti } from '../io/write-nifti.js';
 import { synthesizeDataset } from '../synthetic/synthesize-dataset.js';
 import { BratsDataset, brats2021DatasetFactory } from './brats-dataset.js';
 import { discoverCases } from './discover-cases.js';
@@ -109,6 +111,31 @@ describe('BratsDataset', () => {
     // no cache at all
     const nc = new BratsDataset({ root: data, cacheDir: false });
     expect(Array.from((await nc.loadCase(ids[1]!)).image)).toEqual(Array.from(a.image));
+  });
+
+  it('a case stored with a singleton 4th dim (x, y, z, 1) loads as 3-D, and its prediction keeps that dim', async () => {
+    const id = ids[0]!;
+    const dir = join(root, 'singleton', id);
+    await mkdir(dir, { recursive: true });
+    for (const role of ['t1', 't1ce', 't2', 'flair', 'seg']) {
+      const v = await readNifti(join(root, 'data', id, `${id}_${role}.nii.gz`), { as: 'native' });
+      const reference = { ...v.header, dim: [4, 24, 20, 16, 1, 1, 1, 1], pixdim: [...v.header.pixdim.slice(0, 4), 2.5, 0, 0, 0] };
+      await writeNifti(join(dir, `${id}_${role}.nii.gz`), v.data, { reference, datatype: role === 'seg' ? 'uint8' : 'int16' });
+    }
+    const cacheDir = join(root, 'cache-singleton');
+    const fresh = await new BratsDataset({ root: join(root, 'singleton'), cacheDir }).loadCase(id);
+    const cached = await new BratsDataset({ root: join(root, 'singleton'), cacheDir }).loadCase(id);
+    const plain = await new BratsDataset({ root: join(root, 'data'), cacheDir: false }).loadCase(id);
+    expect(fresh.meta.originalShape).toEqual([16, 20, 24]);
+    expect(Array.from(fresh.image)).toEqual(Array.from(plain.image));
+    for (const c of [fresh, cached]) {
+      const out = join(root, 'singleton', `pred-${c === fresh ? 'fresh' : 'cached'}.nii.gz`);
+      await writeNifti(out, new Uint8Array(24 * 20 * 16), { reference: c.meta.header as NiftiHeader, datatype: 'uint8' });
+      const back = await readNifti(out, { as: 'native' });
+      expect(back.header.dim).toEqual([4, 24, 20, 16, 1, 1, 1, 1]);
+      expect(back.header.pixdim[4]).toBe(2.5);
+      expect(back.affine).toEqual(plain.meta.affine);
+    }
   });
 
   it('preprocessAll warms the cache with progress', async () => {

@@ -33,6 +33,11 @@ describe.skipIf(!PYTHON)('nibabel reads what voxseg writes', () => {
       }
       expect(p!.data).toEqual(Array.from(f32));
       expect(l!.data).toEqual(Array.from(u8));
+      // A prediction written from an (x, y, z, 1, 1) input has nibabel's shape (x, y, z, 1, 1) too.
+      await writeNifti(join(dir, 's.nii.gz'), u8, { reference: { ...header, dim: [5, 4, 3, 2, 1, 1, 1, 1] }, datatype: 'uint8' });
+      const r5 = spawnSync(PYTHON!, [SCRIPT, join(dir, 's.nii.gz')], { encoding: 'utf8' });
+      expect(r5.status, r5.stderr).toBe(0);
+      expect((JSON.parse(r5.stdout) as { shape_xyz: number[] }[])[0]!.shape_xyz).toEqual([4, 3, 2, 1, 1]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -20,7 +20,8 @@ export interface NiftiTypedArrayConstructor {
   new (buffer: ArrayBuffer, byteOffset?: number, length?: number): NiftiTypedArray;
 }
 
-interface DatatypeInfo {
+/** What voxseg knows about one supported datatype. */
+export interface DatatypeInfo {
   name: NiftiDatatypeName;
   code: number;
   bytes: number;

@@ -60,7 +60,7 @@ export const NIFTI1_DATA_OFFSET = 352;
 /**
  * Parse the NIfTI-1 header at the start of `bytes` (already decompressed).
  * @param file named in errors
- * @throws DataError for short data, NIfTI-2 and a wrong magic
+ * @throws DataError for short data, NIfTI-2, a wrong magic and a wrong sizeof_hdr
  */
 export function parseNiftiHeader(bytes: Uint8Array, file: string): NiftiHeader {
   if (bytes.byteLength < 348) {
@@ -71,7 +71,16 @@ export function parseNiftiHeader(bytes: Uint8Array, file: string): NiftiHeader {
   if (isNIFTI2(buffer)) throw fileError(file, 'NIfTI-2 files are not supported (expected NIfTI-1, magic "n+1")');
   if (!isNIFTI1(buffer)) {
     const magic = [...bytes.subarray(344, 348)].map((b) => (b >= 32 && b < 127 ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
+    if (magic === 'ni1\\x00') {
+      throw fileError(file, 'magic "ni1": the header of a .hdr/.img pair; only single-file .nii and .nii.gz (magic "n+1") are supported');
+    }
     throw fileError(file, `not a NIfTI-1 file: magic "${magic}" at byte 344, expected "n+1"`);
+  }
+  // sizeof_hdr is how the byte order is told apart: it must read 348 one way or the other.
+  const sizeView = new DataView(buffer, 0, 4);
+  const sizeLe = sizeView.getInt32(0, true);
+  if (sizeLe !== 348 && sizeView.getInt32(0, false) !== 348) {
+    throw fileError(file, `sizeof_hdr = ${sizeLe} (${sizeView.getInt32(0, false)} big-endian), expected 348`);
   }
   const h = new NIFTI1();
   try {

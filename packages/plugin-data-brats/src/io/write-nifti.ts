@@ -24,7 +24,8 @@ export interface WriteNiftiOptions {
 
 /**
  * Write a 3-D image as NIfTI-1, gzipped unless the name ends in `.nii`, atomically (temp file +
- * rename: an existing file is replaced only by a complete one).
+ * rename: an existing file is replaced only by a complete one). The dims are the reference's,
+ * trailing singleton dims included: a (240, 240, 155, 1) input gives a (240, 240, 155, 1) output.
  *
  * @param data voxels x fastest ([D, H, W] row-major), length nx*ny*nz of the reference.
  *   Values are converted to `datatype`: integer types round to nearest and must fit the type
@@ -49,11 +50,15 @@ export function encodeNifti(data: ArrayLike<number>, options: WriteNiftiOptions,
   if (data.length !== count) {
     throw fileError(file, `data has ${data.length} voxels, the reference header's dims ${dims.join('x')} need ${count}`);
   }
+  // Trailing singleton dims of the reference (x, y, z, 1[, 1...]) are kept, with their pixdim,
+  // so an output has the same dims as its input (nibabel then gives the same shape to both).
+  const ndim = n > 3 && n <= 7 ? n : 3;
+  const extraPixdim = [4, 5, 6, 7].map((i) => (i <= ndim ? (ref.pixdim[i] ?? 0) : 0));
   const header: NiftiHeader = {
     ...ref,
     littleEndian: true,
-    dim: [3, dims[0]!, dims[1]!, dims[2]!, 1, 1, 1, 1],
-    pixdim: [ref.pixdim[0] === -1 ? -1 : 1, ref.pixdim[1] ?? 1, ref.pixdim[2] ?? 1, ref.pixdim[3] ?? 1, 0, 0, 0, 0],
+    dim: [ndim, dims[0]!, dims[1]!, dims[2]!, 1, 1, 1, 1],
+    pixdim: [ref.pixdim[0] === -1 ? -1 : 1, ref.pixdim[1] ?? 1, ref.pixdim[2] ?? 1, ref.pixdim[3] ?? 1, ...extraPixdim],
     datatype: type.code,
     bitpix: type.bytes * 8,
     vox_offset: NIFTI1_DATA_OFFSET,

@@ -1,0 +1,3 @@
+export * from './dataset-json.js';
+export * from './case-files.js';
+export * from './detect.js';
