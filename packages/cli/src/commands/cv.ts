@@ -3,10 +3,12 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { type EvaluationResult, formatEvaluationTable, meanMetrics, type RegionMetrics } from '../pipeline/evaluation.js';
 import { resolveTrainConfig } from '../pipeline/train-config.js';
-import { addTrainOptions, type TrainFlags, trainFlagsToConfig } from '../pipeline/train-options.js';
+import { addTrainOptions, givenTrainFlags, type TrainFlags, trainFlagsToConfig } from '../pipeline/train-options.js';
+import { lockRunFolder } from '../pipeline/run-folder.js';
 import { trainRun } from '../pipeline/train-run.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { createLogger } from '../util/logger.js';
+import { interruptedError } from './train.js';
 import { startRunDashboard } from './dashboard.js';
 import { CliError, type CommandModule } from './types.js';
 
@@ -22,12 +24,18 @@ export const cvCommand: CommandModule = {
     addTrainOptions(cmd)
       .option('--json', 'print the aggregated JSON as the last line')
       .option('--dashboard', 'serve the folds live in the dashboard while they train (prints the URL)')
-      .action(async (flags: TrainFlags & { json?: boolean; dashboard?: boolean }) => {
+      .action(async (flags: TrainFlags & { json?: boolean; dashboard?: boolean }, cmd: Command) => {
         const logger = createLogger();
         const base = { ...trainFlagsToConfig(flags), out: undefined };
+        const given = { ...givenTrainFlags(base, cmd), out: undefined };
         const out = flags.out as string;
         const folds = resolveTrainConfig(base, { out }).folds;
-        const closeDashboard = flags.dashboard ? await startRunDashboard(out, 'group', logger) : undefined;
+        // The cv folder is locked for the whole run (each fold folder too, by its training).
+        const lock = lockRunFolder(out, { command: 'cv', logger });
+        const closeDashboard = flags.dashboard ? await startRunDashboard(out, 'group', logger).catch((err: unknown) => {
+          lock.release();
+          throw err;
+        }) : undefined;
         try {
           const all: Record<string, RegionMetrics> = {};
           for (let k = 0; k < folds; k++) {
@@ -38,7 +46,8 @@ export const cvCommand: CommandModule = {
               const started = await fs.stat(path.join(foldDir, 'config.json')).then(() => true, () => false);
               logger.info(`fold ${k + 1}/${folds}: ${started ? 'resuming' : 'training'} in ${foldDir}`);
               const config = resolveTrainConfig(base, { out: foldDir, fold: k });
-              const r = await trainRun(config, { resume: started, logger });
+              const r = await trainRun(config, { resume: started, given: { ...given, out: foldDir, fold: k }, logger });
+              if (r.interrupted) throw interruptedError(foldDir, r.summary.epochsCompleted);
               if (r.summary.reason !== 'completed') throw new CliError(`fold ${k}: run ${r.summary.reason}; rerun voxseg cv to resume`);
             } else {
               logger.info(`fold ${k + 1}/${folds}: done (${metricsFile})`);
@@ -52,6 +61,7 @@ export const cvCommand: CommandModule = {
           logger.info(`cross-validation over ${Object.keys(all).length} cases: ${path.join(out, 'metrics.json')}`);
           if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
         } finally {
+          lock.release();
           await closeDashboard?.();
         }
       });

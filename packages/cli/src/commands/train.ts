@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import type { Command } from 'commander';
 import { intFlag, resolveTrainConfig, type TrainRunConfig } from '../pipeline/train-config.js';
-import { addTrainOptions, type TrainFlags, trainFlagsToConfig } from '../pipeline/train-options.js';
+import { addTrainOptions, givenTrainFlags, type TrainFlags, trainFlagsToConfig } from '../pipeline/train-options.js';
 import { trainRun } from '../pipeline/train-run.js';
 import { createLogger } from '../util/logger.js';
 import { startRunDashboard } from './dashboard.js';
@@ -19,18 +19,21 @@ export const trainCommand: CommandModule = {
       .option('--config <file>', 'JSON file with any TrainRunConfig fields (flags win)')
       .option('--fold <k>', 'fold 0-4 of the 5-fold split (default 0)', intFlag('--fold'));
     addTrainOptions(cmd)
-      .option('--resume', 'continue the run in --out from its last checkpoint')
-      .option('--force', 'start over in an --out that holds a run (the old one is moved aside)')
+      .option('--resume', 'continue the run in --out from its last checkpoint, with its saved settings (flags given change them; see --force)')
+      .option('--force', 'start over in an --out that holds a run (the old one is moved aside); with --resume: accept changed settings')
       .option('--json', 'print a JSON summary as the last line')
       .option('--dashboard', 'serve the run live in the dashboard while it trains (prints the URL)')
-      .action(async (flags: TrainFlags & { config?: string; fold?: number; resume?: boolean; force?: boolean; json?: boolean; dashboard?: boolean }) => {
+      .action(async (flags: TrainFlags & { config?: string; fold?: number; resume?: boolean; force?: boolean; json?: boolean; dashboard?: boolean }, cmd: Command) => {
         const logger = createLogger();
         const fromFile = flags.config ? await readConfigFile(flags.config) : {};
-        const config = resolveTrainConfig(fromFile, { ...trainFlagsToConfig(flags), fold: flags.fold });
+        const fromFlags = { ...trainFlagsToConfig(flags), fold: flags.fold };
+        const config = resolveTrainConfig(fromFile, fromFlags);
+        // What the user gave (not the defaults): on --resume only these change the saved run.
+        const given = { ...fromFile, ...givenTrainFlags(fromFlags, cmd) };
         const closeDashboard = flags.dashboard ? await startRunDashboard(config.out, 'run', logger) : undefined;
         let result;
         try {
-          result = await trainRun(config, { resume: flags.resume, force: flags.force, logger });
+          result = await trainRun(config, { resume: flags.resume, force: flags.force, given, logger });
         } finally {
           await closeDashboard?.();
         }
@@ -44,9 +47,16 @@ export const trainCommand: CommandModule = {
         };
         if (flags.json) process.stdout.write(JSON.stringify(line) + '\n');
         else logger.info(`run ${result.summary.reason}: ${config.out}${result.reportHtml ? ` (report: ${result.reportHtml})` : ''}`);
+        // Ctrl-C leaves an unfinished run: 130 (128 + SIGINT), so `train && predict` stops here.
+        if (result.interrupted) throw interruptedError(config.out, result.summary.epochsCompleted);
       });
   },
 };
+
+/** Exit 130 (128 + SIGINT, the shell's convention) for a run stopped by Ctrl-C. */
+export function interruptedError(run: string, epochsCompleted: number): CliError {
+  return new CliError(`${run}: training interrupted after ${epochsCompleted} epoch(s); the run is unfinished (no final model); continue it with voxseg train --out ${run} --resume`, 130);
+}
 
 async function readConfigFile(file: string): Promise<Partial<TrainRunConfig>> {
   let text: string;

@@ -60,7 +60,11 @@ describe('voxseg train / predict / evaluate', () => {
     expect(again.code).toBe(1);
     expect(errorLines(again.stderr)).toHaveLength(1);
     expect(again.stderr).toMatch(/already holds a run.*--resume/);
-    const resumed = voxseg('train', '--data', data, '--out', run, '--epochs', '3', '--resume', '--json');
+    // More epochs change the run's schedule: refused on --resume alone, taken with --force.
+    const extend = voxseg('train', '--data', data, '--out', run, '--epochs', '3', '--resume');
+    expect(extend.code).toBe(1);
+    expect(extend.stderr).toMatch(/was started with --epochs 2; given --epochs 3.*--force/);
+    const resumed = voxseg('train', '--data', data, '--out', run, '--epochs', '3', '--resume', '--force', '--json');
     expect(resumed.code).toBe(0);
     expect(resumed.lastJson().epochs).toBe(3);
     const events = readFileSync(path.join(run, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));

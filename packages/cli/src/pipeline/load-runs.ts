@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { loadModel, type ModelMeta } from '@voxseg/core';
+import { checkpointDir, hasCheckpoint, loadModel, type ModelMeta } from '@voxseg/core';
 // Side effects: the U-Net's and axial attention's layers register for deserialisation.
 import '@voxseg/plugin-unet';
 import '@voxseg/plugin-axial-attention';
@@ -18,17 +18,21 @@ export interface RunModel {
   regions: string[];
 }
 
-/** Where a run keeps its model, in order of preference. */
-const MODEL_DIRS = ['model', 'checkpoints/final', 'checkpoints/best', 'checkpoints/last'];
+/** The checkpoints `--checkpoint` may choose instead of a run's final model. */
+export const CHECKPOINT_CHOICES = ['last', 'best', 'final'] as const;
+export type CheckpointChoice = (typeof CHECKPOINT_CHOICES)[number];
 
 /**
- * Load the model of each run folder (`<run>/model`, else its final / best / last checkpoint),
- * or a folder that directly holds `model.json`. Every model must take the same input channels.
+ * Load the model of each run folder: its final model `<run>/model` (written when the run
+ * completed), or with `checkpoint` that checkpoint (`<run>/checkpoints/<kind>`), or a folder
+ * that directly holds `model.json`. A run without a final model (unfinished, or its final
+ * write failed) is refused unless `checkpoint` is given: never a silent fallback.
+ * Every model must take the same input channels.
  */
-export async function loadRunModels(runs: string[]): Promise<RunModel[]> {
+export async function loadRunModels(runs: string[], choose: { checkpoint?: CheckpointChoice } = {}): Promise<RunModel[]> {
   const out: RunModel[] = [];
   for (const run of runs) {
-    const dir = await findModelDir(run);
+    const dir = await findModelDir(run, choose.checkpoint);
     let loaded;
     try {
       loaded = await loadModel(dir);
@@ -55,15 +59,23 @@ export async function loadRunModels(runs: string[]): Promise<RunModel[]> {
   return out;
 }
 
-async function findModelDir(run: string): Promise<string> {
+async function findModelDir(run: string, checkpoint?: CheckpointChoice): Promise<string> {
   const stat = await fs.stat(run).catch(() => null);
   if (!stat?.isDirectory()) throw new CliError(`--run ${run}: not a folder`);
   if (await exists(path.join(run, 'model.json'))) return run;
-  for (const sub of MODEL_DIRS) {
-    const dir = path.join(run, sub);
-    if (await exists(path.join(dir, 'model.json'))) return dir;
+  if (checkpoint) {
+    const dir = checkpointDir(run, checkpoint);
+    if (!(await hasCheckpoint(dir))) throw new CliError(`--checkpoint ${checkpoint}: ${dir} holds no checkpoint of run ${run}`);
+    return dir;
   }
-  throw new CliError(`--run ${run}: no model found (looked for ${MODEL_DIRS.join(', ')}); train it first with voxseg train`);
+  const modelDir = path.join(run, 'model');
+  if (await exists(path.join(modelDir, 'model.json'))) return modelDir;
+  const kinds: string[] = [];
+  for (const kind of CHECKPOINT_CHOICES) if (await exists(path.join(checkpointDir(run, kind), 'model.json'))) kinds.push(kind);
+  if (kinds.length === 0) throw new CliError(`--run ${run}: no model found (no ${modelDir}, no checkpoints); train it first with voxseg train`);
+  throw new CliError(
+    `--run ${run}: no final model (${modelDir}): the run is unfinished or its final write failed; continue it with voxseg train --out ${run} --resume, or pass --checkpoint ${kinds.join('|')} to predict with a checkpoint`,
+  );
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -73,3 +73,17 @@ export function trainFlagsToConfig(flags: TrainFlags): Partial<TrainRunConfig> {
     dataWorkers: flags.dataWorkers,
   };
 }
+
+/**
+ * Only the settings the user gave: the fields of {@link trainFlagsToConfig} whose flag came
+ * from the command line (commander's option value source `cli`), not from a default. On
+ * `--resume` these, and nothing else, override the saved run's settings.
+ */
+export function givenTrainFlags(config: Partial<TrainRunConfig>, cmd: Command): Partial<TrainRunConfig> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    const source = cmd.getOptionValueSource(key);
+    if (value !== undefined && (source === 'cli' || source === 'env')) out[key] = value;
+  }
+  return out as Partial<TrainRunConfig>;
+}

@@ -10,6 +10,7 @@ import {
   type TrainingEvent,
   type TrainingSummary,
   Trainer,
+  recoverDir,
   selectBackend,
   writeEventsJsonl,
 } from '@voxseg/core';
@@ -34,7 +35,8 @@ import { createProgress, type Progress } from '../util/progress.js';
 import { reportTrainingProgress } from '../util/training-progress.js';
 import { evaluateCasesInMemory } from './validate-fold.js';
 import { createCliExperiment } from './experiment.js';
-import { prepareRunFolder } from './run-folder.js';
+import { describeChanges, resumeConfig } from './resume-config.js';
+import { lockRunFolder, prepareRunFolder } from './run-folder.js';
 import type { TrainRunConfig } from './train-config.js';
 
 /** What {@link trainRun} returns. */
@@ -46,11 +48,22 @@ export interface TrainRunResult {
   /** Held-out (fold validation) mean metrics, when the run completed. */
   metrics?: Record<string, { dice: number; hd95: number }>;
   reportHtml?: string;
+  /** The run was stopped by Ctrl-C (SIGINT): unfinished, resumable; the CLI exits 130. */
+  interrupted?: boolean;
 }
 
 export interface TrainRunOptions {
   resume?: boolean;
+  /**
+   * Without `resume`: start over in a folder that holds a run (moved aside). With `resume`:
+   * accept given settings that differ from the saved run's (see `resumeConfig`).
+   */
   force?: boolean;
+  /**
+   * The settings the user gave explicitly (flags, a config file); on resume only these
+   * override the saved config. Default: the whole `config` counts as given.
+   */
+  given?: Partial<TrainRunConfig>;
   logger: Logger;
   /** Extra subscriber (examples, tests). */
   onEvents?: (events$: Observable<TrainingEvent>) => void;
@@ -66,15 +79,29 @@ export interface TrainRunOptions {
  * `report.html`.
  */
 export async function trainRun(config: TrainRunConfig, options: TrainRunOptions): Promise<TrainRunResult> {
+  // One writer per run folder: a second train, cv or predict into it is refused.
+  const lock = lockRunFolder(config.out, { command: 'train', logger: options.logger });
+  try {
+    return await trainRunLocked(config, options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainRunLocked(config: TrainRunConfig, options: TrainRunOptions): Promise<TrainRunResult> {
   const { logger } = options;
   const run = config.out;
   const prepared = await prepareRunFolder(run, { resume: options.resume, force: options.force });
   if (prepared.movedTo) logger.warn(`--force: the previous run in ${run} was moved to ${prepared.movedTo}`);
   if (prepared.resumed) {
     const saved = JSON.parse(await fs.readFile(path.join(run, 'config.json'), 'utf8')) as TrainRunConfig;
-    config = { ...saved, epochs: config.epochs, backend: config.backend };
-    logger.info(`resuming ${run} (config.json of the run is used; --epochs ${config.epochs})`);
+    const resumed = resumeConfig(run, saved, options.given ?? config, options.force ?? false);
+    config = resumed.config;
+    if (resumed.changes.some((c) => c.exact)) logger.warn(`--force: resuming ${run} with changed settings (${describeChanges(resumed.changes)}); it will not match an uninterrupted run`);
+    else if (resumed.changes.length) logger.info(`resuming ${run} with ${describeChanges(resumed.changes)}`);
+    logger.info(`resuming ${run} with its saved settings (--epochs ${config.epochs}, --patch ${config.patch}, --variant ${config.variant})`);
   }
+  await cleanRunLeftovers(run);
 
   const backend = await selectBackend(config.backend, { log: (l) => logger.info(l), debug: (l) => logger.debug(l) });
 
@@ -149,6 +176,8 @@ export async function trainRun(config: TrainRunConfig, options: TrainRunOptions)
     valIterations: config.valIterations,
     initialLr: config.lr,
     outDir: run,
+    // The final model is copied inside the run, before runEnd: a failed copy is the run's error.
+    modelDir: path.join(run, 'model'),
     resume: prepared.resumed,
     seed: config.seed,
     network: config.variant,
@@ -162,8 +191,10 @@ export async function trainRun(config: TrainRunConfig, options: TrainRunOptions)
   const progress = reportTrainingProgress(trainer.events$, { logger });
   options.onEvents?.(trainer.events$);
   // Ctrl-C stops cleanly: the current iteration finishes and `last` is written (resume later).
+  let interrupted = false;
   const onSigint = () => {
     logger.warn('interrupt: stopping after this iteration (resume with --resume)');
+    interrupted = true;
     trainer.stop('interrupted');
   };
   process.once('SIGINT', onSigint);
@@ -177,7 +208,7 @@ export async function trainRun(config: TrainRunConfig, options: TrainRunOptions)
     await train.dispose?.();
   }
   logger.info(`parameters: ${countTrainableParams(model).toLocaleString('en-US')}`);
-  const result: TrainRunResult = { summary, backend };
+  const result: TrainRunResult = { summary, backend, ...(interrupted && summary.reason === 'stopped' ? { interrupted } : {}) };
   if (summary.reason !== 'completed') {
     model.dispose();
     result.reportHtml = (await writeRunReport(run)).html;
@@ -185,11 +216,8 @@ export async function trainRun(config: TrainRunConfig, options: TrainRunOptions)
     return result;
   }
 
-  // The final model, in its own folder, for `voxseg predict --run`.
-  const finalDir = summary.checkpoints.final ?? path.join(run, 'checkpoints', 'final');
-  const modelDir = path.join(run, 'model');
-  await copyDirAtomic(finalDir, modelDir);
-  result.modelDir = modelDir;
+  // The trainer wrote the final model to its own folder, for `voxseg predict --run`.
+  result.modelDir = path.join(run, 'model');
 
   if (valCases.length) {
     const metrics = await evaluateCasesInMemory(model, valCases, dataset, { patch: config.patch, logger });
@@ -261,11 +289,15 @@ async function loadCases(dataset: Dataset, ids: string[], label: string, logger:
   return out;
 }
 
-/** Copy a folder's files into `dest`, replacing it atomically (temp folder + rename). */
-async function copyDirAtomic(src: string, dest: string): Promise<void> {
-  const tmp = `${dest}.tmp-${process.pid}`;
-  await fs.rm(tmp, { recursive: true, force: true });
-  await fs.cp(src, tmp, { recursive: true });
-  await fs.rm(dest, { recursive: true, force: true });
-  await fs.rename(tmp, dest);
+/**
+ * What a crash of an earlier process left in the run folder (the folder is locked, so no
+ * other writer is at work): temporary folders of the final model copy (`model.tmp-*`,
+ * `.model.tmp-*`, `model.old-*`) and temporary files of atomic writes (`.<name>.<pid>.<time>.tmp`).
+ * Checkpoint leftovers are the trainer's to clean (it keeps the newest complete one).
+ */
+async function cleanRunLeftovers(run: string): Promise<void> {
+  await recoverDir(path.join(run, 'model'), { clean: true });
+  for (const name of await fs.readdir(run)) {
+    if (/^model\.tmp-\d+$/.test(name) || /^\..+\.\d+\.\d+\.tmp$/.test(name)) await fs.rm(path.join(run, name), { recursive: true, force: true });
+  }
 }

@@ -1,19 +1,24 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { ensureDir } from '@voxseg/core';
+import { ensureDir, fsErrorFor } from '@voxseg/core';
 
 /**
  * Write a file atomically: write a temp file in the same folder, then rename over the target,
  * so a reader never sees a half-written file and an interrupted write loses nothing.
+ * A failure names `file` (never the temporary file) and what to do (core's `describeFsError`).
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  await ensureDir(path.dirname(file));
+  try {
+    await ensureDir(path.dirname(file));
+  } catch (err) {
+    throw fsErrorFor(err, file);
+  }
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
   try {
     await fs.writeFile(tmp, data);
     await fs.rename(tmp, file);
   } catch (err) {
     await fs.rm(tmp, { force: true });
-    throw err;
+    throw fsErrorFor(err, file);
   }
 }

@@ -1,3 +1,5 @@
 export * from './atomic-dir.js';
 export * from './model-files.js';
 export * from './ensure-dir.js';
+export * from './fs-error.js';
+export * from './run-lock.js';

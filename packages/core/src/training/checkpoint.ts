@@ -1,10 +1,10 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { recoverDir, writeDirAtomic } from '../io/atomic-dir.js';
-import { loadWeightsInto, type ModelMeta, MODEL_JSON, readTensorsFile, writeModelFiles, writeTensorsFile } from '../io/model-files.js';
+import { recoverDir, writeDirAtomic, writeDirStage } from '../io/atomic-dir.js';
+import { loadWeightsInto, type ModelMeta, MODEL_JSON, readTensorsFile, WEIGHTS_BIN, writeModelFiles, writeTensorsFile } from '../io/model-files.js';
 import type { RngState } from '../random/rng.js';
 import type { SGD, SGDState } from './sgd.js';
 
@@ -17,6 +17,8 @@ export const OPTIMIZER_BIN = 'optimizer.bin';
 
 /** The checkpoint kinds: `last` (each epoch and on stop), `best` (best EMA pseudo-Dice), `final`, `manual` (saveCheckpoint command). */
 export type CheckpointKind = 'last' | 'best' | 'final' | 'manual';
+/** Every {@link CheckpointKind}. */
+export const CHECKPOINT_KINDS: readonly CheckpointKind[] = ['last', 'best', 'final', 'manual'];
 
 /** `<outDir>/checkpoints/<kind>`. */
 export function checkpointDir(outDir: string, kind: CheckpointKind): string {
@@ -77,6 +79,7 @@ export async function writeCheckpoint(
 ): Promise<void> {
   await writeDirAtomic(dir, async (tmp) => {
     await writeModelFiles(model, tmp, modelMeta);
+    await writeDirStage('filling', dir, 'model');
     const specs = await writeTensorsFile(
       join(tmp, OPTIMIZER_BIN),
       optimizer.buffers.map((tensor, i) => ({ name: `momentum/${i}/${optimizer.variables[i]!.name}`, tensor })),
@@ -88,18 +91,72 @@ export async function writeCheckpoint(
       optimizer: { ...optimizer.getState(), momentum: optimizer.momentum, nesterov: optimizer.nesterov, weightDecay: optimizer.weightDecay, specs },
       savedAt: new Date().toISOString(),
     };
+    await writeDirStage('filling', dir, 'optimizer');
+    // Written last: a folder with a trainer state has everything else.
     await writeFile(join(tmp, TRAINER_STATE_JSON), `${JSON.stringify(full, null, 1)}\n`);
   });
 }
 
+/**
+ * Where a checkpoint stands in its run, from its own `trainer-state.json`: epoch *
+ * (iterationsPerEpoch + 1) + iteration, so an epoch's end (`epoch + 1`, iteration 0) ranks
+ * above a stop after its last iteration (`epoch`, iteration iterationsPerEpoch). Null when
+ * the folder is not a complete checkpoint: a state, `model.json`, and `weights.bin` /
+ * `optimizer.bin` of exactly the size their manifests describe.
+ */
+export async function checkpointPosition(dir: string): Promise<number | null> {
+  let state: TrainerState;
+  let modelJson: { weightsManifest?: { weights?: tf.io.WeightsManifestEntry[] }[] };
+  try {
+    state = JSON.parse(await readFile(join(dir, TRAINER_STATE_JSON), 'utf8')) as TrainerState;
+    modelJson = JSON.parse(await readFile(join(dir, MODEL_JSON), 'utf8')) as typeof modelJson;
+  } catch {
+    return null;
+  }
+  if (state?.format !== 'voxseg-trainer-state' || !Number.isInteger(state.epoch) || !Number.isInteger(state.iteration)) return null;
+  const weights = (modelJson.weightsManifest ?? []).flatMap((g) => g.weights ?? []);
+  if (!(await hasBytes(join(dir, WEIGHTS_BIN), weights)) || !(await hasBytes(join(dir, OPTIMIZER_BIN), state.optimizer?.specs ?? []))) return null;
+  return state.epoch * (state.iterationsPerEpoch + 1) + state.iteration;
+}
+
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, float16: 2, uint8: 1 };
+
+async function hasBytes(file: string, specs: tf.io.WeightsManifestEntry[]): Promise<boolean> {
+  const expected = specs.reduce((n, s) => n + (DTYPE_BYTES[s.dtype] ?? 4) * s.shape.reduce((a, b) => a * b, 1), 0);
+  const size = await stat(file).then((st) => st.size, () => -1);
+  return size === expected;
+}
+
+/**
+ * Make checkpoint folder `dir` the newest complete checkpoint among it and the leftovers of
+ * interrupted writes beside it (`<kind>.old-*`, `.<kind>.tmp-*`), judged by
+ * {@link checkpointPosition}, never by listing order. With `clean` (the run's single writer,
+ * at its start) the other leftovers are deleted. Returns whether `dir` holds a checkpoint.
+ */
+export async function recoverCheckpoint(dir: string, options: { clean?: boolean } = {}): Promise<boolean> {
+  await recoverDir(dir, { rank: checkpointPosition, clean: options.clean ?? false });
+  return (await checkpointPosition(dir)) !== null;
+}
+
+/**
+ * What a crash left in `<outDir>/checkpoints`, cleaned at the start of a run: for every kind,
+ * the newest complete checkpoint is kept (or put back) as `<kind>` and the leftovers are
+ * deleted. Call it only while no other process writes there (the run folder's lock).
+ */
+export async function cleanCheckpoints(outDir: string): Promise<void> {
+  const root = join(outDir, CHECKPOINTS_DIR);
+  if (!existsSync(root)) return;
+  for (const kind of CHECKPOINT_KINDS) await recoverCheckpoint(checkpointDir(outDir, kind), { clean: true });
+}
+
 /** Whether `dir` holds a complete checkpoint (after recovering an interrupted replace). */
 export async function hasCheckpoint(dir: string): Promise<boolean> {
-  return (await recoverDir(dir)) && existsSync(join(dir, TRAINER_STATE_JSON)) && existsSync(join(dir, MODEL_JSON));
+  return (await recoverDir(dir, { rank: checkpointPosition })) && existsSync(join(dir, TRAINER_STATE_JSON)) && existsSync(join(dir, MODEL_JSON));
 }
 
 /** Read and check `trainer-state.json` of a checkpoint folder. */
 export async function readTrainerState(dir: string): Promise<TrainerState> {
-  await recoverDir(dir);
+  await recoverDir(dir, { rank: checkpointPosition });
   const path = join(dir, TRAINER_STATE_JSON);
   if (!existsSync(path)) throw new Error(`${path}: not found; ${dir} is not a voxseg checkpoint`);
   let state: TrainerState;

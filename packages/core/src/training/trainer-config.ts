@@ -53,6 +53,12 @@ export interface TrainerConfig {
    */
   outDir?: string;
   /**
+   * Where the final model is also copied when the run completes (`<run>/model` in the CLI),
+   * atomically, before runEnd: a failure there (a full disk) ends the run with
+   * `runEnd { reason: 'error' }`, never `completed`. Needs `outDir`. Default: none.
+   */
+  modelDir?: string;
+  /**
    * A file other processes append commands to, one JSON {@link TrainerCommand} with an `id` per
    * line (`{"id":"c1","type":"stop"}`; `appendCommand` writes one). The trainer reads the lines
    * appended since it last looked, every time it takes commands (after each iteration and at
@@ -100,5 +106,5 @@ export interface TrainerConfig {
 }
 
 /** The config with every default applied. */
-export type ResolvedTrainerConfig = Required<Omit<TrainerConfig, 'val' | 'outDir' | 'clipNorm' | 'commandsFile'>> &
-  Pick<TrainerConfig, 'val' | 'outDir' | 'commandsFile'> & { clipNorm: number | null };
+export type ResolvedTrainerConfig = Required<Omit<TrainerConfig, 'val' | 'outDir' | 'modelDir' | 'clipNorm' | 'commandsFile'>> &
+  Pick<TrainerConfig, 'val' | 'outDir' | 'modelDir' | 'commandsFile'> & { clipNorm: number | null };

@@ -7,7 +7,9 @@ import type { Batch, BatchProvider } from '../contracts/batch.js';
 import { EventBus } from '../events/event-bus.js';
 import type { TrainerCommand, TrainingEvent, TrainingEventMap } from '../events/types.js';
 import { Rng } from '../random/rng.js';
-import { checkpointDir, type CheckpointKind, hasCheckpoint, restoreCheckpoint, type TrainerState, writeCheckpoint } from './checkpoint.js';
+import { copyDirAtomic } from '../io/atomic-dir.js';
+import { fsErrorFor } from '../io/fs-error.js';
+import { checkpointDir, type CheckpointKind, cleanCheckpoints, hasCheckpoint, restoreCheckpoint, type TrainerState, writeCheckpoint } from './checkpoint.js';
 import { clipCoefficient } from './clip-grad-norm.js';
 import { commandsFilePath, CommandsFileFollower } from './commands-file.js';
 import { polyScheduler } from './poly-scheduler.js';
@@ -73,7 +75,7 @@ const STOP = Symbol('stop');
  * | validationEnd { loss, dice, meanDice, ms } | after the epoch's iterations, when `val` is set | iterationsPerEpoch |
  * | epochEnd { trainLoss, valLoss?, meanDice?, emaDice?, lr, ms } | after validation | iterationsPerEpoch |
  * | checkpointSaved { kind: 'last' } then { kind: 'best' } | after epochEnd, with `outDir` (`best` when the EMA improved) | iterationsPerEpoch |
- * | checkpointSaved { kind: 'final' }, runEnd { reason: 'completed' } | after the last epoch | iterationsPerEpoch |
+ * | checkpointSaved { kind: 'final' }, runEnd { reason: 'completed' } | after the last epoch (and the copy to `modelDir`, when set) | iterationsPerEpoch |
  *
  * | commandApplied { id, command } | when a command sent with an `id` is taken (before the effects above) | the position reached |
  * | commandRejected { id?, message } | when a line of the commands file is not a valid command (ignored, logged) | the position reached |
@@ -88,7 +90,7 @@ const STOP = Symbol('stop');
  * batchEnd; their epoch/iteration fields give the position the run would continue at. An
  * error before runStart (e.g. an unreadable resume checkpoint) gives error then runEnd only.
  * On a failure (non-finite loss or gradient norm, an exception from the data, the
- * model, the loss or a checkpoint write): error { fatal: true, source: 'data' | 'trainer' },
+ * model, the loss, a checkpoint write or the final model copy): error { fatal: true, source: 'data' | 'trainer' },
  * then runEnd { reason: 'error' }; no checkpoint is written, so the last good one stays; the
  * update of a step with a non-finite loss is not applied. The stream completes after runEnd.
  *
@@ -98,6 +100,10 @@ const STOP = Symbol('stop');
  * of the mean (`np.nanmean`); EMA `= 0.9 * ema + 0.1 * meanDice` (the first value as is), not
  * updated by a NaN mean (nnU-Net would propagate the NaN); `best` is written when the EMA
  * exceeds the best so far.
+ *
+ * At start, with `outDir`, what a crash left in `checkpoints/` is cleaned: of each kind the
+ * newest complete checkpoint (by its recorded epoch and iteration) is kept, the leftovers of
+ * interrupted writes are deleted ({@link cleanCheckpoints}).
  *
  * Resume restores weights, momentum buffers, epoch and iteration position, the pending
  * learning-rate override, the RNG state, EMA and best, and continues at the next batch index:
@@ -197,6 +203,9 @@ class TrainingRun {
       const file = this.cfg.commandsFile === undefined ? (this.cfg.outDir ? commandsFilePath(this.cfg.outDir) : null) : this.cfg.commandsFile;
       if (file) this.commandsFile = new CommandsFileFollower(file);
       this.sgd = new SGD(this.variables, { momentum: this.cfg.momentum, nesterov: this.cfg.nesterov, weightDecay: this.cfg.weightDecay });
+      // What a crash left (half-written or set-aside checkpoint folders): keep the newest
+      // complete checkpoint of each kind, by its own recorded position, delete the rest.
+      if (this.cfg.outDir) await cleanCheckpoints(this.cfg.outDir);
       const resumed = await this.maybeResume();
       this.setContext();
       this.bus.emit('runStart', {
@@ -217,6 +226,7 @@ class TrainingRun {
         await this.save('last');
       } else {
         await this.save('final');
+        await this.exportModel();
       }
     } catch (err) {
       reason = 'error';
@@ -456,6 +466,17 @@ class TrainingRun {
     this.bus.emit('checkpointSaved', { kind, path: dir });
   }
 
+  /** Copy the final checkpoint to `modelDir` (a failure is the run's error). */
+  private async exportModel(): Promise<void> {
+    const { outDir, modelDir } = this.cfg;
+    if (!outDir || !modelDir) return;
+    try {
+      await copyDirAtomic(checkpointDir(outDir, 'final'), modelDir);
+    } catch (err) {
+      throw fsErrorFor(err, modelDir, 'write the final model');
+    }
+  }
+
   /** Restore from a checkpoint if asked; returns whether the run was resumed. */
   private async maybeResume(): Promise<boolean> {
     const { resume, outDir } = this.cfg;
@@ -570,6 +591,7 @@ function resolveConfig(c: TrainerConfig): ResolvedTrainerConfig {
     clipNorm,
     emaAlpha,
     outDir: c.outDir,
+    modelDir: c.modelDir,
     commandsFile: c.commandsFile,
     saveEvery: positiveInt('saveEvery', c.saveEvery ?? 1),
     resume: c.resume ?? false,

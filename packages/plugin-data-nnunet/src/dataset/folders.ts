@@ -18,6 +18,15 @@ export interface NnunetFolders {
   cacheDir: string | false;
 }
 
+/**
+ * Whether `dir` is a folder the `nnunet` dataset reads (the registry's detection hook): a
+ * dataset folder, a flat folder of `<case>_XXXX` images, or a label folder beside a
+ * `dataset.json`. See {@link nnunetFolderKind}.
+ */
+export function detectNnunetFolder(dir: string): boolean {
+  return nnunetFolderKind(dir) !== null;
+}
+
 /** What kind of nnU-Net folder `dir` is, from a few file-system checks; never throws. */
 export function nnunetFolderKind(dir: string): 'dataset' | 'images' | 'labels' | null {
   let names: string[];

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp } from 'node:fs/promises';
 import { nnunetPlugin } from '../plugin.js';
 import { bratsToNnunetLabels, synthesizeNnunetDataset } from '../synthetic/synthesize-nnunet-dataset.js';
-import { nnunetFolderKind } from './folders.js';
+import { detectNnunetFolder, nnunetFolderKind } from './folders.js';
 import { NnunetDataset, nnunetDatasetFactory } from './nnunet-dataset.js';
 
 // Tiny volumes: [nx, ny, nz] = 24x24x16.
@@ -146,6 +146,7 @@ describe('NnunetDataset', () => {
     expect(nnunetFolderKind(join(nn, 'imagesTs'))).toBe('images');
     expect(nnunetFolderKind(join(nn, 'labelsTs'))).toBe('labels');
     expect(nnunetFolderKind(join(root, 'absent'))).toBeNull();
+    expect([nn, join(nn, 'imagesTs'), join(nn, 'labelsTr'), join(root, 'absent'), join(nn, 'dataset.json')].map(detectNnunetFolder)).toEqual([true, true, true, false, false]);
     const input = new NnunetDataset({ root: join(nn, 'imagesTs'), readOnly: true });
     expect(input.jsonFile).toBe(join(nn, 'dataset.json'));
     expect(await input.caseIds()).toEqual(ids.test);
