@@ -12,6 +12,22 @@ const pkg = (dir: string) => fileURLToPath(new URL(`./packages/${dir}/src/index.
 const nativeBuilt = existsSync(fileURLToPath(new URL('./packages/backend-native/build/Release/voxseg_native.node', import.meta.url)));
 const bothBackends = ['packages/plugin-unet/src/**/*.test.ts', 'packages/plugin-losses/src/**/*.test.ts'];
 
+// @voxseg/backend-webgpu's suites run in their own project. Without a GPU they run on
+// Chromium's SwiftShader (a Vulkan driver on the CPU; `.ci/run` installs Debian's chromium):
+// Dawn loads libvulkan.so.1 when the process starts, so the variables must be in the worker's
+// environment from the start, which a project's `env` gives. A machine whose own Vulkan
+// driver is set up (VK_ICD_FILENAMES already set, or no SwiftShader) keeps its environment;
+// without any adapter the suites skip, saying why.
+const swiftshaderIcd = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const webgpuEnv: Record<string, string> =
+  existsSync(swiftshaderIcd) && !process.env.VK_ICD_FILENAMES
+    ? {
+        LD_LIBRARY_PATH: [process.env.LD_LIBRARY_PATH, '/usr/lib/chromium'].filter(Boolean).join(':'),
+        VK_ICD_FILENAMES: swiftshaderIcd,
+      }
+    : {};
+const webgpuSuites = ['packages/backend-webgpu/src/**/*.test.ts'];
+
 export default defineConfig({
   resolve: {
     alias: [
@@ -22,6 +38,7 @@ export default defineConfig({
       { find: /^@voxseg\/plugin-data-brats$/, replacement: pkg('plugin-data-brats') },
       { find: /^@voxseg\/plugin-data-nnunet$/, replacement: pkg('plugin-data-nnunet') },
       { find: /^@voxseg\/backend-native$/, replacement: pkg('backend-native') },
+      { find: /^@voxseg\/backend-webgpu$/, replacement: pkg('backend-webgpu') },
       { find: /^@voxseg\/dashboard$/, replacement: pkg('dashboard') },
       { find: /^@voxseg\/cli$/, replacement: pkg('cli') },
     ],
@@ -39,7 +56,15 @@ export default defineConfig({
     projects: [
       // `include` lives in each project: with `extends: true` a root-level include would be
       // concatenated with the project's.
-      { extends: true, test: { name: 'cpu', include: ['packages/*/src/**/*.test.ts', 'examples/*/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'cpu',
+          include: ['packages/*/src/**/*.test.ts', 'examples/*/**/*.test.ts'],
+          exclude: ['**/node_modules/**', '**/dist/**', ...webgpuSuites],
+        },
+      },
+      { extends: true, test: { name: 'webgpu', include: webgpuSuites, env: webgpuEnv } },
       ...(nativeBuilt
         ? [{ extends: true, test: { name: 'native', include: bothBackends, env: { VOXSEG_TEST_BACKEND: 'native' } } }]
         : []),

@@ -99,7 +99,8 @@ async function runTrainStep(flags: TrainStepFlags): Promise<void> {
   const weights = raw.map((w) => w / total);
   const optimizer = tf.train.momentum(0.01, 0.99, true);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const step = (): number => {
+  // Async: webgpu has no synchronous reads in Node (and on cpu/native data() costs the same).
+  const step = async (): Promise<number> => {
     const t0 = performance.now();
     const loss = optimizer.minimize(
       () => {
@@ -109,15 +110,15 @@ async function runTrainStep(flags: TrainStepFlags): Promise<void> {
       true,
       vars,
     );
-    loss!.dataSync();
+    await loss!.data();
     loss!.dispose();
     return performance.now() - t0;
   };
-  step(); // warm-up: primitive creation, optimizer slots
+  await step(); // warm-up: primitive creation, optimizer slots
   const tensorsBefore = tf.memory().numTensors;
   const rssBefore = process.memoryUsage().rss;
   const times: number[] = [];
-  for (let i = 0; i < steps; i++) times.push(step());
+  for (let i = 0; i < steps; i++) times.push(await step());
   const rssGrowthMb = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
   const leaked = tf.memory().numTensors - tensorsBefore;
   tf.dispose([x, ...targets]);
@@ -145,7 +146,7 @@ export const benchCommand: CommandModule = {
       .option('--channels <C>', 'input and output channels', '32')
       .option('--batch <N>', 'batch size', '1')
       .option('--repeats <R>', 'timed repetitions after a warm-up (best is reported)', '3')
-      .option('--backend <B>', 'auto, native, cpu, wasm, tensorflow', 'auto')
+      .option('--backend <B>', 'auto, tensorflow, webgpu, native, cpu, wasm', 'auto')
       .option('--json', 'print {"gflops": x, ...} as the last line')
       .action((flags: Conv3dFlags) => runConv3d(flags));
     bench
@@ -156,7 +157,7 @@ export const benchCommand: CommandModule = {
       .option('--batch <N>', 'batch size', '2')
       .option('--steps <N>', 'timed steps after a warm-up (median is reported)', '3')
       .option('--seed <S>', 'seed of the init and the random batch', '0')
-      .option('--backend <B>', 'auto, native, cpu, wasm, tensorflow', 'auto')
+      .option('--backend <B>', 'auto, tensorflow, webgpu, native, cpu, wasm', 'auto')
       .option('--json', 'print {"msPerStep": y, ...} as the last line')
       .action((flags: TrainStepFlags) => runTrainStep(flags));
   },

@@ -43,7 +43,7 @@ export const predictCommand: CommandModule = {
       .option('--no-postprocess', 'keep small ET (no ET -> NCR replacement)')
       .option('--et-min-voxels <n>', 'ET post-processing threshold', intFlag('--et-min-voxels'), 200)
       .option('--threshold <p>', 'region probability threshold', numberFlag('--threshold'), 0.5)
-      .option('--backend <b>', 'auto | native | cpu | wasm | tensorflow', 'auto')
+      .option('--backend <b>', 'auto | tensorflow | webgpu | native | cpu | wasm', 'auto')
       .option('--window-batch <n>', 'windows per network call', intFlag('--window-batch'), 1)
       .option('--checkpoint <kind>', 'predict with a checkpoint (last | best | final) instead of the final model, e.g. of an unfinished run')
       .option('--report', 'also write PNG overlays and an index page to <out>/report/')

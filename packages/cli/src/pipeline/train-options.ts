@@ -39,7 +39,7 @@ export function addTrainOptions(cmd: Command): Command {
     .option('--max-filters <f>', 'cap on filters per stage (default: the preset)', intFlag('--max-filters'))
     .option('--stages <s>', 'resolution stages (default: from the patch, at most 6)', intFlag('--stages'))
     .option('--seed <s>', 'seed of the run (default 12345)', intFlag('--seed'))
-    .option('--backend <b>', 'auto | native | cpu | wasm | tensorflow (default auto)')
+    .option('--backend <b>', 'auto | tensorflow | webgpu | native | cpu | wasm (default auto)')
     .option('--lr <x>', 'initial learning rate (default 0.01)', numberFlag('--lr'))
     .option('--augmentation <name>', 'da4 | none (default da4)')
     .option('--no-deep-supervision', 'train the full-resolution head only')

@@ -41,10 +41,10 @@ describe('selectBackend', () => {
   it('auto picks a valid backend, reporting every skipped candidate through debug', async () => {
     const debug: string[] = [];
     const s = await selectBackend('auto', { debug: (l) => debug.push(l) });
-    expect(['tensorflow', 'native', 'cpu']).toContain(s.name);
+    expect(['tensorflow', 'webgpu', 'native', 'cpu']).toContain(s.name);
     expect(tf.getBackend()).toBe(s.name);
     expect(s.requested).toBe('auto');
-    const order = ['tensorflow', 'native', 'cpu'];
+    const order = ['tensorflow', 'webgpu', 'native', 'cpu'];
     // Every candidate before the chosen one was skipped, with a reason.
     expect(debug.map((l) => l.match(/skipping (\w+):/)?.[1])).toEqual(order.slice(0, order.indexOf(s.name)));
     await tf.setBackend('cpu');
@@ -54,13 +54,14 @@ describe('selectBackend', () => {
     const debug: string[] = [];
     const log: string[] = [];
     const s = await selectBackend('auto', {
-      importModule: without(...TFJS_NODE, '@voxseg/backend-native'),
+      importModule: without(...TFJS_NODE, '@voxseg/backend-webgpu', '@voxseg/backend-native'),
       debug: (l) => debug.push(l),
       log: (l) => log.push(l),
     });
     expect(s.name).toBe('cpu');
     expect(debug).toEqual([
       'backend auto: skipping tensorflow: @tensorflow/tfjs-node-gpu is not installed; @tensorflow/tfjs-node is not installed',
+      'backend auto: skipping webgpu: @voxseg/backend-webgpu is not installed',
       'backend auto: skipping native: @voxseg/backend-native is not installed',
     ]);
     expect(log).toHaveLength(1);
@@ -72,11 +73,11 @@ describe('selectBackend', () => {
       importModule: (spec) =>
         spec === '@voxseg/backend-native'
           ? Promise.resolve({ registerNativeBackend: () => ({ available: false, reason: 'addon not built; run npm rebuild' }) })
-          : without(...TFJS_NODE)(spec),
+          : without(...TFJS_NODE, '@voxseg/backend-webgpu')(spec),
       debug: (l) => debug.push(l),
     });
     expect(s.name).toBe('cpu');
-    expect(debug[1]).toBe('backend auto: skipping native: addon not built; run npm rebuild');
+    expect(debug[2]).toBe('backend auto: skipping native: addon not built; run npm rebuild');
   });
 
   it('auto uses the real @voxseg/backend-native when its addon is available here', async () => {
@@ -118,9 +119,68 @@ describe('selectBackend', () => {
     ).rejects.toThrow("backend 'native' is unavailable: @voxseg/backend-native is not installed; to enable it, install `@voxseg/backend-native`");
   });
 
+  /** A stand-in for @voxseg/backend-webgpu reporting the given adapter (its contract only). */
+  function webgpuPackage(adapter: { vendor: string; architecture: string; description: string; software: boolean }) {
+    return {
+      registerWebGPUBackend: async () => ({ available: true, adapter: { ...adapter, limits: {} } }),
+      formatAdapter: (a: typeof adapter) => `${a.vendor} ${a.architecture} (${a.description})${a.software ? ', software' : ''}`,
+    };
+  }
+
+  it('auto never takes a software WebGPU adapter (SwiftShader, lavapipe, llvmpipe), and says so', async () => {
+    const debug: string[] = [];
+    const s = await selectBackend('auto', {
+      importModule: (spec) =>
+        spec === '@voxseg/backend-webgpu'
+          ? Promise.resolve(webgpuPackage({ vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader driver 5.0.0', software: true }))
+          : without(...TFJS_NODE, '@voxseg/backend-native')(spec),
+      debug: (l) => debug.push(l),
+    });
+    expect(s.name).toBe('cpu');
+    expect(debug[1]).toBe(
+      'backend auto: skipping webgpu: the only WebGPU adapter is google swiftshader (SwiftShader driver 5.0.0), software, slower than the CPU backends',
+    );
+  });
+
+  it('auto takes a hardware WebGPU adapter before native and cpu, and reports it', async () => {
+    // A registered 'webgpu' factory for the stand-in package to activate (tfjs's cpu backend
+    // under that name: what is tested here is the order and the report, not WebGPU).
+    const { MathBackendCPU } = await import('@tensorflow/tfjs-backend-cpu');
+    const hadReal = tf.findBackendFactory('webgpu') !== null;
+    if (!hadReal) tf.registerBackend('webgpu', () => new MathBackendCPU());
+    try {
+      const log: string[] = [];
+      const s = await selectBackend('auto', {
+        importModule: (spec) =>
+          spec === '@voxseg/backend-webgpu'
+            ? Promise.resolve(webgpuPackage({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200', software: false }))
+            : without(...TFJS_NODE)(spec),
+        log: (l) => log.push(l),
+      });
+      if (hadReal) return; // a real adapter is registered here; its own suite covers it
+      expect(s.name).toBe('webgpu');
+      expect(s.adapter).toMatchObject({ vendor: 'nvidia', software: false });
+      expect(log).toEqual(['backend: webgpu (@voxseg/backend-webgpu, nvidia hopper (NVIDIA H200))']);
+    } finally {
+      await tf.setBackend('cpu');
+      if (!hadReal) tf.removeBackend('webgpu');
+    }
+  });
+
+  it('an explicit webgpu takes any adapter here, or says why there is none and how to get one', async () => {
+    const pkg = (await import('@voxseg/backend-webgpu')) as { registerWebGPUBackend(): Promise<{ available: boolean }> };
+    const available = (await pkg.registerWebGPUBackend()).available;
+    if (available) {
+      expect((await selectBackend('webgpu')).name).toBe('webgpu');
+    } else {
+      await expect(selectBackend('webgpu')).rejects.toThrow(/^backend 'webgpu' is unavailable: .*found no WebGPU adapter.*; to enable it, install `@voxseg\/backend-webgpu`/);
+    }
+    await tf.setBackend('cpu');
+  });
+
   it('an unknown name fails listing the valid names', async () => {
-    await expect(selectBackend('gpu')).rejects.toThrow("unknown backend 'gpu'; valid names: auto, tensorflow, native, cpu, wasm");
-    expect(BACKEND_CHOICES).toEqual(['auto', 'tensorflow', 'native', 'cpu', 'wasm']);
+    await expect(selectBackend('gpu')).rejects.toThrow("unknown backend 'gpu'; valid names: auto, tensorflow, webgpu, native, cpu, wasm");
+    expect(BACKEND_CHOICES).toEqual(['auto', 'tensorflow', 'webgpu', 'native', 'cpu', 'wasm']);
   });
 
   it('wasm loads its binaries in Node and computes', async () => {

@@ -3,21 +3,35 @@ import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 
 /** What a user may ask for (`--backend`). */
-export type BackendChoice = 'auto' | 'tensorflow' | 'native' | 'cpu' | 'wasm';
+export type BackendChoice = 'auto' | 'tensorflow' | 'webgpu' | 'native' | 'cpu' | 'wasm';
 
 /** Every valid {@link BackendChoice}, in the order they are documented. */
-export const BACKEND_CHOICES: readonly BackendChoice[] = Object.freeze(['auto', 'tensorflow', 'native', 'cpu', 'wasm']);
+export const BACKEND_CHOICES: readonly BackendChoice[] = Object.freeze(['auto', 'tensorflow', 'webgpu', 'native', 'cpu', 'wasm']);
 
 /** The backend that was selected and why; reported in `runStart` and `config.json`. */
 export interface BackendSelection {
   /** What was asked for. */
   requested: BackendChoice;
-  /** The tfjs backend now active (`tf.getBackend()`): `tensorflow`, `native`, `cpu` or `wasm`. */
+  /** The tfjs backend now active (`tf.getBackend()`): `tensorflow`, `webgpu`, `native`, `cpu` or `wasm`. */
   name: string;
   /** One line: which package provides it and, for `auto`, why earlier candidates were skipped. */
   reason: string;
   /** Threads the backend computes with, when known. */
   threads?: number;
+  /**
+   * For `webgpu`: the adapter (vendor, architecture, description, whether it is a software
+   * rasteriser, limits), as `@voxseg/backend-webgpu` reports it.
+   */
+  adapter?: WebGPUAdapterSummary;
+}
+
+/** The adapter fields of `@voxseg/backend-webgpu`'s report that a selection carries. */
+export interface WebGPUAdapterSummary {
+  vendor: string;
+  architecture: string;
+  description: string;
+  software: boolean;
+  limits: Record<string, number>;
 }
 
 /** Options of {@link selectBackend}. */
@@ -49,20 +63,25 @@ interface Available {
   ok: true;
   reason: string;
   threads?: number;
+  adapter?: WebGPUAdapterSummary;
 }
 type Attempt = Available | Unavailable;
 
 const TFJS_NODE_HINT =
   'install it with `npm install @tensorflow/tfjs-node` (or `@tensorflow/tfjs-node-gpu` for CUDA); its install script downloads libtensorflow';
+const WEBGPU_HINT = 'install `@voxseg/backend-webgpu` and a Vulkan driver for the GPU (see that package\'s README)';
 const NATIVE_HINT = 'install `@voxseg/backend-native` and build its addon (see that package\'s README)';
 
 /**
  * Choose and activate the TensorFlow.js backend.
  *
  * - `auto` tries, in order: `tensorflow` (`@tensorflow/tfjs-node-gpu`, then
- *   `@tensorflow/tfjs-node`; optional packages), `native` (`@voxseg/backend-native`, when
- *   installed and its addon loads), then `cpu` (pure JS, always available). Each skipped
+ *   `@tensorflow/tfjs-node`; optional packages), `webgpu` (`@voxseg/backend-webgpu`, only
+ *   on a hardware GPU adapter: never a software rasteriser such as SwiftShader, lavapipe or
+ *   llvmpipe, which run slower than the CPU backends), `native` (`@voxseg/backend-native`,
+ *   when installed and its addon loads), then `cpu` (pure JS, always available). Each skipped
  *   candidate is reported through `debug` with its reason; nothing is printed otherwise.
+ * - `webgpu` explicitly takes any adapter, software ones included (how CI tests it).
  * - An explicit choice that cannot be used throws a {@link BackendUnavailableError} whose
  *   message is one line saying why and how to enable it. Nothing falls back silently.
  * - `wasm` uses `@tensorflow/tfjs-backend-wasm`, loading its `.wasm` files from the
@@ -80,6 +99,7 @@ export async function selectBackend(choice: BackendChoice | string = 'auto', opt
   const load = options.importModule ?? ((s: string) => import(s));
   const attempts: Record<Exclude<BackendChoice, 'auto'>, () => Promise<Attempt>> = {
     tensorflow: () => tryTensorflow(load),
+    webgpu: () => tryWebgpu(load, requested === 'auto'),
     native: () => tryNative(load),
     cpu: () => tryCpu(load),
     wasm: () => tryWasm(load),
@@ -88,7 +108,7 @@ export async function selectBackend(choice: BackendChoice | string = 'auto', opt
   let selected: Available | undefined;
   if (requested === 'auto') {
     const skipped: string[] = [];
-    for (const candidate of ['tensorflow', 'native', 'cpu'] as const) {
+    for (const candidate of ['tensorflow', 'webgpu', 'native', 'cpu'] as const) {
       const a = await attempts[candidate]();
       if (a.ok) {
         selected = a;
@@ -108,6 +128,7 @@ export async function selectBackend(choice: BackendChoice | string = 'auto', opt
     name: tf.getBackend(),
     reason: selected.reason,
     ...(selected.threads !== undefined ? { threads: selected.threads } : {}),
+    ...(selected.adapter ? { adapter: selected.adapter } : {}),
   };
   const threads = selection.threads ? `, ${selection.threads} thread${selection.threads === 1 ? '' : 's'}` : '';
   options.log?.(`backend: ${selection.name} (${selection.reason}${threads})`);
@@ -189,6 +210,37 @@ async function tryTensorflow(load: (s: string) => Promise<unknown>): Promise<Att
     return { ok: true, reason: `${pkg}, libtensorflow` };
   }
   return { ok: false, reason: reasons.join('; '), enable: TFJS_NODE_HINT };
+}
+
+/** The contract of `@voxseg/backend-webgpu` this module relies on. */
+interface WebgpuModule {
+  registerWebGPUBackend(): Promise<{ available: boolean; reason?: string; adapter?: WebGPUAdapterSummary }>;
+  formatAdapter(a: WebGPUAdapterSummary): string;
+}
+
+async function tryWebgpu(load: (s: string) => Promise<unknown>, hardwareOnly: boolean): Promise<Attempt> {
+  const m = await importOptional(load, '@voxseg/backend-webgpu');
+  if ('reason' in m) return { ok: false, reason: m.reason, enable: WEBGPU_HINT };
+  const mod = m.module as Partial<WebgpuModule>;
+  if (typeof mod.registerWebGPUBackend !== 'function' || typeof mod.formatAdapter !== 'function') {
+    return { ok: false, reason: '@voxseg/backend-webgpu does not export registerWebGPUBackend()', enable: 'update @voxseg/backend-webgpu' };
+  }
+  let status: Awaited<ReturnType<WebgpuModule['registerWebGPUBackend']>>;
+  try {
+    status = await mod.registerWebGPUBackend();
+  } catch (err) {
+    return { ok: false, reason: `registerWebGPUBackend() threw: ${firstLine(err)}`, enable: WEBGPU_HINT };
+  }
+  // The package's reason already says how to get an adapter.
+  if (!status.available || !status.adapter) return { ok: false, reason: status.reason ?? 'no WebGPU adapter', enable: WEBGPU_HINT };
+  const adapter = status.adapter;
+  const described = mod.formatAdapter(adapter);
+  if (hardwareOnly && adapter.software) {
+    return { ok: false, reason: `the only WebGPU adapter is ${described}, slower than the CPU backends`, enable: 'ask for it with --backend webgpu' };
+  }
+  const failed = await activate('webgpu');
+  if (failed) return { ok: false, reason: failed, enable: WEBGPU_HINT };
+  return { ok: true, reason: `@voxseg/backend-webgpu, ${described}`, adapter };
 }
 
 /** The contract of `@voxseg/backend-native` this module relies on. */

@@ -1,0 +1,283 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Conv3D forward, backprop-input and backprop-filter as implicit GEMMs in WGSL, channels-last.
+ *
+ * tfjs-backend-webgpu 4.22 runs Conv3D with one thread per output value looping over the whole
+ * filter, and its filter gradient with one thread per filter weight looping over every output
+ * position (864 threads for a 3x3x3 32->32 layer, whatever the volume). Here each is one matrix
+ * product whose operands are read straight from the tensors (no im2col buffer):
+ *
+ * | kernel | M (rows) | N (cols) | K (reduction) | A[m, k] | B[k, n] |
+ * |---|---|---|---|---|---|
+ * | forward | N·OD·OH·OW | CO | KD·KH·KW·CI | x at the tap | filter, as stored `[K, CO]` |
+ * | grad input | N·ID·IH·IW | CI | KD·KH·KW·CO | dy at the output the tap came from (0 where the stride skips it) | filter transposed per tap |
+ * | grad filter | KD·KH·KW·CI | CO | N·OD·OH·OW | x at the tap | dy, as stored `[P, CO]` |
+ *
+ * Each workgroup (256 threads) computes a TM x TN tile of the result, staging TK-wide slices of
+ * A and B in workgroup memory; each thread accumulates RM x RN values in registers. The grad
+ * filter GEMM has a short M and N and a huge K, so it is split along K over the third dispatch
+ * dimension (partial sums, then one reduction), which keeps the GPU full.
+ */
+export type ConvGemmMode = 'forward' | 'inputGrad' | 'filterGrad';
+
+/** Tile sizes for a GEMM with `n` columns. */
+export interface GemmTiles {
+  TM: number;
+  TN: number;
+  TK: number;
+  RM: number;
+  RN: number;
+  WX: number;
+  WY: number;
+}
+
+/** Tiles for `n` output columns: narrow layers get tall tiles, so that 256 threads stay busy. */
+export function gemmTiles(n: number): GemmTiles {
+  const TN = n <= 4 ? 4 : n <= 8 ? 8 : n <= 16 ? 16 : n <= 32 ? 32 : 64;
+  const RN = TN >= 32 ? 4 : TN >= 8 ? 2 : 1;
+  const WX = TN / RN;
+  const WY = 256 / WX;
+  const RM = 4;
+  const TM = WY * RM;
+  // Workgroup memory TK * (TM + TN) floats stays within WebGPU's guaranteed 16 KiB.
+  const TK = TM >= 256 ? 8 : 16;
+  return { TM, TN, TK, RM, RN, WX, WY };
+}
+
+/** Geometry uniforms shared by the three modes (names as in the WGSL below). */
+const GEOMETRY = [
+  'M', 'N', 'K', 'kChunk',
+  'batch', 'inD', 'inH', 'inW', 'inC',
+  'outD', 'outH', 'outW', 'outC',
+  'fD', 'fH', 'fW',
+  'sD', 'sH', 'sW',
+  'pD', 'pH', 'pW',
+  'dD', 'dH', 'dW',
+] as const;
+
+/** A tfjs-backend-webgpu program (the fields `runWebGPUProgram` reads). */
+export class ConvGemmProgram {
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[]; y?: number[]; z?: number[] };
+  dispatch: [number, number, number];
+  variableNames: string[];
+  uniforms: string;
+  workgroupSize: [number, number, number];
+  private readonly tiles: GemmTiles;
+
+  /**
+   * @param mode which GEMM
+   * @param outputShape shape of the result (for filterGrad with `splits > 1`: `[splits, M, N]`)
+   * @param m rows, @param n columns, @param k reduction length
+   * @param splits K split count (filterGrad only)
+   */
+  constructor(
+    readonly mode: ConvGemmMode,
+    outputShape: number[],
+    m: number,
+    n: number,
+    readonly splits: number,
+  ) {
+    this.outputShape = outputShape;
+    this.tiles = gemmTiles(n);
+    const t = this.tiles;
+    this.variableNames = mode === 'forward' ? ['x', 'w'] : mode === 'inputGrad' ? ['dy', 'w'] : ['x', 'dy'];
+    this.uniforms = GEOMETRY.map((g) => `${g} : i32,`).join(' ');
+    this.workgroupSize = [t.WX, t.WY, 1];
+    this.dispatchLayout = { x: [0] };
+    const gx = Math.ceil(n / t.TN);
+    const gm = Math.ceil(m / t.TM);
+    // Row tiles beyond one dispatch dimension's limit (65535) continue in z (split-K uses z).
+    const gy = splits > 1 ? gm : Math.min(gm, 32768);
+    const gz = splits > 1 ? splits : Math.ceil(gm / gy);
+    this.dispatch = [gx, gy, gz];
+    this.shaderKey = `voxseg_conv3d_gemm_${mode}_${t.TM}_${t.TN}_${t.TK}_${splits > 1 ? 'split' : 'whole'}`;
+  }
+
+  getUserCode(): string {
+    const { TM, TN, TK, RM, RN, WX, WY } = this.tiles;
+    const threads = WX * WY;
+    const LA = Math.ceil((TM * TK) / threads);
+    const LB = Math.ceil((TK * TN) / threads);
+    const mode = this.mode;
+    const split = this.splits > 1;
+    // A-tile element e -> (row, col). forward/inputGrad: k fastest (channels contiguous in
+    // x/dy); filterGrad: m fastest (its m ends in the input channel, contiguous in x).
+    const aRowCol =
+      mode === 'filterGrad' ? `let row = e % ${TM}; let col = e / ${TM};` : `let row = e / ${TK}; let col = e % ${TK};`;
+    // Per-row precomputation, hoisted out of the K loop: the decomposition of the row index.
+    let rowPre: string;
+    let loadA: string;
+    if (mode === 'forward') {
+      rowPre = `
+        let gm = tileM + row;
+        var ow = gm % uniforms.outW; var t = gm / uniforms.outW;
+        let oh = t % uniforms.outH; t = t / uniforms.outH;
+        let od = t % uniforms.outD; let n = t / uniforms.outD;
+        rValid[i] = gm < uniforms.M;
+        rB[i] = n; rD[i] = od * uniforms.sD - uniforms.pD; rH[i] = oh * uniforms.sH - uniforms.pH; rW[i] = ow * uniforms.sW - uniforms.pW;`;
+      loadA = `
+        var v = 0.0;
+        if (rValid[i] && gk < uniforms.K) {
+          let ci = gk % uniforms.inC; var t = gk / uniforms.inC;
+          let kw = t % uniforms.fW; t = t / uniforms.fW;
+          let kh = t % uniforms.fH; let kd = t / uniforms.fH;
+          let id = rD[i] + kd * uniforms.dD; let ih = rH[i] + kh * uniforms.dH; let iw = rW[i] + kw * uniforms.dW;
+          if (id >= 0 && id < uniforms.inD && ih >= 0 && ih < uniforms.inH && iw >= 0 && iw < uniforms.inW) {
+            v = x[(((rB[i] * uniforms.inD + id) * uniforms.inH + ih) * uniforms.inW + iw) * uniforms.inC + ci];
+          }
+        }`;
+    } else if (mode === 'inputGrad') {
+      rowPre = `
+        let gm = tileM + row;
+        var iw = gm % uniforms.inW; var t = gm / uniforms.inW;
+        let ih = t % uniforms.inH; t = t / uniforms.inH;
+        let id = t % uniforms.inD; let n = t / uniforms.inD;
+        rValid[i] = gm < uniforms.M;
+        rB[i] = n; rD[i] = id + uniforms.pD; rH[i] = ih + uniforms.pH; rW[i] = iw + uniforms.pW;`;
+      loadA = `
+        var v = 0.0;
+        if (rValid[i] && gk < uniforms.K) {
+          let co = gk % uniforms.outC; var t = gk / uniforms.outC;
+          let kw = t % uniforms.fW; t = t / uniforms.fW;
+          let kh = t % uniforms.fH; let kd = t / uniforms.fH;
+          let td = rD[i] - kd * uniforms.dD; let th = rH[i] - kh * uniforms.dH; let tw = rW[i] - kw * uniforms.dW;
+          if (td >= 0 && th >= 0 && tw >= 0 && td % uniforms.sD == 0 && th % uniforms.sH == 0 && tw % uniforms.sW == 0) {
+            let od = td / uniforms.sD; let oh = th / uniforms.sH; let ow = tw / uniforms.sW;
+            if (od < uniforms.outD && oh < uniforms.outH && ow < uniforms.outW) {
+              v = dy[(((rB[i] * uniforms.outD + od) * uniforms.outH + oh) * uniforms.outW + ow) * uniforms.outC + co];
+            }
+          }
+        }`;
+    } else {
+      rowPre = `
+        let gm = tileM + row;
+        let ci = gm % uniforms.inC; var t = gm / uniforms.inC;
+        let kw = t % uniforms.fW; t = t / uniforms.fW;
+        let kh = t % uniforms.fH; let kd = t / uniforms.fH;
+        rValid[i] = gm < uniforms.M;
+        rB[i] = ci; rD[i] = kd * uniforms.dD - uniforms.pD; rH[i] = kh * uniforms.dH - uniforms.pH; rW[i] = kw * uniforms.dW - uniforms.pW;`;
+      loadA = `
+        var v = 0.0;
+        if (rValid[i] && gk < kEnd) {
+          var ow = gk % uniforms.outW; var t = gk / uniforms.outW;
+          let oh = t % uniforms.outH; t = t / uniforms.outH;
+          let od = t % uniforms.outD; let n = t / uniforms.outD;
+          let id = od * uniforms.sD + rD[i]; let ih = oh * uniforms.sH + rH[i]; let iw = ow * uniforms.sW + rW[i];
+          if (id >= 0 && id < uniforms.inD && ih >= 0 && ih < uniforms.inH && iw >= 0 && iw < uniforms.inW) {
+            v = x[(((n * uniforms.inD + id) * uniforms.inH + ih) * uniforms.inW + iw) * uniforms.inC + rB[i]];
+          }
+        }`;
+    }
+    let loadB: string;
+    if (mode === 'forward') {
+      loadB = `if (gk < uniforms.K && gn < uniforms.N) { v = w[gk * uniforms.N + gn]; }`;
+    } else if (mode === 'inputGrad') {
+      // B[k = (tap, co), n = ci] = w[tap, ci, co]
+      loadB = `if (gk < uniforms.K && gn < uniforms.N) {
+          let co = gk % uniforms.outC; let tap = gk / uniforms.outC;
+          v = w[(tap * uniforms.inC + gn) * uniforms.outC + co];
+        }`;
+    } else {
+      loadB = `if (gk < kEnd && gn < uniforms.N) { v = dy[gk * uniforms.N + gn]; }`;
+    }
+    const bRowCol = mode === 'inputGrad' ? `let row = e % ${TK}; let col = e / ${TK};` : `let row = e / ${TN}; let col = e % ${TN};`;
+    return `
+      var<workgroup> As : array<f32, ${TK * TM}>;
+      var<workgroup> Bs : array<f32, ${TK * TN}>;
+
+      ${getMain()} {
+        let tx = i32(localId.x);
+        let ty = i32(localId.y);
+        let tid = ty * ${WX} + tx;
+        let tileN = i32(workgroupId.x) * ${TN};
+        ${split ? `let tileM = i32(workgroupId.y) * ${TM};` : `let tileM = (i32(workgroupId.y) + i32(workgroupId.z) * i32(numWorkgroups.y)) * ${TM};`}
+        ${split ? `let kBegin = i32(workgroupId.z) * uniforms.kChunk; let kEnd = min(uniforms.K, kBegin + uniforms.kChunk);` : `let kBegin = 0; let kEnd = uniforms.K;`}
+
+        var rValid : array<bool, ${LA}>;
+        var rB : array<i32, ${LA}>;
+        var rD : array<i32, ${LA}>;
+        var rH : array<i32, ${LA}>;
+        var rW : array<i32, ${LA}>;
+        for (var i = 0; i < ${LA}; i++) {
+          let e = i * ${threads} + tid;
+          ${aRowCol}
+          ${rowPre}
+        }
+
+        var acc : array<f32, ${RM * RN}>;
+        // The trip count comes from a uniform: WGSL requires barriers in uniform control flow.
+        let kTiles = (uniforms.kChunk + ${TK - 1}) / ${TK};
+        for (var kt = 0; kt < kTiles; kt++) {
+          let k0 = kBegin + kt * ${TK};
+          for (var i = 0; i < ${LA}; i++) {
+            let e = i * ${threads} + tid;
+            if (e < ${TM * TK}) {
+              ${aRowCol}
+              let gk = k0 + col;
+              ${loadA}
+              As[col * ${TM} + row] = v;
+            }
+          }
+          for (var i = 0; i < ${LB}; i++) {
+            let e = i * ${threads} + tid;
+            if (e < ${TK * TN}) {
+              ${bRowCol}
+              let gk = k0 + row;
+              let gn = tileN + col;
+              var v = 0.0;
+              ${loadB}
+              Bs[row * ${TN} + col] = v;
+            }
+          }
+          workgroupBarrier();
+          for (var kk = 0; kk < ${TK}; kk++) {
+            var a : array<f32, ${RM}>;
+            for (var r = 0; r < ${RM}; r++) { a[r] = As[kk * ${TM} + ty + r * ${WY}]; }
+            for (var c = 0; c < ${RN}; c++) {
+              let b = Bs[kk * ${TN} + tx + c * ${WX}];
+              for (var r = 0; r < ${RM}; r++) { acc[r * ${RN} + c] = fma(a[r], b, acc[r * ${RN} + c]); }
+            }
+          }
+          workgroupBarrier();
+        }
+
+        ${split ? `let outBase = i32(workgroupId.z) * uniforms.M * uniforms.N;` : `let outBase = 0;`}
+        for (var r = 0; r < ${RM}; r++) {
+          let gm = tileM + ty + r * ${WY};
+          if (gm < uniforms.M) {
+            for (var c = 0; c < ${RN}; c++) {
+              let gn = tileN + tx + c * ${WX};
+              if (gn < uniforms.N) { result[outBase + gm * uniforms.N + gn] = acc[r * ${RN} + c]; }
+            }
+          }
+        }
+      }
+    `;
+  }
+}
+
+/**
+ * tfjs's shader prelude calls `main(globalIndex)` for a one-axis dispatch layout; the tile
+ * position comes from the workgroup id instead, so the index is unused.
+ */
+function getMain(): string {
+  return 'fn main(_flatIndex : i32)';
+}
+
+/** The geometry uniforms of a conv, in {@link GEOMETRY} order. */
+export function convUniforms(info: tf.backend_util.Conv3DInfo, m: number, n: number, k: number, kChunk: number): { type: string; data: number[] }[] {
+  const p = info.padInfo;
+  const values = [
+    m, n, k, kChunk,
+    info.batchSize, info.inDepth, info.inHeight, info.inWidth, info.inChannels,
+    info.outDepth, info.outHeight, info.outWidth, info.outChannels,
+    info.filterDepth, info.filterHeight, info.filterWidth,
+    info.strideDepth, info.strideHeight, info.strideWidth,
+    p.front, p.top, p.left,
+    info.dilationDepth, info.dilationHeight, info.dilationWidth,
+  ];
+  return values.map((v) => ({ type: 'int32', data: [v] }));
+}

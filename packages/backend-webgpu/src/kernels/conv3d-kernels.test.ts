@@ -1,0 +1,109 @@
+/**
+ * The WGSL Conv3D kernels against tfjs's `cpu` backend (the reference): forward, gradient for
+ * the input and for the filter, on odd sizes, strides, dilations, both paddings, and the
+ * U-Net's 2x2x2 stride-2 transposed convolution both ways. Sizes are small: SwiftShader runs
+ * WebGPU on the CPU in CI.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { relError, runOn, seeded, webgpuForTests } from '../__tests__/webgpu-test-env.js';
+import { registerConv3dTransposeGradient } from '@voxseg/plugin-unet';
+import { filterGradSplits, gemmTiles } from './conv3d-kernels.js';
+
+// tfjs has no gradient for Conv3DBackpropInputV2 (conv3dTranspose); the U-Net plugin's.
+registerConv3dTransposeGradient();
+
+const status = await webgpuForTests();
+
+interface Case {
+  name: string;
+  x: [number, number, number, number, number];
+  filter: [number, number, number, number, number];
+  strides: [number, number, number] | number;
+  pad: 'same' | 'valid';
+  dilations?: number;
+}
+
+const CASES: Case[] = [
+  { name: '3x3x3 same, odd edges 7x5x6, 3->5 channels', x: [2, 7, 5, 6, 3], filter: [3, 3, 3, 3, 5], strides: 1, pad: 'same' },
+  { name: '3x3x3 stride 2 same (the encoder downsampling), 9x8x7, 4->6', x: [1, 9, 8, 7, 4], filter: [3, 3, 3, 4, 6], strides: 2, pad: 'same' },
+  { name: '3x3x3 valid, strides (1,2,3), 8x9x10, 2->3', x: [1, 8, 9, 10, 2], filter: [3, 3, 3, 2, 3], strides: [1, 2, 3], pad: 'valid' },
+  { name: '1x1x1 head, 5x6x7, 17->3', x: [2, 5, 6, 7, 17], filter: [1, 1, 1, 17, 3], strides: 1, pad: 'same' },
+  { name: '2x3x1 kernel, 9x9x9, 3->70 (two column tiles)', x: [1, 9, 9, 9, 3], filter: [2, 3, 1, 3, 70], strides: 1, pad: 'same' },
+];
+
+/** Forward, grad input, grad filter of a weighted sum of the conv (weights vary per element). */
+function convAndGrads(c: Case): () => tf.Tensor[] {
+  return () => {
+    const x = seeded(c.x, 1);
+    const w = seeded(c.filter, 2);
+    const conv = (xx: tf.Tensor, ww: tf.Tensor) => tf.conv3d(xx as tf.Tensor5D, ww as tf.Tensor5D, c.strides, c.pad, 'NDHWC', c.dilations ?? 1);
+    const y = conv(x, w);
+    const weights = seeded(y.shape, 3);
+    const [dx, dw] = tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.mul(conv(xx, ww), weights)))([x, w]);
+    return [y, dx!, dw!];
+  };
+}
+
+describe.skipIf(!status.available)('Conv3D kernels on webgpu match cpu', () => {
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  for (const c of CASES) {
+    it(c.name, async () => {
+      const cpu = await runOn('cpu', convAndGrads(c));
+      await tf.setBackend('webgpu');
+      const before = tf.memory().numTensors;
+      const gpu = await runOn('webgpu', convAndGrads(c));
+      expect(tf.memory().numTensors).toBe(before);
+      ['forward', 'grad input', 'grad filter'].forEach((what, i) => {
+        expect(relError(gpu[i]!, cpu[i]!), what).toBeLessThan(1e-5);
+      });
+    });
+  }
+
+  it('forward with dilation 2 (tfjs has no dilated Conv3D gradients)', async () => {
+    const f = () => tf.conv3d(seeded([1, 9, 8, 7, 3], 7) as tf.Tensor5D, seeded([3, 2, 3, 3, 5], 8) as tf.Tensor5D, 1, 'same', 'NDHWC', 2);
+    const cpu = await runOn('cpu', f);
+    const gpu = await runOn('webgpu', f);
+    expect(relError(gpu[0]!, cpu[0]!)).toBeLessThan(1e-5);
+  });
+
+  it('the 2x2x2 stride-2 transposed conv of the decoder, both ways (16^3, 8 -> 4 channels)', async () => {
+    const f = () => {
+      const x = seeded([2, 8, 8, 8, 8], 4);
+      const w = seeded([2, 2, 2, 4, 8], 5); // conv3dTranspose filter: [.., out, in]
+      const up = (xx: tf.Tensor, ww: tf.Tensor) => tf.conv3dTranspose(xx as tf.Tensor5D, ww as tf.Tensor5D, [2, 16, 16, 16, 4], 2, 'same');
+      const y = up(x, w);
+      const weights = seeded(y.shape, 6);
+      const [dx, dw] = tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.mul(up(xx, ww), weights)))([x, w]);
+      return [y, dx!, dw!];
+    };
+    const cpu = await runOn('cpu', f);
+    const gpu = await runOn('webgpu', f);
+    ['transposed conv', 'its grad input (a stride-2 conv)', 'its grad filter'].forEach((what, i) => {
+      expect(relError(gpu[i]!, cpu[i]!), what).toBeLessThan(1e-5);
+    });
+  });
+
+  it('splits the filter gradient along K when the volume is large, and the sum is right', async () => {
+    // 16^3 positions, 3 -> 4 channels: 108 rows, 4 columns, K = 4096 -> several slices.
+    expect(filterGradSplits(108, 4, 4096)).toBeGreaterThan(1);
+    const c: Case = { name: 'split', x: [1, 16, 16, 16, 3], filter: [3, 3, 3, 3, 4], strides: 1, pad: 'same' };
+    const cpu = await runOn('cpu', convAndGrads(c));
+    const gpu = await runOn('webgpu', convAndGrads(c));
+    expect(relError(gpu[2]!, cpu[2]!)).toBeLessThan(1e-5);
+  });
+});
+
+describe('GEMM tiling', () => {
+  it('uses 256 threads and at most 16 KiB of workgroup memory for every width', () => {
+    for (const n of [1, 3, 4, 5, 8, 12, 16, 30, 32, 64, 320]) {
+      const t = gemmTiles(n);
+      expect(t.WX * t.WY).toBe(256);
+      expect(t.TK * (t.TM + t.TN) * 4).toBeLessThanOrEqual(16384);
+      expect(t.TN).toBeGreaterThanOrEqual(Math.min(n, 64));
+    }
+  });
+});
