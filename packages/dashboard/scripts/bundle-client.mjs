@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const pages = ['index', 'run', 'group', 'viewer'];
+const pages = ['index', 'run', 'group', 'viewer', 'infer'];
 
 export async function bundleClient(outdir = path.join(root, 'dist', 'client')) {
   await build({

@@ -26,3 +26,4 @@ export { saveNetwork, loadNetwork, type LoadedNetwork } from './io/network-io.js
 export { summarizeModel, formatSummary, type ModelSummary, type LayerRow } from './summary/model-summary.js';
 export { Conv3DBias, type Conv3DBiasArgs } from './layers/conv3d-bias.js';
 export { fusedNorm, NATIVE_NORM_KERNEL, type FusedNormOptions, type FusedNormResult } from './layers/fused-norm.js';
+export { registerUnetLayers } from './browser.js';

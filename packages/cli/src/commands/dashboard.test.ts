@@ -3,15 +3,17 @@
 // run's commands.jsonl) with runEnd { reason: 'stopped' } and a `last` checkpoint. Also the
 // `voxseg dashboard` command's URL line and its bad-input errors.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readNifti } from '@voxseg/plugin-data-brats';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const bin = fileURLToPath(new URL('../../bin/voxseg.js', import.meta.url));
 const CHROMIUM = process.env.VOXSEG_CHROMIUM ?? '/usr/bin/chromium';
+const shots = process.env.VOXSEG_SCREENSHOTS ?? fileURLToPath(new URL('../../../dashboard/screenshots/', import.meta.url));
 const work = mkdtempSync(path.join(tmpdir(), 'voxseg-cli-dashboard-'));
 const data = path.join(work, 'data');
 const env = { ...process.env, VOXSEG_PROGRESS: 'off', VOXSEG_LOG_LEVEL: 'info' };
@@ -64,7 +66,6 @@ describe('voxseg train --dashboard', () => {
     // Live: batches arrive while it trains.
     await page.waitForFunction("Number(document.querySelector('#chart-loss')?.dataset.points) >= 4", null, { timeout: 120_000 });
     expect(await page.textContent('#run-status')).toBe('running');
-    const shots = process.env.VOXSEG_SCREENSHOTS ?? fileURLToPath(new URL('../../../dashboard/screenshots/', import.meta.url));
     mkdirSync(shots, { recursive: true });
     // A few epochs in, for a screenshot that shows curves.
     await page.waitForFunction("Number(document.querySelector('#chart-dice')?.dataset.points) >= 21", null, { timeout: 120_000 });
@@ -83,6 +84,62 @@ describe('voxseg train --dashboard', () => {
     expect(existsSync(path.join(run, 'checkpoints', 'last', 'trainer-state.json'))).toBe(true);
     expect(readFileSync(path.join(run, 'commands.jsonl'), 'utf8')).toContain(`"id":"${applied[0]!.id as string}"`);
   }, 300_000);
+});
+
+describe('in-browser inference (the dashboard\'s /infer page)', () => {
+  it('segments a case in Chromium with a trained run\'s model like voxseg predict does in Node (Dice >= 0.99), and offers it as NIfTI with the input\'s header', async () => {
+    const runs = path.join(work, 'runs');
+    const test = path.join(work, 'test');
+    const pred = path.join(work, 'pred');
+    const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { env: { ...env, VOXSEG_LOG_LEVEL: 'warn' }, encoding: 'utf8' });
+    let r = cli('train', '--data', data, '--out', path.join(runs, 'done'), '--epochs', '12', '--iterations', '8', '--val-iterations', '1', '--patch', '16', '--base-filters', '4', '--max-filters', '16', '--batch', '2');
+    expect(r.status, r.stderr).toBe(0);
+    expect(cli('synth', '--out', test, '--cases', '1', '--seed', '2', '--shape', '24,24,20').status).toBe(0);
+    r = cli('predict', '--run', path.join(runs, 'done'), '--input', test, '--out', pred);
+    expect(r.status, r.stderr).toBe(0);
+    const id = readdirSync(test)[0]!;
+    const node = await readNifti(path.join(pred, `${id}.nii.gz`), { as: 'native' });
+
+    const server = startCli(['dashboard', '--runs', runs], /(http:\/\/127\.0\.0\.1:(\d+)\/\?token=([0-9a-f]{48}))\n/);
+    const [, , port, token] = await server.match;
+    browser ??= await chromium.launch({ executablePath: CHROMIUM, args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--no-sandbox'] });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    await page.goto(`http://127.0.0.1:${port!}/infer?token=${token!}`);
+    await page.waitForSelector('#run option[value="done"]', { state: 'attached' });
+    await page.setInputFiles('#files', ['t1', 't1ce', 't2', 'flair'].map((m) => path.join(test, id, `${id}_${m}.nii.gz`)));
+    await page.click('#go');
+    await page.waitForSelector('#progress[data-done=true], #infer-error', { timeout: 240_000 });
+    expect(await page.$('#infer-error')).toBeNull();
+    const backend = await page.getAttribute('#progress', 'data-backend');
+    expect(['webgpu', 'webgl']).toContain(backend);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    expect(download.suggestedFilename()).toBe(`${id}.nii.gz`);
+    const file = path.join(work, `browser-${id}.nii.gz`);
+    await download.saveAs(file);
+    const browserSeg = await readNifti(file, { as: 'native' });
+    const input = await readNifti(path.join(test, id, `${id}_t1.nii.gz`));
+    expect(browserSeg.shape).toEqual(input.shape);
+    expect(browserSeg.affine).toEqual(input.affine);
+    expect(browserSeg.header.datatype).toBe(2); // uint8 labels, as voxseg predict writes
+    // Dice between the two label maps: voxels with the same non-zero label, over all non-zero voxels.
+    let same = 0;
+    let a = 0;
+    let b = 0;
+    for (let i = 0; i < node.data.length; i++) {
+      const x = node.data[i]!;
+      const y = browserSeg.data[i]!;
+      if (x) a++;
+      if (y) b++;
+      if (x && x === y) same++;
+    }
+    expect(a, 'the Node prediction must contain tumour for the comparison to mean something').toBeGreaterThan(100);
+    const dice = (2 * same) / (a + b);
+    expect(dice, `Dice ${dice} (backend ${backend})`).toBeGreaterThanOrEqual(0.99);
+    mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: path.join(shots, 'infer.png'), fullPage: true });
+    server.child.kill('SIGTERM');
+    expect(await server.exit).toBe(0);
+  }, 400_000);
 });
 
 describe('voxseg dashboard', () => {

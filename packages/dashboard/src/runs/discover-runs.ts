@@ -63,6 +63,7 @@ export async function discoverRuns(root: string, options: DiscoverOptions = {}):
 async function describeRun(root: string, dir: string, options: DiscoverOptions): Promise<RunInfo> {
   const rel = path.relative(root, dir).split(path.sep).join('/') || '.';
   const info: RunInfo = { id: rel, name: path.basename(path.resolve(dir)), status: 'new', hasMetrics: await exists(path.join(dir, 'metrics.json')) };
+  if (await exists(path.join(dir, 'model', 'model.json'))) info.hasModel = true;
   try {
     const config = JSON.parse(await fs.readFile(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
     if (typeof config.variant === 'string') info.variant = config.variant;

@@ -27,6 +27,8 @@ export interface RunInfo {
   updatedAt?: number;
   /** True when the run has metrics.json (the fold's held-out evaluation). */
   hasMetrics: boolean;
+  /** True when the run has its final model (`model/model.json`): the in-browser inference page can use it. */
+  hasModel?: boolean;
 }
 
 /** A `voxseg cv` output folder: `fold_<k>` runs and, once done, the aggregated metrics.json. */

@@ -72,6 +72,11 @@ describe('dashboard server', () => {
       ['/api/prediction-file', { set: '0', case: '..', kind: 'pred' }, 400],
       ['/api/prediction-file', { set: '0', case: 'x', kind: '../../secret' }, 400],
       ['/api/prediction-file', { set: '9', case: 'x', kind: 'pred' }, 404],
+      ['/api/run-model/live/optimizer.bin', {}, 400], // only the network, not the optimizer state
+      ['/api/run-model/live/..%2F..%2Fsecret.json', {}, 400],
+      ['/api/run-model/..%2F..%2F/model.json', {}, 400],
+      ['/api/run-model/escape/model.json', {}, 403],
+      ['/api/run-model/live/model.json', {}, 404], // a run without a final model
     ];
     for (const [p, q, code] of cases) {
       const res = await fetch(withToken(p, q));

@@ -212,6 +212,17 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     return { id, command: clean };
   });
 
+  // A run's final model for the in-browser inference page: model.json and its weight files,
+  // under /api/run-model/<run id, URL-encoded>/<file> so tfjs finds the weights next to model.json.
+  app.get('/api/run-model/:run/:file', async (req, reply) => {
+    const { run, file } = req.params as { run: string; file: string };
+    // Only the network (not the optimizer state or trainer-state.json next to it).
+    if (file !== 'model.json' && file !== 'weights.bin') return reply.code(400).send({ error: 'file: model.json or weights.bin' });
+    const dir = await runDir(run);
+    const target = await resolveInside(dir, `model/${file}`, { mustExist: true });
+    return reply.type(file.endsWith('.json') ? 'application/json' : 'application/octet-stream').header('cache-control', 'no-store').send(createReadStream(target));
+  });
+
   // --- predictions ---------------------------------------------------------------------
   const predictionSet = (id: unknown) => {
     const set = typeof id === 'string' && /^\d+$/.test(id) ? predictionSets[Number(id)] : undefined;

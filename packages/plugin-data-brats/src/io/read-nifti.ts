@@ -1,41 +1,13 @@
-import type { Affine, Shape3 } from '@voxseg/core';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { crc32, gunzip, inflateRaw } from 'node:zlib';
-import { bestAffine, spacingFromHeader } from './affine.js';
 import { type DataError, describeSystemError, fileError } from './errors.js';
-import type { NiftiTypedArray } from './nifti-datatypes.js';
-import type { NiftiHeader } from './nifti-header.js';
-import { validateNifti } from './validate-nifti.js';
+import { decodeNifti, type NiftiVolume, type ReadNiftiOptions } from './nifti-codec.js';
+
+export { decodeNifti, type NiftiVolume, type ReadNiftiOptions } from './nifti-codec.js';
 
 const gunzipAsync = promisify(gunzip);
 const inflateRawAsync = promisify(inflateRaw);
-
-/** A NIfTI image read into memory. */
-export interface NiftiVolume<T extends NiftiTypedArray = NiftiTypedArray> {
-  /** The file it was read from. */
-  file: string;
-  /** The parsed header, kept to write outputs with the same geometry. */
-  header: NiftiHeader;
-  /** [D, H, W] = [nz, ny, nx]. */
-  shape: Shape3;
-  /** Voxel-to-world affine (nibabel's best affine: sform, else qform, else pixdim-based). */
-  affine: Affine;
-  /** Voxel spacing in mm, [D, H, W]. */
-  spacing: Shape3;
-  /** Voxels, x fastest ([D, H, W] row-major): the file's order, never transposed. */
-  data: T;
-}
-
-/** How {@link readNifti} returns voxel values. */
-export interface ReadNiftiOptions {
-  /**
-   * `float32` (default): a Float32Array with `scl_slope`/`scl_inter` applied: what images use.
-   * `native`: the stored typed array (uint8 labels stay Uint8Array); when the header asks for
-   * scaling, a Float64Array of scaled values instead (as nibabel's `get_fdata`).
-   */
-  as?: 'float32' | 'native';
-}
 
 /**
  * Read a NIfTI-1 `.nii` or `.nii.gz` file (gzip is detected from the bytes, not the name).
@@ -161,40 +133,4 @@ async function gunzipMember(raw: Uint8Array, at: number): Promise<{ data: Uint8A
   if (bytes.readUInt32LE(trailer) !== crc32(data)) throw new Error('CRC-32 mismatch');
   if (bytes.readUInt32LE(trailer + 4) !== data.byteLength % 2 ** 32) throw new Error('size mismatch');
   return { data, next: trailer + 8 };
-}
-
-/**
- * Decode an uncompressed NIfTI-1 byte image (header + voxels). See {@link readNifti}.
- * @param file named in errors
- */
-export function decodeNifti(bytes: Uint8Array, file: string, options: ReadNiftiOptions = {}): NiftiVolume {
-  // Every field is checked against the bytes before anything is allocated.
-  const { header, layout } = validateNifti(bytes, file);
-  const { shape, type, count, start, end, scaling } = layout;
-  let data: NiftiTypedArray;
-  if (header.littleEndian) {
-    // slice() copies into a fresh, aligned ArrayBuffer the typed array can own.
-    data = new type.array(bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + end) as ArrayBuffer);
-  } else {
-    data = new type.array(count);
-    const view = new DataView(bytes.buffer, bytes.byteOffset + start, count * type.bytes);
-    for (let i = 0; i < count; i++) data[i] = view[type.get](i * type.bytes, false);
-  }
-  const volume: NiftiVolume = { file, header, shape, affine: bestAffine(header), spacing: spacingFromHeader(header), data };
-  if ((options.as ?? 'float32') === 'float32') {
-    volume.data = toFloat32(data, scaling);
-  } else if (scaling) {
-    const out = new Float64Array(count);
-    for (let i = 0; i < count; i++) out[i] = data[i]! * scaling.slope + scaling.inter;
-    volume.data = out;
-  }
-  return volume;
-}
-
-function toFloat32(data: NiftiTypedArray, scaling: { slope: number; inter: number } | null): Float32Array {
-  if (!scaling) return data instanceof Float32Array ? data : new Float32Array(data); // native element-wise copy
-  const out = new Float32Array(data.length);
-  const { slope, inter } = scaling;
-  for (let i = 0; i < data.length; i++) out[i] = data[i]! * slope + inter;
-  return out;
 }
