@@ -83,6 +83,24 @@ describe.skipIf(!status.available)('webgpu backend', () => {
     expect(Array.from(gpu[0]!)).toEqual(new Array(15).fill((44 * 45) / 2));
   });
 
+  it('transposes int32 and bool tensors (tfjs-backend-webgpu 4.22 builds an invalid shader)', async () => {
+    // Large enough to run on the GPU rather than tfjs's small-tensor CPU path.
+    const f = () => {
+      const x = tf.reshape(tf.range(0, 2 * 3 * 4 * 5 * 60, 1, 'int32'), [2, 3, 4, 5, 60]);
+      const y = tf.transpose(x, [0, 4, 2, 3, 1]);
+      const b = tf.transpose(tf.greater(x, 100), [4, 1, 2, 3, 0]);
+      expect([y.dtype, b.dtype]).toEqual(['int32', 'bool']);
+      return [y, b];
+    };
+    const cpu = await runOn('cpu', f);
+    await tf.setBackend('webgpu');
+    const before = tf.memory().numTensors;
+    const gpu = await runOn('webgpu', f);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(Array.from(gpu[0]!)).toEqual(Array.from(cpu[0]!));
+    expect(Array.from(gpu[1]!)).toEqual(Array.from(cpu[1]!));
+  });
+
   it('turns a WebGPU validation error into an exception at the next read', async () => {
     await tf.setBackend('webgpu');
     const backend = tf.backend() as unknown as { device: GPUDevice };

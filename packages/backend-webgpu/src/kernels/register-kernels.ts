@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { addNConfig } from './add-n.js';
 import { routeAroundRank5Broadcast } from './binary-broadcast.js';
+import { transposeIntConfig } from './transpose-int.js';
 
 const CHUNKED = Symbol.for('voxseg.webgpu.chunkedAddN');
+const INT_TRANSPOSE = Symbol.for('voxseg.webgpu.intTranspose');
 import { conv3dKernelConfigs } from './conv3d-kernels.js';
 
 /** voxseg's kernels for the `webgpu` backend (WGSL), registered over tfjs-backend-webgpu's. */
@@ -22,6 +24,13 @@ export function registerVoxsegKernels(which: 'voxseg' | 'tfjs'): void {
     (chunked.kernelFunc as unknown as Record<symbol, boolean>)[CHUNKED] = true;
     tf.unregisterKernel('AddN', 'webgpu');
     tf.registerKernel(chunked);
+  }
+  const transpose = tf.getKernel('Transpose', 'webgpu');
+  if (transpose && !(transpose.kernelFunc as unknown as Record<symbol, boolean>)[INT_TRANSPOSE]) {
+    const fixed = transposeIntConfig(transpose);
+    (fixed.kernelFunc as unknown as Record<symbol, boolean>)[INT_TRANSPOSE] = true;
+    tf.unregisterKernel('Transpose', 'webgpu');
+    tf.registerKernel(fixed);
   }
   if (which !== 'voxseg') return;
   for (const k of voxsegKernelConfigs()) {
