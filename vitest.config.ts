@@ -38,6 +38,7 @@ export default defineConfig({
       { find: /^@voxseg\/plugin-data-brats$/, replacement: pkg('plugin-data-brats') },
       { find: /^@voxseg\/plugin-data-nnunet$/, replacement: pkg('plugin-data-nnunet') },
       { find: /^@voxseg\/backend-native$/, replacement: pkg('backend-native') },
+      { find: /^@voxseg\/engine$/, replacement: pkg('engine') },
       { find: /^@voxseg\/backend-webgpu$/, replacement: pkg('backend-webgpu') },
       { find: /^@voxseg\/dashboard$/, replacement: pkg('dashboard') },
       { find: /^@voxseg\/cli$/, replacement: pkg('cli') },

@@ -1,7 +1,6 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createLogger } from '@voxseg/cli';
 import { synthesizeDataset } from '@voxseg/plugin-data-brats';
 import { afterAll, expect, it } from 'vitest';
 import { TINY_RECIPE } from './src/recipe.js';
@@ -16,7 +15,7 @@ it('trains BL and BL+L+GN on 5 folds each, ensembles the 10 models and scores th
   await synthesizeDataset(data, 5, 1, { shape: [24, 24, 20] });
   await synthesizeDataset(test, 1, 2, { shape: [24, 24, 20] });
   const out = path.join(work, 'out');
-  const result = await runWinnerRecipe({ data, test, out, recipe: TINY_RECIPE, logger: createLogger({ level: 'warn' }) });
+  const result = await runWinnerRecipe({ data, test, out, recipe: TINY_RECIPE });
   for (const v of ['BL', 'BL_L_GN']) for (let k = 0; k < 5; k++) expect(existsSync(path.join(out, v, `fold_${k}`, 'model', 'model.json'))).toBe(true);
   expect(existsSync(path.join(out, 'predictions', 'BraTS2021_00000.nii.gz'))).toBe(true);
   expect(Object.keys(result.mean)).toEqual(['WT', 'TC', 'ET']);

@@ -1,15 +1,15 @@
-import type { TrainRunConfig } from '@voxseg/cli';
+import type { ConfigLayer } from '@voxseg/engine';
 
 /** The winning recipe as data: which variants, how many folds, how each fold trains, how to infer. */
 export interface WinnerRecipe {
-  /** Network presets ensembled (REFERENCE.md: BL and BL+L+GN). */
+  /** Network presets ensembled (docs/method.md: BL and BL+L+GN). */
   variants: string[];
   /** Folds per variant; every fold's model joins the ensemble. */
   folds: number;
-  /** Per-fold training settings (any `voxseg train` config field). */
-  train: Partial<Omit<TrainRunConfig, 'data' | 'out' | 'variant' | 'fold' | 'folds'>>;
-  /** Inference: mirroring TTA, window step, ET post-processing threshold (0 = off). */
-  inference: { tta: boolean; step: number; etMinVoxels: number };
+  /** Per-fold experiment config (any key of `voxseg train --config`; dataset, network and fold are set per run). */
+  train: ConfigLayer;
+  /** Inference: mirroring TTA, window step, the dataset's post-processing options (false = off). */
+  inference: { tta: boolean; step: number; postprocess: Record<string, unknown> | false };
 }
 
 /**
@@ -21,15 +21,20 @@ export interface WinnerRecipe {
 export const FULL_RECIPE: WinnerRecipe = {
   variants: ['BL', 'BL+L+GN'],
   folds: 5,
-  train: { epochs: 1000, iterations: 250, valIterations: 50, batch: 2, patch: 128, lr: 0.01, augmentation: 'da4', seed: 12345 },
-  inference: { tta: true, step: 0.5, etMinVoxels: 200 },
+  // The engine's defaults are this recipe (DA4, SGD + Nesterov, poly, dice-bce with deep supervision).
+  train: { training: { epochs: 1000, iterations: 250, valIterations: 50, batch: 2, patch: 128, lr: 0.01, seed: 12345 } },
+  inference: { tta: true, step: 0.5, postprocess: { minVoxels: 200 } },
 };
 
 /** The same recipe at toy size (tiny networks, a few iterations): what the example's test runs. */
 export const TINY_RECIPE: WinnerRecipe = {
   variants: ['BL', 'BL+L+GN'],
   folds: 5,
-  // dataWorkers 0: the test runs this from sources, where the worker script (built JS) is absent.
-  train: { epochs: 1, iterations: 2, valIterations: 1, batch: 2, patch: 16, baseFilters: 8, maxFilters: 32, augmentation: 'da4', seed: 12345, dataWorkers: 0 },
-  inference: { tta: false, step: 0.5, etMinVoxels: 200 },
+  // workers 0: the test runs this from sources, where the worker script (built JS) is absent.
+  train: {
+    training: { epochs: 1, iterations: 2, valIterations: 1, batch: 2, patch: 16, seed: 12345 },
+    network: { name: 'BL', options: { baseFilters: 8, maxFilters: 32 } },
+    sampler: { name: 'patch', options: { workers: 0 } },
+  },
+  inference: { tta: false, step: 0.5, postprocess: { minVoxels: 200 } },
 };

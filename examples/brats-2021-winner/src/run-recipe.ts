@@ -1,19 +1,16 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import {
-  type EvaluationResult,
-  type Logger,
-  createLogger,
-  formatEvaluationTable,
-  loadRunModels,
-  meanMetrics,
-  predictCase,
-  resolveTrainConfig,
-  scoreCase,
-  trainRun,
-} from '@voxseg/cli';
 import { selectBackend } from '@voxseg/core';
-import { BratsDataset, type NiftiHeader, writeNifti } from '@voxseg/plugin-data-brats';
+import {
+  type EngineLogger,
+  type EvaluationResult,
+  createEngineExperiment,
+  evaluateFolder,
+  predictFolder,
+  resolveExperimentConfig,
+  silentLogger,
+  trainRun,
+} from '@voxseg/engine';
 import type { WinnerRecipe } from './recipe.js';
 
 export interface RunRecipeOptions {
@@ -25,7 +22,7 @@ export interface RunRecipeOptions {
   out: string;
   recipe: WinnerRecipe;
   backend?: string;
-  logger?: Logger;
+  logger?: EngineLogger;
 }
 
 /**
@@ -34,7 +31,8 @@ export interface RunRecipeOptions {
  * probabilities averaged), post-process ET, write `.nii.gz` labels and score them.
  */
 export async function runWinnerRecipe(o: RunRecipeOptions): Promise<EvaluationResult> {
-  const logger = o.logger ?? createLogger();
+  const logger = o.logger ?? silentLogger;
+  const experiment = createEngineExperiment();
   const runs: string[] = [];
   for (const variant of o.recipe.variants) {
     for (let fold = 0; fold < o.recipe.folds; fold++) {
@@ -46,34 +44,24 @@ export async function runWinnerRecipe(o: RunRecipeOptions): Promise<EvaluationRe
       }
       const resume = await exists(path.join(out, 'config.json'));
       logger.info(`${variant} fold ${fold}: ${resume ? 'resuming' : 'training'}`);
-      const config = resolveTrainConfig(o.recipe.train, { data: o.data, out, variant, fold, folds: o.recipe.folds, backend: o.backend ?? 'auto' });
-      const r = await trainRun(config, { resume, logger });
+      const network = o.recipe.train.network?.name === variant ? o.recipe.train.network : { name: variant, options: { ...o.recipe.train.network?.options } };
+      const config = resolveExperimentConfig([
+        o.recipe.train,
+        { dataset: { name: 'auto', options: { root: o.data } }, network, training: { fold, folds: o.recipe.folds, backend: o.backend ?? 'auto' } },
+      ]);
+      const r = await trainRun(config, { out, resume, logger, experiment });
       if (r.summary.reason !== 'completed') throw new Error(`${variant} fold ${fold}: ${r.summary.reason}`);
     }
   }
 
   await selectBackend(o.backend ?? 'auto');
-  const models = await loadRunModels(runs);
-  const dataset = new BratsDataset({ root: o.test, cacheDir: false });
+  // Every model of every variant and fold, averaged (sigmoid probabilities), then scored.
   const predDir = path.join(o.out, 'predictions');
-  await fs.mkdir(predDir, { recursive: true });
-  const cases: EvaluationResult['cases'] = {};
-  try {
-    for (const id of await dataset.caseIds()) {
-      const c = await dataset.loadCase(id);
-      const pred = await predictCase(models, c, o.recipe.inference);
-      await writeNifti(path.join(predDir, `${id}.nii.gz`), pred.labels, { reference: c.meta.header as NiftiHeader, datatype: 'uint8' });
-      if (c.label) {
-        const [d, h, w] = c.shape;
-        cases[id] = scoreCase(pred.croppedLabels, c.label, [d, h, w], c.meta.spacing).metrics;
-      }
-    }
-  } finally {
-    for (const m of models) m.model.dispose();
-  }
-  const result: EvaluationResult = { cases, mean: meanMetrics(cases) };
+  await predictFolder({ runs, input: o.test, out: predDir, inference: o.recipe.inference, logger, experiment });
+  const scored = await evaluateFolder({ pred: predDir, gt: o.test, logger, experiment });
+  const result: EvaluationResult = { cases: scored.cases, mean: scored.mean };
   await fs.writeFile(path.join(o.out, 'metrics.json'), JSON.stringify(result, null, 2) + '\n');
-  logger.info(`ensemble of ${models.length} models on ${Object.keys(cases).length} test case(s):\n${formatEvaluationTable(result)}`);
+  logger.info(`ensemble of ${runs.length} models on ${Object.keys(result.cases).length} test case(s): mean Dice ${Object.entries(result.mean).map(([r, m]) => `${r} ${m.dice?.toFixed(4)}`).join(', ')}`);
   return result;
 }
 

@@ -1,14 +1,22 @@
+import { pluginVersion } from './container/plugin-loader.js';
 import type { Plugin } from './contracts/plugin.js';
 import { metricFactories } from './metrics/index.js';
+import { adamwOptimizerFactory } from './training/adamw.js';
 import { polySchedulerFactory } from './training/poly-scheduler.js';
+import { pseudoDiceCriterionFactory } from './training/pseudo-dice.js';
+import { sgdOptimizerFactory } from './training/sgd.js';
+import { warmupCosineSchedulerFactory } from './training/warmup-cosine-scheduler.js';
 
-/** Version reported by {@link corePlugin} in runStart and config.json; kept equal to package.json's. */
-export const CORE_VERSION = '0.1.0';
+/** Version reported by {@link corePlugin} in runStart and config.json: package.json's. */
+export const CORE_VERSION: string = pluginVersion(import.meta.url);
 
 /**
  * Core's built-in parts as a plugin, so an experiment lists them like any other:
- * - scheduler `poly` (the default: nnU-Net's lr0 * (1 - epoch/epochs)^0.9, per epoch);
- * - metrics `dice`, `hd95`, `sensitivity`, `specificity` (BraTS empty-mask conventions).
+ * - optimizers `sgd` (the default: nnU-Net's SGD, Nesterov momentum 0.99) and `adamw`;
+ * - schedulers `poly` (the default: nnU-Net's lr0 * (1 - epoch/epochs)^0.9, per epoch) and
+ *   `warmup-cosine` (linear warm-up, then cosine decay, per iteration);
+ * - the validation criterion `pseudo-dice` (nnU-Net's online validation, the default);
+ * - metrics `dice`, `hd95`, `sensitivity`, `specificity` (empty-mask conventions in their docs).
  *
  * ```ts
  * const experiment = createExperiment({ plugins: [corePlugin(), lossesPlugin()] });
@@ -23,7 +31,11 @@ export function corePlugin(): Plugin {
     name: '@voxseg/core',
     version: CORE_VERSION,
     register(ctx) {
+      ctx.registerOptimizer(sgdOptimizerFactory);
+      ctx.registerOptimizer(adamwOptimizerFactory);
       ctx.registerScheduler(polySchedulerFactory);
+      ctx.registerScheduler(warmupCosineSchedulerFactory);
+      ctx.registerCriterion(pseudoDiceCriterionFactory);
       for (const metric of metricFactories) ctx.registerMetric(metric);
     },
   };

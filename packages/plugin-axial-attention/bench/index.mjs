@@ -62,7 +62,7 @@ async function measure(variant, size, opts) {
     const count = shape.reduce((a, b) => a * b, 1);
     return tf.tensor(Float32Array.from({ length: count }, () => (rng.next() < 0.3 ? 1 : 0)), shape);
   });
-  // Deep-supervision weights 1/2^i, lowest head 0, normalised (REFERENCE.md "Loss").
+  // Deep-supervision weights 1/2^i, lowest head 0, normalised (docs/method.md "Loss").
   const raw = Array.from({ length: heads }, (_, i) => (i === heads - 1 && heads > 1 ? 0 : 1 / 2 ** i));
   const total = raw.reduce((a, b) => a + b, 0);
   const weights = raw.map((w) => w / total);

@@ -1,6 +1,6 @@
 """Trainable parameter count of BL and BL+AA, counted on an independent PyTorch model.
 
-The model follows REFERENCE.md ("Network" and "Axial-attention decoder (BL+AA)"), i.e. the
+The model follows docs/method.md ("Network" and "Axial-attention decoder (BL+AA)"), i.e. the
 BraTS 2021 winners' nnU-Net fork (Generic_UNet, convolutional pooling and upsampling, deep
 supervision heads) with lucidrains' axial-attention 0.5.0 semantics:
   - 6 stages at 128^3 (fewer for smaller patches: halve while the edge stays >= 4),

@@ -13,7 +13,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-// Reference figure: scripts/param_count.py (an independent PyTorch model of REFERENCE.md's
+// Reference figure: scripts/param_count.py (an independent PyTorch model of docs/method.md's
 // BL + axial-attention decoder) prints {"BL": 31198176, "BL+AA": 50561760, ...}.
 const BL_AA_128 = 50_561_760;
 const BL_128 = 31_198_176;
@@ -33,8 +33,14 @@ if (!PYTHON) console.warn('plugin-axial-attention: python3 with torch not found;
 const blockParams = (c: number, edge: number, hd: number) => 3 * c * edge + 3 * (4 * c * hd + c);
 
 describe('axialAttentionPlugin', () => {
-  it('registers the block, the BL+AA preset and (when missing) the U-Net; twice is harmless', () => {
-    const exp = createExperiment({ plugins: [axialAttentionPlugin()] });
+  it('declares the U-Net plugin as a dependency: without it, one line naming it', () => {
+    expect(() => createExperiment({ plugins: [axialAttentionPlugin()] })).toThrow(
+      'Plugin "@voxseg/plugin-axial-attention" needs "@voxseg/plugin-unet", which is not registered; add it to the experiment before "@voxseg/plugin-axial-attention"',
+    );
+  });
+
+  it('registers the block and the BL+AA preset; twice is harmless', () => {
+    const exp = createExperiment({ plugins: [unetPlugin(), axialAttentionPlugin()] });
     expect(exp.registry('block').has('axial-attention')).toBe(true);
     expect(exp.registry('network').has('unet')).toBe(true);
     expect(exp.get('preset', 'BL+AA')).toMatchObject({ network: 'unet', options: { decoderBlock: 'axial-attention' } });

@@ -1,10 +1,12 @@
-import type { Plugin } from '@voxseg/core';
+import { type Plugin, pluginVersion } from '@voxseg/core';
 import { augmenterFactories } from './augmentation/index.js';
 import { brats2021DatasetFactory } from './dataset/brats-dataset.js';
+import { patchSamplerFactory } from './sampling/patch-sampler-factory.js';
 
 /**
- * The BraTS data plugin: registers the `brats2021` dataset and every DA4 augmenter
- * (`RandRotate`, ..., `RandMirror`) under its name. Holds no state: creating or
+ * The BraTS data plugin: registers the `brats2021` dataset (detected from a folder of
+ * `<id>/<id>_t1.nii.gz` cases), every DA4 augmenter (`RandRotate`, ..., `RandMirror`) under its
+ * name, and the `patch` sampler. Holds no state: creating or
  * registering it twice is harmless.
  *
  * @example
@@ -16,10 +18,11 @@ import { brats2021DatasetFactory } from './dataset/brats-dataset.js';
 export function bratsPlugin(): Plugin {
   return {
     name: '@voxseg/plugin-data-brats',
-    version: '0.1.0',
+    version: pluginVersion(import.meta.url),
     register(ctx) {
       ctx.registerDataset(brats2021DatasetFactory);
       for (const factory of augmenterFactories) ctx.registerAugmenter(factory);
+      ctx.registerSampler(patchSamplerFactory);
     },
   };
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Golden values for @voxseg/plugin-losses, computed with PyTorch 1.13 (Debian python3-torch)
-in float64 from the formulas in REFERENCE.md "Loss" (nnU-Net v1's SoftDiceLoss with sigmoid,
+in float64 from the formulas in docs/method.md "Loss" (nnU-Net v1's SoftDiceLoss with sigmoid,
 DC_and_BCE_loss, MultipleOutputLoss2), written out here rather than imported from nnU-Net.
 BCE is torch.nn.BCEWithLogitsLoss (mean). Deep-supervision targets are downsampled with
 scipy.ndimage.zoom(order=0, grid_mode=True), what skimage's resize(order=0) (used by

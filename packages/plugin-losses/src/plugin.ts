@@ -1,4 +1,4 @@
-import type { Plugin } from '@voxseg/core';
+import { type Plugin, pluginVersion } from '@voxseg/core';
 import { bceLossFactory, deepSupervisionLossFactory, diceBceLossFactory, softDiceLossFactory } from './losses/factories.js';
 
 /**
@@ -8,7 +8,7 @@ import { bceLossFactory, deepSupervisionLossFactory, diceBceLossFactory, softDic
 export function lossesPlugin(): Plugin {
   return {
     name: '@voxseg/plugin-losses',
-    version: '0.1.0',
+    version: pluginVersion(import.meta.url),
     register(ctx) {
       for (const factory of [bceLossFactory, softDiceLossFactory, diceBceLossFactory, deepSupervisionLossFactory]) {
         ctx.registerLoss(factory);

@@ -1,4 +1,4 @@
-import type { Plugin } from '@voxseg/core';
+import { type Plugin, pluginVersion } from '@voxseg/core';
 import { UNET_PRESETS } from './architectures/presets.js';
 import { unetBuilder } from './architectures/unet.js';
 import { identityBlock } from './blocks/identity-block.js';
@@ -23,7 +23,7 @@ export interface UnetPluginOptions {
 export function unetPlugin(options: UnetPluginOptions = {}): Plugin {
   return {
     name: '@voxseg/plugin-unet',
-    version: '0.1.0',
+    version: pluginVersion(import.meta.url),
     register(ctx) {
       ctx.registerNetwork(unetBuilder);
       ctx.registerBlock(identityBlock);

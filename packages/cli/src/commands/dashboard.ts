@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ensureDir } from '@voxseg/core';
 import { type DashboardServer, startDashboard } from '@voxseg/dashboard';
-import { intFlag } from '../pipeline/train-config.js';
+import { intFlag } from '../options/flags.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { CliError, type CommandModule } from './types.js';
 

@@ -1,13 +1,12 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { Shape3 } from '@voxseg/core';
+import { type Shape3, writeFileAtomic } from '@voxseg/core';
+import { createEngineExperimentFrom, evaluateFolder, evaluationCsv } from '@voxseg/engine';
 import { readNifti } from '@voxseg/plugin-data-brats';
-import { type EvaluationResult, evaluationCsv, formatEvaluationTable, meanMetrics, scoreCase } from '../pipeline/evaluation.js';
-import { esc, metricsTable, page, renderCaseOverlay } from '../report/index.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { cliHost } from '../options/engine-host.js';
+import { collect } from '../options/flags.js';
+import { esc, formatEvaluationTable, metricsTable, page, renderCaseOverlay } from '../report/index.js';
 import { createLogger } from '../util/logger.js';
-import { createProgress } from '../util/progress.js';
 import { CliError, type CommandModule } from './types.js';
 
 interface EvaluateFlags {
@@ -18,6 +17,8 @@ interface EvaluateFlags {
   images?: string;
   report?: boolean;
   json?: boolean;
+  dataset?: string;
+  plugin?: string[];
 }
 
 /** `voxseg evaluate`: Dice and HD95 per region per case (BraTS conventions), means, JSON + CSV + table. */
@@ -34,66 +35,39 @@ export const evaluateCommand: CommandModule = {
       .option('--report', 'also write an HTML table page with overlays (<pred>/evaluation-report/)')
       .option('--images <dir>', 'BraTS-layout folder of the images for --report overlays (default: --gt)')
       .option('--json', 'print the JSON result as the last line')
+      .option('--dataset <name>', 'dataset plugin of --gt (default: detected from the folder)')
+      .option('--plugin <module>', 'load a plugin module (npm name or .js/.mjs path); repeatable', collect)
       .action(async (flags: EvaluateFlags) => {
         const logger = createLogger();
-        const predFiles = await listPredictions(flags.pred);
-        const result: EvaluationResult = { cases: {}, mean: {}, extra: {} };
-        const bar = createProgress({ label: 'evaluate', total: predFiles.length, unit: 'cases' });
         const overlays: { id: string; png: string }[] = [];
-        try {
-          for (const file of predFiles) {
-            const id = path.basename(file).replace(/\.nii(\.gz)?$/, '');
-            const gtFile = await findGroundTruth(flags.gt, id);
-            const [pred, gt] = await Promise.all([readNifti(file, { as: 'native' }), readNifti(gtFile, { as: 'native' })]);
-            if (pred.shape.join() !== gt.shape.join()) {
-              throw new CliError(`${file}: shape [${pred.shape.join(',')}] differs from the ground truth ${gtFile} [${gt.shape.join(',')}]`);
-            }
-            const { metrics, extra } = scoreCase(pred.data, gt.data, gt.shape, gt.spacing as Shape3);
-            result.cases[id] = metrics;
-            result.extra![id] = extra;
-            if (flags.report) overlays.push({ id, png: await writeEvaluationOverlay(flags, id, pred.data, gt.data, gt.shape) });
-            bar.increment(1, id);
-          }
-        } finally {
-          bar.stop();
-        }
-        result.mean = meanMetrics(result.cases);
+        const experiment = await createEngineExperimentFrom(flags.plugin ?? []);
+        const result = await evaluateFolder({
+          ...cliHost(logger),
+          experiment,
+          pred: flags.pred,
+          gt: flags.gt,
+          ...(flags.dataset ? { dataset: flags.dataset } : {}),
+          onCase: async (id, pred, ref) => {
+            if (flags.report) overlays.push({ id, png: await writeEvaluationOverlay(flags, id, pred.data, ref.data, ref.shape) });
+          },
+        });
         const jsonFile = flags.out ?? path.join(flags.pred, 'evaluation.json');
         const csvFile = flags.csv ?? jsonFile.replace(/\.json$/i, '') + '.csv';
         const json = { cases: result.cases, mean: result.mean };
-        await writeFileAtomic(jsonFile, JSON.stringify(json, null, 2) + '\n');
-        await writeFileAtomic(csvFile, evaluationCsv(result));
+        await writeFileAtomic(jsonFile, JSON.stringify(json, null, 2) + '\n', { mkdir: true });
+        await writeFileAtomic(csvFile, evaluationCsv(result), { mkdir: true });
         process.stdout.write(formatEvaluationTable(result) + '\n');
         logger.info(`wrote ${jsonFile} and ${csvFile}`);
         if (flags.report) {
           const dir = path.join(flags.pred, 'evaluation-report');
           const body = metricsTable(json) + overlays.map((o) => `<h2>${esc(o.id)}</h2><div class="grid"><img src="${esc(o.png)}" alt="${esc(o.id)}"></div>`).join('\n');
-          await writeFileAtomic(path.join(dir, 'index.html'), page('voxseg evaluation', `<p>Columns: modalities with the prediction, last: the reference. NCR red, ED green, ET yellow.</p>${body}`));
+          await writeFileAtomic(path.join(dir, 'index.html'), page('voxseg evaluation', `<p>Columns: modalities with the prediction, last: the reference. NCR red, ED green, ET yellow.</p>${body}`), { mkdir: true });
           logger.info(`report: ${path.join(dir, 'index.html')}`);
         }
         if (flags.json) process.stdout.write(JSON.stringify(json) + '\n');
       });
   },
 };
-
-async function listPredictions(dir: string): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await fs.readdir(dir);
-  } catch (err) {
-    throw new CliError(`--pred ${dir}: cannot read the folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  const files = names.filter((n) => /\.nii(\.gz)?$/.test(n)).sort().map((n) => path.join(dir, n));
-  if (files.length === 0) throw new CliError(`--pred ${dir}: no .nii.gz predictions found`);
-  return files;
-}
-
-/** `<gt>/<id>/<id>_seg.nii.gz`, else `<gt>/<id>.nii.gz` (DESIGN.md). */
-export async function findGroundTruth(gt: string, id: string): Promise<string> {
-  const candidates = [path.join(gt, id, `${id}_seg.nii.gz`), path.join(gt, id, `${id}_seg.nii`), path.join(gt, `${id}.nii.gz`), path.join(gt, `${id}.nii`)];
-  for (const c of candidates) if (await fs.stat(c).then((s) => s.isFile(), () => false)) return c;
-  throw new CliError(`--gt ${gt}: no ground truth for case ${id} (looked for ${candidates[0]} and ${candidates[2]})`);
-}
 
 async function writeEvaluationOverlay(flags: EvaluateFlags, id: string, pred: ArrayLike<number>, gt: ArrayLike<number>, shape: Shape3): Promise<string> {
   const imagesDir = flags.images ?? flags.gt;
@@ -108,6 +82,7 @@ async function writeEvaluationOverlay(flags: EvaluateFlags, id: string, pred: Ar
   await writeFileAtomic(
     path.join(flags.pred, 'evaluation-report', png),
     renderCaseOverlay({ channels, shape, label: Uint8Array.from(pred), reference: Uint8Array.from(gt) }),
+    { mkdir: true },
   );
   return png;
 }

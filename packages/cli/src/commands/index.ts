@@ -4,6 +4,7 @@ import { cvCommand } from './cv.js';
 import { dashboardCommand } from './dashboard.js';
 import { evaluateCommand } from './evaluate.js';
 import { modelSummaryCommand } from './model-summary.js';
+import { pluginsCommand } from './plugins.js';
 import { predictCommand } from './predict.js';
 import { synthCommand } from './synth.js';
 import { trainCommand } from './train.js';
@@ -19,5 +20,6 @@ export const commands: CommandModule[] = [
   cvCommand,
   modelSummaryCommand,
   benchCommand,
+  pluginsCommand,
   dashboardCommand,
 ];

@@ -12,7 +12,7 @@ async function run(...args: string[]) {
 const lastJson = (stdout: string) => JSON.parse(stdout.trimEnd().split('\n').at(-1)!) as { parameters: number; outputs: number[][] };
 
 describe('voxseg model-summary', () => {
-  // REFERENCE.md: 4 inputs, 3 outputs, 128^3.
+  // docs/method.md: 4 inputs, 3 outputs, 128^3.
   for (const [variant, parameters] of [['BL', 31_198_176], ['BL+L', 87_413_760], ['BL+GN', 31_198_176], ['BL+L+GN', 87_413_760]] as const) {
     it(`--variant ${variant} --json prints the reference count and 5 outputs`, async () => {
       const r = await run('--variant', variant, '--patch', '128', '--in-channels', '4', '--json');

@@ -1,54 +1,61 @@
-import { promises as fs } from 'node:fs';
 import type { Command } from 'commander';
-import { intFlag, resolveTrainConfig, type TrainRunConfig } from '../pipeline/train-config.js';
-import { addTrainOptions, givenTrainFlags, type TrainFlags, trainFlagsToConfig } from '../pipeline/train-options.js';
-import { trainRun } from '../pipeline/train-run.js';
+import { trainRun } from '@voxseg/engine';
+import { intFlag } from '../options/flags.js';
+import { cliHost } from '../options/engine-host.js';
+import { addTrainOptions, resolveTrainFlags, type TrainFlags } from '../options/train-options.js';
+import { writeRunReport } from '../report/index.js';
 import { createLogger } from '../util/logger.js';
+import { reportTrainingProgress } from '../util/training-progress.js';
 import { startRunDashboard } from './dashboard.js';
 import { CliError, type CommandModule } from './types.js';
 
-/** `voxseg train`: one fold of a BraTS-layout folder with a preset or a config file. */
+/** `voxseg train`: one fold, every part named by the experiment config (`--config`) and the flags. */
 export const trainCommand: CommandModule = {
   name: 'train',
   register(program: Command) {
     const cmd = program
       .command('train')
       .description('train one fold (nnU-Net recipe; defaults are the full BraTS 2021 schedule)')
-      .option('--data <dir>', 'BraTS-layout data folder')
+      .option('--data <dir>', 'data folder (its dataset plugin is detected, or named in the config)')
       .option('--out <run>', 'run folder to create (or continue with --resume)')
-      .option('--config <file>', 'JSON file with any TrainRunConfig fields (flags win)')
       .option('--fold <k>', 'fold 0-4 of the 5-fold split (default 0)', intFlag('--fold'));
     addTrainOptions(cmd)
       .option('--resume', 'continue the run in --out from its last checkpoint, with its saved settings (flags given change them; see --force)')
       .option('--force', 'start over in an --out that holds a run (the old one is moved aside); with --resume: accept changed settings')
       .option('--json', 'print a JSON summary as the last line')
       .option('--dashboard', 'serve the run live in the dashboard while it trains (prints the URL)')
-      .action(async (flags: TrainFlags & { config?: string; fold?: number; resume?: boolean; force?: boolean; json?: boolean; dashboard?: boolean }, cmd: Command) => {
+      .action(async (flags: TrainFlags & { resume?: boolean; force?: boolean; json?: boolean; dashboard?: boolean }) => {
         const logger = createLogger();
-        const fromFile = flags.config ? await readConfigFile(flags.config) : {};
-        const fromFlags = { ...trainFlagsToConfig(flags), fold: flags.fold };
-        const config = resolveTrainConfig(fromFile, fromFlags);
-        // What the user gave (not the defaults): on --resume only these change the saved run.
-        const given = { ...fromFile, ...givenTrainFlags(fromFlags, cmd) };
-        const closeDashboard = flags.dashboard ? await startRunDashboard(config.out, 'run', logger) : undefined;
+        if (!flags.out) throw new CliError('--out RUN is required');
+        const { config, given } = await resolveTrainFlags(flags);
+        if (!config.dataset.options.root && !flags.resume) throw new CliError('--data DIR is required');
+        const closeDashboard = flags.dashboard ? await startRunDashboard(flags.out, 'run', logger) : undefined;
         let result;
         try {
-          result = await trainRun(config, { resume: flags.resume, force: flags.force, given, logger });
+          result = await trainRun(config, {
+            ...cliHost(logger),
+            out: flags.out,
+            resume: flags.resume,
+            force: flags.force,
+            given,
+            onEvents: (events$) => void reportTrainingProgress(events$, { logger }),
+          });
         } finally {
           await closeDashboard?.();
         }
+        const reportHtml = (await writeRunReport(flags.out)).html;
         const line = {
-          run: config.out,
+          run: flags.out,
           reason: result.summary.reason,
           epochs: result.summary.epochsCompleted,
           backend: result.backend.name,
           ...(result.metrics ? { metrics: result.metrics } : {}),
-          ...(result.reportHtml ? { report: result.reportHtml } : {}),
+          report: reportHtml,
         };
         if (flags.json) process.stdout.write(JSON.stringify(line) + '\n');
-        else logger.info(`run ${result.summary.reason}: ${config.out}${result.reportHtml ? ` (report: ${result.reportHtml})` : ''}`);
+        else logger.info(`run ${result.summary.reason}: ${flags.out} (report: ${reportHtml})`);
         // Ctrl-C leaves an unfinished run: 130 (128 + SIGINT), so `train && predict` stops here.
-        if (result.interrupted) throw interruptedError(config.out, result.summary.epochsCompleted);
+        if (result.interrupted) throw interruptedError(flags.out, result.summary.epochsCompleted);
       });
   },
 };
@@ -56,20 +63,4 @@ export const trainCommand: CommandModule = {
 /** Exit 130 (128 + SIGINT, the shell's convention) for a run stopped by Ctrl-C. */
 export function interruptedError(run: string, epochsCompleted: number): CliError {
   return new CliError(`${run}: training interrupted after ${epochsCompleted} epoch(s); the run is unfinished (no final model); continue it with voxseg train --out ${run} --resume`, 130);
-}
-
-async function readConfigFile(file: string): Promise<Partial<TrainRunConfig>> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (err) {
-    throw new CliError(`--config ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('expected a JSON object');
-    return parsed as Partial<TrainRunConfig>;
-  } catch (err) {
-    throw new CliError(`--config ${file}: not a valid config (${(err as Error).message})`);
-  }
 }

@@ -1,7 +1,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { TrainingEvent } from '@voxseg/core';
-import { writeFileAtomic } from '../util/atomic.js';
+import { writeFileAtomic as writeAtomic } from '@voxseg/core';
+
+const writeFileAtomic = (file: string, data: string | Uint8Array) => writeAtomic(file, data, { mkdir: true });
 import { lineChartSpec, renderChart, type SeriesPoint } from './charts.js';
 import { esc, type EvaluationJson, metricsTable, page } from './html.js';
 

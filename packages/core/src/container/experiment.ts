@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
-import type { Plugin } from '../contracts/plugin.js';
+import type { Plugin, PluginSource } from '../contracts/plugin.js';
 import { Registry, type RegisterOptions, RegistryError } from './registry.js';
 import { REGISTRY_KINDS, type RegistryKind, type RegistryKinds, type Token, Tokens } from './tokens.js';
 
@@ -19,6 +19,9 @@ export interface PluginContext {
   registerMetric(entry: RegistryKinds['metric'], options?: RegisterOptions): void;
   registerNetwork(entry: RegistryKinds['network'], options?: RegisterOptions): void;
   registerPreset(entry: RegistryKinds['preset'], options?: RegisterOptions): void;
+  registerOptimizer(entry: RegistryKinds['optimizer'], options?: RegisterOptions): void;
+  registerSampler(entry: RegistryKinds['sampler'], options?: RegisterOptions): void;
+  registerCriterion(entry: RegistryKinds['criterion'], options?: RegisterOptions): void;
 }
 
 /**
@@ -58,6 +61,8 @@ export interface ExperimentOptions {
 export class Experiment implements ExperimentContext {
   readonly container: DependencyContainer;
   private readonly plugins = new Map<string, Plugin>();
+  /** Which plugin registered each entry (`kind/name` -> plugin name), for listings. */
+  private readonly owners = new Map<string, string>();
 
   constructor(options: ExperimentOptions = {}) {
     this.container = (options.parent ?? rootContainer).createChildContainer();
@@ -87,8 +92,14 @@ export class Experiment implements ExperimentContext {
       }
       return this;
     }
+    const missing = (plugin.dependencies ?? []).filter((d) => !this.plugins.has(d));
+    if (missing.length) {
+      throw new RegistryError(
+        `Plugin "${plugin.name}" needs ${missing.map((m) => `"${m}"`).join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} not registered; add ${missing.length > 1 ? 'them' : 'it'} to the experiment before "${plugin.name}"`,
+      );
+    }
     try {
-      plugin.register(this.pluginContext());
+      plugin.register(this.pluginContext(plugin.name));
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       throw new RegistryError(`Plugin "${plugin.name}" failed to register: ${message}`, { cause: err });
@@ -116,6 +127,32 @@ export class Experiment implements ExperimentContext {
     return [...this.plugins.values()].map((p) => ({ name: p.name, version: p.version }));
   }
 
+  /** The registered plugin objects, in registration order. */
+  registeredPlugins(): readonly Plugin[] {
+    return [...this.plugins.values()];
+  }
+
+  /**
+   * Where each registered plugin can be loaded again (plugins that carry a `source`), in
+   * registration order: what worker threads need to rebuild these registries.
+   */
+  pluginSources(): PluginSource[] {
+    return [...this.plugins.values()].flatMap((p) => (p.source ? [p.source] : []));
+  }
+
+  /** Every registered entry with its kind and the plugin that registered it (`voxseg plugins`). */
+  entries(): { kind: RegistryKind; name: string; plugin: string; version: string; description?: string }[] {
+    const out: { kind: RegistryKind; name: string; plugin: string; version: string; description?: string }[] = [];
+    for (const kind of REGISTRY_KINDS) {
+      for (const entry of this.registry(kind).values()) {
+        const owner = this.owners.get(`${kind}/${entry.name}`) ?? '(direct)';
+        const description = (entry as { description?: string }).description;
+        out.push({ kind, name: entry.name, plugin: owner, version: this.plugins.get(owner)?.version ?? '', ...(description ? { description } : {}) });
+      }
+    }
+    return out;
+  }
+
   registry<K extends RegistryKind>(kind: K): Registry<RegistryKinds[K]> {
     return this.container.resolve<Registry<RegistryKinds[K]>>(Tokens[kind].symbol);
   }
@@ -135,9 +172,11 @@ export class Experiment implements ExperimentContext {
     return this.container.isRegistered(token.symbol, true);
   }
 
-  private pluginContext(): PluginContext {
-    const register = <K extends RegistryKind>(kind: K, entry: RegistryKinds[K], options?: RegisterOptions) =>
+  private pluginContext(owner: string): PluginContext {
+    const register = <K extends RegistryKind>(kind: K, entry: RegistryKinds[K], options?: RegisterOptions) => {
       this.registry(kind).register(entry, options);
+      this.owners.set(`${kind}/${entry.name}`, owner);
+    };
     return {
       container: this.container,
       register,
@@ -149,6 +188,9 @@ export class Experiment implements ExperimentContext {
       registerMetric: (e, o) => register('metric', e, o),
       registerNetwork: (e, o) => register('network', e, o),
       registerPreset: (e, o) => register('preset', e, o),
+      registerOptimizer: (e, o) => register('optimizer', e, o),
+      registerSampler: (e, o) => register('sampler', e, o),
+      registerCriterion: (e, o) => register('criterion', e, o),
     };
   }
 }

@@ -1,9 +1,12 @@
 import type { AugmenterFactory } from '../contracts/augmenter.js';
 import type { BlockFactory } from '../contracts/block.js';
+import type { CriterionFactory } from '../contracts/criterion.js';
 import type { DatasetFactory } from '../contracts/dataset.js';
 import type { LossFactory } from '../contracts/loss.js';
 import type { MetricFactory } from '../contracts/metric.js';
 import type { NetworkBuilder, NetworkPreset } from '../contracts/network.js';
+import type { OptimizerFactory } from '../contracts/optimizer.js';
+import type { SamplerFactory } from '../contracts/sampler.js';
 import type { SchedulerFactory } from '../contracts/scheduler.js';
 import type { Registry } from './registry.js';
 
@@ -32,6 +35,9 @@ export interface RegistryKinds {
   metric: MetricFactory<any>;
   network: NetworkBuilder<any>;
   preset: NetworkPreset;
+  optimizer: OptimizerFactory<any>;
+  sampler: SamplerFactory<any>;
+  criterion: CriterionFactory<any>;
 }
 export type RegistryKind = keyof RegistryKinds;
 
@@ -45,6 +51,9 @@ export const Tokens = {
   metric: token<Registry<RegistryKinds['metric']>>('registry.metric'),
   network: token<Registry<RegistryKinds['network']>>('registry.network'),
   preset: token<Registry<RegistryKinds['preset']>>('registry.preset'),
+  optimizer: token<Registry<RegistryKinds['optimizer']>>('registry.optimizer'),
+  sampler: token<Registry<RegistryKinds['sampler']>>('registry.sampler'),
+  criterion: token<Registry<RegistryKinds['criterion']>>('registry.criterion'),
 } as const satisfies { [K in RegistryKind]: Token<Registry<RegistryKinds[K]>> };
 
 export const REGISTRY_KINDS = Object.keys(Tokens) as RegistryKind[];

@@ -48,22 +48,95 @@ export interface TargetEncoding {
   decode(probabilities: Float32Array, shape: Shape3, threshold?: number): Uint8Array;
 }
 
+/** A label map as stored in a file, in its own grid (for evaluation). */
+export interface LabelMap {
+  /** Label values [D, H, W], e.g. BraTS 0/1/2/4. */
+  data: Uint8Array;
+  shape: Shape3;
+  /** Voxel spacing in mm, [D, H, W]. */
+  spacing: Shape3;
+}
+
+/** What {@link Dataset.checkCases} reports. */
+export interface DatasetValidation {
+  /** Cases that can be trained on (valid and labelled), sorted. */
+  valid: string[];
+  /** Invalid cases, with one line per problem. */
+  skipped: { id: string; reasons: string[] }[];
+  /** Valid cases without a label (usable for prediction only). */
+  unlabelled?: string[];
+}
+
 /**
- * A source of cases. Implementations: `@voxseg/plugin-data-brats` (`brats2021` folder
- * reader), in-memory datasets in tests and examples.
+ * A source of cases: what the engine trains on, predicts and evaluates, with no knowledge of
+ * the folder format. Implementations: `@voxseg/plugin-data-brats` (`brats2021`),
+ * `@voxseg/plugin-data-nnunet` (`nnunet`), in-memory datasets in tests and examples.
+ *
+ * Required: `name`, `inChannels`, `targets`, `caseIds()`, `loadCase()`. The optional hooks
+ * below let the engine do more with no dataset-specific code; each says what happens without it.
  */
 export interface Dataset {
   /** Human-readable name used in logs. */
   readonly name: string;
   /** Number of image channels every case has. */
   readonly inChannels: number;
-  /** How labels map to target channels. */
+  /** How labels map to target channels (training targets) and back (`decode`: predictions). */
   readonly targets: TargetEncoding;
   /** All case ids, sorted (folds are computed over this order). */
   caseIds(): Promise<string[]>;
   /** Load and preprocess one case. Rejects with an error naming the case and file on bad input. */
   loadCase(id: string): Promise<CaseData>;
+  /**
+   * Check every case before minutes of work start (`voxseg train` calls it first). Cases with
+   * a fresh preprocessed cache may be reported valid without reading them again.
+   * Without it: every id of `caseIds()` is taken as valid and labelled.
+   */
+  checkCases?(options?: { onProgress?: (done: number, total: number, caseId: string) => void }): Promise<DatasetValidation>;
+  /**
+   * Dataset-specific post-processing of a predicted label map (in the cropped grid, in place),
+   * e.g. BraTS: small enhancing tumour becomes necrosis. `options` come from the experiment
+   * config's `inference.postprocess`. Returns whether anything changed.
+   * Without it: no post-processing.
+   */
+  postprocess?(labels: Uint8Array, shape: Shape3, options: Record<string, unknown>): boolean;
+  /**
+   * Write a predicted label map (in the case's original grid, `meta.originalShape`) for case
+   * `meta.id` into `outDir`, in the dataset's file format and naming (BraTS: `<id>.nii.gz`
+   * with the header of the case's images), atomically. Returns the file written.
+   * Without it: `voxseg predict` refuses this dataset with one line.
+   */
+  writePrediction?(meta: CaseMeta, labels: Uint8Array, outDir: string): Promise<string>;
+  /**
+   * The reference label file of case `id` in this dataset's folder, or undefined when it has
+   * none (`voxseg evaluate --gt`). Without it (or {@link readLabelMap}): no evaluation.
+   */
+  referenceFile?(id: string): Promise<string | undefined>;
+  /**
+   * Options for metrics that follow this dataset's evaluation conventions, by metric name,
+   * merged under the config's metric options: e.g. BraTS `{ hd95: { oneEmpty: 373.12866 } }`.
+   * Without it: the metrics' own defaults.
+   */
+  readonly metricOptions?: Record<string, Record<string, unknown>>;
+  /** Read a label map file (a reference, or a prediction written by {@link writePrediction}). */
+  readLabelMap?(file: string): Promise<LabelMap>;
 }
 
-/** Registry entry for datasets: options are dataset-specific (e.g. `{ root: 'data/' }`). */
-export type DatasetFactory<O = Record<string, unknown>> = Factory<Dataset, O>;
+/**
+ * Registry entry for datasets. `create(options)`: options are dataset-specific, plus these
+ * the engine sets:
+ * - `root`: the folder (from `--data`, `--input`, `--gt`);
+ * - `readOnly: true` when the folder is only read for prediction or evaluation: the dataset
+ *   must then write nothing into it (no preprocessed-case cache).
+ */
+export interface DatasetFactory<O = Record<string, unknown>> extends Factory<Dataset, O> {
+  /**
+   * Whether `root` is a folder of this dataset's format. The engine picks the dataset of a
+   * folder by asking every registered dataset in name order when the config says
+   * `"dataset": { "name": "auto" }` (the default), so neither core nor the engine knows any
+   * format: e.g. `nnunet` answers true when `root/dataset.json` exists (or for a flat folder of
+   * `<case>_0000.nii.gz` images), `brats2021` when a case folder `<id>/<id>_t1.nii.gz` exists.
+   * Must be cheap (a few file-system checks) and never throw for a missing folder.
+   * Without it: the dataset is used only when named.
+   */
+  detect?(root: string): boolean | Promise<boolean>;
+}

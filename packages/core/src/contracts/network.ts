@@ -27,7 +27,7 @@ export interface NetworkBuilder<O extends NetworkOptions = NetworkOptions> {
 }
 
 /**
- * A network variant described as data: a builder name plus options (STYLE: variants are
+ * A network variant described as data: a builder name plus options (variants are
  * configs, not classes). E.g. `BL+L+GN` = `{ network: 'unet', options: { widthMultiplier: 2,
  * maxFilters: 512, norm: 'group' } }`.
  */

@@ -24,13 +24,26 @@ export const diceMetric = metricFactory(
   (p, r) => dice(p, r),
 );
 
-/** `hd95`: 95th percentile Hausdorff distance in mm (medpy), 0 / 373.12866 for empty masks. */
-export const hd95Metric = metricFactory(
-  'hd95',
-  '95th percentile Hausdorff distance in mm (0 if both masks are empty, 373.12866 if only one is)',
-  false,
-  (p, r, shape, spacing) => hd95(p, r, shape, spacing),
-);
+/** Options of the `hd95` metric. */
+export interface Hd95MetricOptions {
+  /** Value when exactly one mask is empty. Default: the diagonal of the image grid in mm. */
+  oneEmpty?: number;
+}
+
+/**
+ * `hd95`: 95th percentile Hausdorff distance in mm (medpy); 0 when both masks are empty,
+ * `oneEmpty` when only one is (a dataset's convention, e.g. BraTS: 373.12866, given by the
+ * dataset's `metricOptions`).
+ */
+export const hd95Metric: MetricFactory<Hd95MetricOptions> = Object.freeze({
+  name: 'hd95',
+  description: '95th percentile Hausdorff distance in mm (0 if both masks are empty, options.oneEmpty or the grid diagonal if only one is)',
+  create: (options: Hd95MetricOptions): Metric => ({
+    name: 'hd95',
+    higherIsBetter: false,
+    compute: (p, r, shape, spacing) => hd95(p, r, shape, spacing, options.oneEmpty === undefined ? {} : { oneEmpty: options.oneEmpty }),
+  }),
+});
 
 /** `sensitivity`: TP / (TP + FN); 1 when the reference is empty. */
 export const sensitivityMetric = metricFactory('sensitivity', 'TP / (TP + FN) (1 if the reference is empty)', true, (p, r) =>
@@ -46,7 +59,7 @@ export const specificityMetric = metricFactory('specificity', 'TN / (TN + FP) (1
  * Every built-in metric, for registration by core's plugin:
  * `for (const m of metricFactories) ctx.registerMetric(m)`.
  */
-export const metricFactories: readonly MetricFactory[] = Object.freeze([
+export const metricFactories: readonly MetricFactory<any>[] = Object.freeze([
   diceMetric,
   hd95Metric,
   sensitivityMetric,

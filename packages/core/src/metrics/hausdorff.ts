@@ -8,10 +8,13 @@ import { percentile } from './percentile.js';
 import { surfaceMask } from './surface.js';
 
 /**
- * HD95 when exactly one of prediction and reference is empty: nnU-Net's BraTS evaluation
- * value (the diagonal of the 240x240x155 grid, sqrt(240^2 + 240^2 + 155^2)).
+ * The default HD95 when exactly one of prediction and reference is empty: the diagonal of the
+ * image grid in mm, the largest distance two voxels of it can have. (A dataset may fix its own
+ * value: the BraTS plugin uses nnU-Net's BraTS constant, the diagonal of the 240x240x155 grid.)
  */
-export const HD95_ONE_EMPTY = 373.12866;
+export function gridDiagonal(shape: Shape3, spacing: Shape3 = [1, 1, 1]): number {
+  return Math.hypot(shape[0] * spacing[0], shape[1] * spacing[1], shape[2] * spacing[2]);
+}
 
 /**
  * Distances in mm from every surface voxel of `from` to the nearest surface voxel of `to`
@@ -33,7 +36,8 @@ export function surfaceDistances(from: VoxelArray, to: VoxelArray, shape: Shape3
 
 /**
  * The 95th percentile Hausdorff distance in mm, medpy's `hd95` with nnU-Net's BraTS
- * conventions: 0 when both masks are empty, {@link HD95_ONE_EMPTY} when only one is;
+ * conventions: 0 when both masks are empty, `options.oneEmpty` when only one is (default
+ * {@link gridDiagonal});
  * otherwise the distances from every surface voxel of the prediction to the nearest surface
  * voxel of the reference and the other way round are pooled, and their 95th percentile is
  * taken with numpy's linear interpolation.
@@ -42,15 +46,16 @@ export function surfaceDistances(from: VoxelArray, to: VoxelArray, shape: Shape3
  * @param reference non-zero = foreground, [D, H, W]
  * @param shape [D, H, W]
  * @param spacing voxel size in mm along [D, H, W] (NIfTI pixdim [3], [2], [1])
+ * @param options.oneEmpty the value when exactly one mask is empty (default: {@link gridDiagonal})
  */
-export function hd95(prediction: VoxelArray, reference: VoxelArray, shape: Shape3, spacing: Shape3 = [1, 1, 1]): number {
+export function hd95(prediction: VoxelArray, reference: VoxelArray, shape: Shape3, spacing: Shape3 = [1, 1, 1], options: { oneEmpty?: number } = {}): number {
   assertMask('hd95(prediction)', prediction, shape);
   assertMask('hd95(reference)', reference, shape);
   assertSpacing('hd95(spacing)', spacing);
   const boxP = boundingBoxNonZero(prediction, shape);
   const boxR = boundingBoxNonZero(reference, shape);
   if (!boxP && !boxR) return 0;
-  if (!boxP || !boxR) return HD95_ONE_EMPTY;
+  if (!boxP || !boxR) return options.oneEmpty ?? gridDiagonal(shape, spacing);
   const { a, b, boxShape: s } = cropPair(prediction, reference, shape);
   const surfaceP = surfaceMask(a, s);
   const surfaceR = surfaceMask(b, s);

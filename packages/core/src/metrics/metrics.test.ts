@@ -3,11 +3,14 @@ import { Rng } from '../random/rng.js';
 import type { Shape3 } from '../volume/types.js';
 import { squaredDistanceTransform } from './distance-transform.js';
 import { metricFactories } from './factories.js';
-import { HD95_ONE_EMPTY, hd95, surfaceDistances } from './hausdorff.js';
+import { gridDiagonal, hd95, surfaceDistances } from './hausdorff.js';
 import golden from './metrics.golden.json' with { type: 'json' };
 import { dice, sensitivity, specificity } from './overlap.js';
 import { percentile } from './percentile.js';
-import { BRATS_REGIONS, evaluateRegions, regionMask } from './regions.js';
+import { evaluateRegions, regionMask } from './regions.js';
+
+// The BraTS regions (the plugin's BRATS_REGIONS), here as test data for the generic code.
+const BRATS_REGIONS = [{ name: 'WT', labels: [1, 2, 4] }, { name: 'TC', labels: [1, 4] }, { name: 'ET', labels: [4] }];
 import { surfaceMask } from './surface.js';
 
 // Golden values: packages/core/scripts/golden_metrics.py (medpy's definitions on scipy 1.10 /
@@ -31,7 +34,7 @@ describe('metrics on masks (golden: medpy definitions via scipy)', () => {
       expectClose(dice(p, r), c.dice);
       expectClose(sensitivity(p, r), c.sensitivity);
       expectClose(specificity(p, r), c.specificity);
-      expectClose(hd95(p, r, shape, spacing), c.hd95);
+      expectClose(hd95(p, r, shape, spacing, { oneEmpty: golden.oneEmpty }), c.hd95);
       if (c.predToRef && c.refToPred) {
         const pr = sorted(surfaceDistances(p, r, shape, spacing));
         const rp = sorted(surfaceDistances(r, p, shape, spacing));
@@ -43,8 +46,11 @@ describe('metrics on masks (golden: medpy definitions via scipy)', () => {
     });
   }
 
-  it('uses the BraTS one-empty constant', () => {
-    expect(HD95_ONE_EMPTY).toBe(golden.oneEmpty);
+  it('without a one-empty value, uses the diagonal of the grid (373.1287 mm for BraTS 240x240x155)', () => {
+    expect(gridDiagonal([155, 240, 240])).toBeCloseTo(golden.oneEmpty, 4);
+    const one = new Uint8Array(8);
+    one[0] = 1;
+    expect(hd95(one, new Uint8Array(8), [2, 2, 2], [1, 2, 3])).toBeCloseTo(Math.hypot(2, 4, 6), 12);
   });
 });
 
@@ -114,7 +120,7 @@ describe('evaluateRegions (golden: BraTS regions on label volumes)', () => {
     // Float32 labels: BraTS seg files are sometimes stored as floats.
     const pred = Float32Array.from(decode(g.pred));
     const ref = Int16Array.from(decode(g.ref));
-    const scores = evaluateRegions(pred, ref, shape, g.spacing as Shape3);
+    const scores = evaluateRegions(pred, ref, shape, g.spacing as Shape3, { regions: BRATS_REGIONS, hd95OneEmpty: golden.oneEmpty });
     expect(Object.keys(scores)).toEqual(['WT', 'TC', 'ET']);
     for (const name of ['WT', 'TC', 'ET'] as const) {
       const e = g.regions[name];
@@ -135,8 +141,8 @@ describe('evaluateRegions (golden: BraTS regions on label volumes)', () => {
 
   it('can skip HD95 and rejects a shape mismatch with one line', () => {
     const z = new Uint8Array(8);
-    expect(evaluateRegions(z, z, [2, 2, 2], [1, 1, 1], { hd95: false }).ET!.hd95).toBeNaN();
-    expect(() => evaluateRegions(z, new Uint8Array(9), [2, 2, 2])).toThrow(/reference 9, shape \[2,2,2\] needs 8/);
+    expect(evaluateRegions(z, z, [2, 2, 2], [1, 1, 1], { regions: BRATS_REGIONS, hd95: false }).ET!.hd95).toBeNaN();
+    expect(() => evaluateRegions(z, new Uint8Array(9), [2, 2, 2], [1, 1, 1], { regions: BRATS_REGIONS })).toThrow(/reference 9, shape \[2,2,2\] needs 8/);
   });
 });
 

@@ -19,16 +19,6 @@ export interface RegionDefinition {
   readonly labels: readonly number[];
 }
 
-/**
- * The BraTS regions, in voxseg's channel order WT, TC, ET: whole tumour {1,2,4}, tumour core
- * {1,4}, enhancing tumour {4}.
- */
-export const BRATS_REGIONS: readonly RegionDefinition[] = Object.freeze([
-  { name: 'WT', labels: [1, 2, 4] },
-  { name: 'TC', labels: [1, 4] },
-  { name: 'ET', labels: [4] },
-]);
-
 /** Metric values for one region. */
 export interface RegionScores {
   /** See {@link dice}. */
@@ -67,15 +57,17 @@ export function regionMask(labelVolume: VoxelArray, labels: readonly number[]): 
 
 /** Options of {@link evaluateRegions}. */
 export interface EvaluateRegionsOptions {
-  /** Regions to score (default {@link BRATS_REGIONS}). */
-  regions?: readonly RegionDefinition[];
+  /** Regions to score, e.g. `@voxseg/plugin-data-brats`'s `BRATS_REGIONS` (WT, TC, ET). */
+  regions: readonly RegionDefinition[];
   /** Skip HD95 (the only costly metric) when false; its value is then NaN. Default true. */
   hd95?: boolean;
+  /** HD95 when exactly one mask is empty (see {@link hd95}'s `oneEmpty`). */
+  hd95OneEmpty?: number;
 }
 
 /**
- * Dice, HD95, sensitivity and specificity per region from two label volumes (BraTS labels
- * 0/1/2/4 by default), with the BraTS empty-mask conventions of each metric.
+ * Dice, HD95, sensitivity and specificity per region from two label volumes, with the
+ * empty-mask conventions of each metric.
  *
  * @param prediction predicted labels [D, H, W]
  * @param reference ground-truth labels [D, H, W]
@@ -88,7 +80,7 @@ export function evaluateRegions(
   reference: VoxelArray,
   shape: Shape3,
   spacing: Shape3 = [1, 1, 1],
-  options: EvaluateRegionsOptions = {},
+  options: EvaluateRegionsOptions,
 ): Record<string, RegionScores> {
   const n = shape[0] * shape[1] * shape[2];
   if (prediction.length !== n || reference.length !== n) {
@@ -96,7 +88,7 @@ export function evaluateRegions(
       `evaluateRegions: prediction has ${prediction.length} voxels and reference ${reference.length}, shape [${shape.join(',')}] needs ${n}`,
     );
   }
-  const regions = options.regions ?? BRATS_REGIONS;
+  const regions = options.regions;
   const result: Record<string, RegionScores> = {};
   for (const region of regions) {
     const p = regionMask(prediction, region.labels);
@@ -104,7 +96,7 @@ export function evaluateRegions(
     const counts = confusionCounts(p, r);
     result[region.name] = {
       dice: diceFromCounts(counts),
-      hd95: options.hd95 === false ? NaN : hd95(p, r, shape, spacing),
+      hd95: options.hd95 === false ? NaN : hd95(p, r, shape, spacing, options.hd95OneEmpty === undefined ? {} : { oneEmpty: options.hd95OneEmpty }),
       sensitivity: sensitivityFromCounts(counts),
       specificity: specificityFromCounts(counts),
     };

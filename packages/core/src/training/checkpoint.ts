@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { recoverDir, writeDirAtomic, writeDirStage } from '../io/atomic-dir.js';
 import { loadWeightsInto, type ModelMeta, MODEL_JSON, readTensorsFile, WEIGHTS_BIN, writeModelFiles, writeTensorsFile } from '../io/model-files.js';
 import type { RngState } from '../random/rng.js';
-import type { SGD, SGDState } from './sgd.js';
+import type { Optimizer } from '../contracts/optimizer.js';
 
 /** Sub-folder of the run's `outDir` that holds the checkpoints. */
 export const CHECKPOINTS_DIR = 'checkpoints';
 /** The trainer's plain-data state inside a checkpoint folder. */
 export const TRAINER_STATE_JSON = 'trainer-state.json';
-/** The optimizer's momentum buffers inside a checkpoint folder (raw float32, like weights.bin). */
+/** The optimizer's state tensors inside a checkpoint folder (raw float32, like weights.bin). */
 export const OPTIMIZER_BIN = 'optimizer.bin';
 
 /** The checkpoint kinds: `last` (each epoch and on stop), `best` (best EMA pseudo-Dice), `final`, `manual` (saveCheckpoint command). */
@@ -53,8 +53,13 @@ export interface TrainerState {
   epochLossSum: number;
   /** Learning-rate state: the scheduler's name and settings, and a pending `setLearningRate` override. */
   scheduler: { name: string; initialLr: number; lrOverride: { lr: number; persistent: boolean } | null };
-  /** SGD state; the momentum buffers are in {@link OPTIMIZER_BIN}, described by `specs`. */
-  optimizer: SGDState & { momentum: number; nesterov: boolean; weightDecay: number; specs: tf.io.WeightsManifestEntry[] };
+  /**
+   * The optimizer's registry name (absent in checkpoints written before optimizers were
+   * pluggable: those are `sgd`), its plain-data state (`Optimizer.getState()`, spread here,
+   * e.g. SGD's steps, initialized, momentum, nesterov, weightDecay), and `specs` describing its
+   * state tensors in {@link OPTIMIZER_BIN}.
+   */
+  optimizer: { name?: string; specs: tf.io.WeightsManifestEntry[]; [key: string]: unknown };
   /** State of the run's random generator. */
   rng: RngState;
   /** EMA of the mean validation pseudo-Dice (null before the first validation). */
@@ -73,22 +78,19 @@ export interface TrainerState {
 export async function writeCheckpoint(
   dir: string,
   model: tfl.LayersModel,
-  optimizer: SGD,
+  optimizer: Optimizer,
   state: Omit<TrainerState, 'optimizer' | 'savedAt' | 'format' | 'version'>,
   modelMeta: ModelMeta,
 ): Promise<void> {
   await writeDirAtomic(dir, async (tmp) => {
     await writeModelFiles(model, tmp, modelMeta);
     await writeDirStage('filling', dir, 'model');
-    const specs = await writeTensorsFile(
-      join(tmp, OPTIMIZER_BIN),
-      optimizer.buffers.map((tensor, i) => ({ name: `momentum/${i}/${optimizer.variables[i]!.name}`, tensor })),
-    );
+    const specs = await writeTensorsFile(join(tmp, OPTIMIZER_BIN), optimizer.stateTensors());
     const full: TrainerState = {
       format: 'voxseg-trainer-state',
       version: 1,
       ...state,
-      optimizer: { ...optimizer.getState(), momentum: optimizer.momentum, nesterov: optimizer.nesterov, weightDecay: optimizer.weightDecay, specs },
+      optimizer: { name: optimizer.name, ...optimizer.getState(), specs },
       savedAt: new Date().toISOString(),
     };
     await writeDirStage('filling', dir, 'optimizer');
@@ -173,19 +175,26 @@ export async function readTrainerState(dir: string): Promise<TrainerState> {
 
 /**
  * Restore a checkpoint into a model of the same architecture and its optimizer: weights
- * (by position, shapes checked), momentum buffers and their per-variable flags. Returns the
- * trainer state for the caller to restore the rest (epoch, RNG, EMA, ...).
+ * (by position, shapes checked) and the optimizer's state (tensors and plain data). The
+ * optimizer must be the one the checkpoint was written with. Returns the trainer state for
+ * the caller to restore the rest (epoch, RNG, EMA, ...).
  */
-export async function restoreCheckpoint(dir: string, model: tfl.LayersModel, optimizer: SGD): Promise<TrainerState> {
+export async function restoreCheckpoint(dir: string, model: tfl.LayersModel, optimizer: Optimizer): Promise<TrainerState> {
   const state = await readTrainerState(dir);
+  const saved = state.optimizer.name ?? 'sgd';
+  if (saved !== optimizer.name) {
+    throw new Error(`${join(dir, TRAINER_STATE_JSON)}: written with optimizer "${saved}", the run uses "${optimizer.name}"; a run resumes with the optimizer it started with`);
+  }
   await loadWeightsInto(model, dir);
   const specs = state.optimizer.specs;
-  if (specs.length !== optimizer.variables.length) {
-    throw new Error(`${join(dir, OPTIMIZER_BIN)}: ${specs.length} momentum buffers, the model has ${optimizer.variables.length} trainable weights`);
+  const expected = optimizer.stateTensors().length;
+  if (specs.length !== expected) {
+    throw new Error(`${join(dir, OPTIMIZER_BIN)}: ${specs.length} optimizer tensors, the ${optimizer.name} optimizer of this model has ${expected}`);
   }
   const buffers = await readTensorsFile(join(dir, OPTIMIZER_BIN), specs);
   try {
-    optimizer.setState({ steps: state.optimizer.steps, initialized: state.optimizer.initialized }, specs.map((s) => buffers[s.name]!));
+    const { specs: _specs, name: _name, ...plain } = state.optimizer;
+    optimizer.setState(plain, specs.map((s) => buffers[s.name]!));
   } finally {
     for (const t of Object.values(buffers)) t.dispose();
   }

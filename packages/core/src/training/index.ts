@@ -5,4 +5,6 @@ export * from './pseudo-dice.js';
 export * from './checkpoint.js';
 export * from './trainer-config.js';
 export * from './trainer.js';
+export * from './adamw.js';
+export * from './warmup-cosine-scheduler.js';
 export * from './commands-file.js';

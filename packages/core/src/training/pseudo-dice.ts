@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { CriterionFactory, ValidationCriterion } from '../contracts/criterion.js';
 
 /**
  * nnU-Net's online validation metric ("pseudo Dice"): per region, true/false positives and
@@ -69,4 +70,22 @@ export class PseudoDiceAccumulator {
     });
     return { dice, meanDice: n === 0 ? Number.NaN : sum / n };
   }
+}
+
+/** Registry entry `pseudo-dice`: nnU-Net's online validation criterion (the trainer's default). */
+export const pseudoDiceCriterionFactory: CriterionFactory = {
+  name: 'pseudo-dice',
+  description: "nnU-Net's online pseudo-Dice: 2tp/(2tp+fp+fn) of sigmoid > 0.5, summed over the validation batches",
+  create: () => pseudoDiceCriterion(),
+};
+
+/** The `pseudo-dice` {@link ValidationCriterion}. */
+export function pseudoDiceCriterion(): ValidationCriterion {
+  return {
+    name: 'pseudo-dice',
+    start(channels) {
+      const acc = new PseudoDiceAccumulator(channels);
+      return { batchStatistics: (logits, target) => PseudoDiceAccumulator.counts(logits, target), add: (v) => acc.add(v), result: () => acc.result() };
+    },
+  };
 }

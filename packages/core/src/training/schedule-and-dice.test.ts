@@ -58,7 +58,7 @@ describe('PseudoDiceAccumulator', () => {
 describe('corePlugin', () => {
   it('registers poly and the metrics; registering twice is harmless', () => {
     const experiment = createExperiment({ plugins: [corePlugin(), corePlugin()] });
-    expect(experiment.registry('scheduler').names()).toEqual(['poly']);
+    expect(experiment.registry('scheduler').names()).toEqual(['poly', 'warmup-cosine']);
     expect(experiment.registry('metric').names()).toEqual(expect.arrayContaining(['dice', 'hd95', 'sensitivity', 'specificity']));
     const poly = experiment.get('scheduler', 'poly').create({}, experiment);
     expect(poly.learningRate({ epoch: 0, iteration: 0, epochs: 10, iterationsPerEpoch: 1, initialLr: 0.01 })).toBe(0.01);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { Optimizer, OptimizerFactory } from '../contracts/optimizer.js';
 
 /** Options of {@link SGD}; the defaults are nnU-Net's (and the BraTS 2021 winners'). */
 export interface SGDOptions {
@@ -37,7 +38,8 @@ export interface SGDState {
  * restored with {@link SGD.setState}. A variable that gets no gradient in a step (PyTorch:
  * `grad is None`) is left untouched, weight decay included.
  */
-export class SGD {
+export class SGD implements Optimizer {
+  readonly name = 'sgd';
   readonly momentum: number;
   readonly nesterov: boolean;
   readonly weightDecay: number;
@@ -100,17 +102,24 @@ export class SGD {
     this.steps++;
   }
 
-  /** Plain-data state (the buffers themselves: {@link SGD.buffers}). */
-  getState(): SGDState {
-    return { steps: this.steps, initialized: [...this.initialized] };
+  /** Plain-data state (the buffers themselves: {@link SGD.buffers}), with the settings for the record. */
+  getState(): SGDState & { momentum: number; nesterov: boolean; weightDecay: number } {
+    return { steps: this.steps, initialized: [...this.initialized], momentum: this.momentum, nesterov: this.nesterov, weightDecay: this.weightDecay };
+  }
+
+  /** The momentum buffers, named `momentum/<i>/<variable>` (the checkpoint's `optimizer.bin`). */
+  stateTensors(): { name: string; tensor: tf.Tensor }[] {
+    return this.bufferVars.map((tensor, i) => ({ name: `momentum/${i}/${this.variables[i]!.name}`, tensor }));
   }
 
   /**
    * Restore a state saved with {@link SGD.getState} and the buffers saved from
    * {@link SGD.buffers}. The given tensors are copied; the caller keeps ownership.
    */
-  setState(state: SGDState, buffers: readonly tf.Tensor[]): void {
-    if (buffers.length !== this.bufferVars.length || state.initialized.length !== this.bufferVars.length) {
+  setState(state: SGDState | Record<string, unknown>, buffers: readonly tf.Tensor[]): void {
+    const s = state as SGDState;
+    if (!Array.isArray(s.initialized) || typeof s.steps !== 'number') throw new RangeError('SGD.setState: expected { steps, initialized[] }');
+    if (buffers.length !== this.bufferVars.length || s.initialized.length !== this.bufferVars.length) {
       throw new RangeError(`SGD.setState: state for ${buffers.length} buffers, optimizer has ${this.bufferVars.length}`);
     }
     buffers.forEach((b, i) => {
@@ -120,8 +129,8 @@ export class SGD {
       }
       target.assign(b);
     });
-    this.steps = state.steps;
-    this.initialized = [...state.initialized];
+    this.steps = s.steps;
+    this.initialized = [...s.initialized];
   }
 
   /** Free the momentum buffers. */
@@ -129,3 +138,11 @@ export class SGD {
     tf.dispose(this.bufferVars);
   }
 }
+
+/** Registry entry `sgd`: the default optimizer (nnU-Net's SGD, momentum 0.99, Nesterov, weight decay 3e-5). */
+export const sgdOptimizerFactory: OptimizerFactory<SGDOptions> = {
+  name: 'sgd',
+  description: "PyTorch's SGD with Nesterov momentum (nnU-Net: momentum 0.99, weight decay 3e-5)",
+  defaults: { momentum: 0.99, nesterov: true, weightDecay: 3e-5 },
+  create: (options, variables) => new SGD(variables, options),
+};

@@ -1,6 +1,9 @@
+import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { BatchProvider } from '../contracts/batch.js';
 import type { Loss } from '../contracts/loss.js';
+import type { ValidationCriterion } from '../contracts/criterion.js';
+import type { Optimizer } from '../contracts/optimizer.js';
 import type { Scheduler } from '../contracts/scheduler.js';
 import type { EventLogger } from '../events/event-bus.js';
 import type { ModelMeta } from '../io/model-files.js';
@@ -8,7 +11,7 @@ import type { Rng } from '../random/rng.js';
 
 /**
  * Everything a {@link Trainer} needs. Defaults are nnU-Net's (and the BraTS 2021 winners')
- * settings from REFERENCE.md "Training"; only `model`, `loss` and `train` are required.
+ * settings from docs/method.md "Training"; only `model`, `loss` and `train` are required.
  */
 export interface TrainerConfig {
   /**
@@ -37,7 +40,18 @@ export interface TrainerConfig {
   valIterations?: number;
   /** Initial learning rate, handed to the scheduler. Default 0.01. */
   initialLr?: number;
-  /** SGD momentum. Default 0.99. */
+  /**
+   * Creates the optimizer for the model's trainable variables (e.g.
+   * `(vars) => experiment.get('optimizer', 'adamw').create(options, vars, experiment)`).
+   * Default: {@link SGD} with `momentum`, `nesterov` and `weightDecay` below.
+   */
+  optimizer?: (variables: readonly tf.Variable[]) => Optimizer;
+  /**
+   * The online validation criterion (`validationEnd.dice` / `meanDice`, the EMA and the `best`
+   * checkpoint). Default: nnU-Net's pseudo-Dice (registry name `pseudo-dice`).
+   */
+  criterion?: ValidationCriterion;
+  /** SGD momentum (default optimizer only). Default 0.99. */
   momentum?: number;
   /** SGD L2 weight decay (PyTorch style: added to the gradient after clipping). Default 3e-5. */
   weightDecay?: number;
@@ -106,5 +120,6 @@ export interface TrainerConfig {
 }
 
 /** The config with every default applied. */
-export type ResolvedTrainerConfig = Required<Omit<TrainerConfig, 'val' | 'outDir' | 'modelDir' | 'clipNorm' | 'commandsFile'>> &
+export type ResolvedTrainerConfig = Required<Omit<TrainerConfig, 'val' | 'outDir' | 'modelDir' | 'clipNorm' | 'optimizer' | 'commandsFile'>> &
+  { optimizer: (variables: readonly tf.Variable[]) => Optimizer } &
   Pick<TrainerConfig, 'val' | 'outDir' | 'modelDir' | 'commandsFile'> & { clipNorm: number | null };

@@ -10,7 +10,9 @@ import { Rng } from '../random/rng.js';
 import { toyLoss, toyModel, toyProvider, weightsOf } from './__tests__/toy-problem.js';
 import { checkpointDir, readTrainerState } from './checkpoint.js';
 import { polyLearningRate } from './poly-scheduler.js';
+import { AdamW } from './adamw.js';
 import { Trainer } from './trainer.js';
+import { warmupCosineScheduler } from './warmup-cosine-scheduler.js';
 import type { TrainerConfig } from './trainer-config.js';
 
 const dirs: string[] = [];
@@ -171,10 +173,16 @@ describe('Trainer', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  for (const where of ['at an epoch boundary', 'in the middle of an epoch'] as const) {
-    it(`resume after a stop ${where} ends with bit-identical weights to an uninterrupted run`, async () => {
+  // The default optimizer and schedule, and the second registered pair (AdamW + warm-up cosine,
+  // whose state is per-variable step counts and two moments): both resume exactly.
+  const combos = {
+    'sgd + poly': () => ({}),
+    'adamw + warmup-cosine': () => ({ optimizer: (v: readonly tf.Variable[]) => new AdamW(v, { weightDecay: 0.05 }), scheduler: warmupCosineScheduler({ warmupIterations: 2 }), initialLr: 0.003 }),
+  } satisfies Record<string, () => Partial<TrainerConfig>>;
+  for (const [where, combo] of (['at an epoch boundary', 'in the middle of an epoch'] as const).flatMap((w) => Object.keys(combos).map((c) => [w, c as keyof typeof combos] as const))) {
+    it(`resume after a stop ${where} ends with bit-identical weights to an uninterrupted run (${combo})`, async () => {
       const base = (outDir: string, extra: Partial<TrainerConfig> = {}) =>
-        config({ model: toyModel(11, true), epochs: 3, iterationsPerEpoch: 3, outDir, rng: new Rng(99), ...extra });
+        config({ model: toyModel(11, true), epochs: 3, iterationsPerEpoch: 3, outDir, rng: new Rng(99), ...combos[combo](), ...extra });
 
       const full = new Trainer(base(tmp()));
       const a = await runCollect(full);
@@ -196,6 +204,8 @@ describe('Trainer', () => {
       expect(weightsOf(second.config.model)).toEqual(weightsOf(full.config.model));
       const losses = (evs: TrainingEvent[]) => evs.filter((e) => e.type === 'batchEnd').map((e) => (e as TrainingEvent<'batchEnd'>).loss);
       expect([...losses(b1.events), ...losses(b2.events)]).toEqual(losses(a.events));
+      const lrs = (evs: TrainingEvent[]) => evs.filter((e) => e.type === 'batchEnd').map((e) => (e as TrainingEvent<'batchEnd'>).lr);
+      expect([...lrs(b1.events), ...lrs(b2.events)]).toEqual(lrs(a.events));
       const lastEnd = (evs: TrainingEvent[]) => evs.filter((e): e is TrainingEvent<'epochEnd'> => e.type === 'epochEnd').at(-1)!;
       expect(lastEnd(b2.events)).toMatchObject({ trainLoss: lastEnd(a.events).trainLoss, emaDice: lastEnd(a.events).emaDice });
       expect(b2.summary.bestEmaDice).toBe(a.summary.bestEmaDice);
@@ -262,6 +272,18 @@ describe('Trainer', () => {
     expect(() => new Trainer(config({ epochs: 0 }))).toThrow(/epochs must be a positive integer, got 0/);
     expect(() => new Trainer(config({ clipNorm: -1 }))).toThrow(/clipNorm must be positive or null/);
     expect(() => new Trainer(config({ targetChannels: ['WT'] }))).toThrow(/targetChannels has 1 names/);
+  });
+
+  it('resume with another optimizer than the checkpoint was written with fails, naming both', async () => {
+    const out = tmp();
+    const first = new Trainer(config({ outDir: out, epochs: 2, iterationsPerEpoch: 1, val: undefined }));
+    await runCollect(first, (e, t) => e.type === 'epochEnd' && t.stop());
+    const second = new Trainer(config({ outDir: out, epochs: 2, iterationsPerEpoch: 1, val: undefined, resume: true, optimizer: (v) => new AdamW(v) }));
+    const { events, summary } = await runCollect(second);
+    expect(summary.reason).toBe('error');
+    expect(events.find((e) => e.type === 'error')).toMatchObject({ message: expect.stringMatching(/written with optimizer "sgd", the run uses "adamw"/) });
+    first.config.model.dispose();
+    second.config.model.dispose();
   });
 
   it('resume from a folder that is not a checkpoint fails with error + runEnd', async () => {

@@ -13,7 +13,8 @@ import { checkpointDir, type CheckpointKind, cleanCheckpoints, hasCheckpoint, re
 import { clipCoefficient } from './clip-grad-norm.js';
 import { commandsFilePath, CommandsFileFollower } from './commands-file.js';
 import { polyScheduler } from './poly-scheduler.js';
-import { PseudoDiceAccumulator } from './pseudo-dice.js';
+import type { Optimizer } from '../contracts/optimizer.js';
+import { pseudoDiceCriterion } from './pseudo-dice.js';
 import { SGD } from './sgd.js';
 import type { ResolvedTrainerConfig, TrainerConfig } from './trainer-config.js';
 
@@ -169,7 +170,7 @@ export class Trainer {
 class TrainingRun {
   private readonly model: tfl.LayersModel;
   private readonly variables: tf.Variable[];
-  private sgd: SGD | undefined;
+  private optimizer: Optimizer | undefined;
   private readonly t0: number;
   private epoch = 0;
   private iteration = 0;
@@ -202,7 +203,7 @@ class TrainingRun {
       // From here on lines appended to the commands file are taken; older ones are not replayed.
       const file = this.cfg.commandsFile === undefined ? (this.cfg.outDir ? commandsFilePath(this.cfg.outDir) : null) : this.cfg.commandsFile;
       if (file) this.commandsFile = new CommandsFileFollower(file);
-      this.sgd = new SGD(this.variables, { momentum: this.cfg.momentum, nesterov: this.cfg.nesterov, weightDecay: this.cfg.weightDecay });
+      this.optimizer = this.cfg.optimizer(this.variables);
       // What a crash left (half-written or set-aside checkpoint folders): keep the newest
       // complete checkpoint of each kind, by its own recorded position, delete the rest.
       if (this.cfg.outDir) await cleanCheckpoints(this.cfg.outDir);
@@ -234,7 +235,7 @@ class TrainingRun {
       const source = err instanceof RunError ? err.source : 'trainer';
       this.bus.emit('error', { message, source, fatal: true });
     } finally {
-      this.sgd?.dispose();
+      this.optimizer?.dispose();
       this.trainPrefetch?.promise.catch(() => undefined);
       this.trainPrefetch = null;
     }
@@ -313,7 +314,7 @@ class TrainingRun {
   private async trainStep(lr: number): Promise<number> {
     const batch = await this.nextTrainBatch();
     const { x, y } = toTensors(batch, this.cfg.train, 'train');
-    const sgd = this.sgd!;
+    const optimizer = this.optimizer!;
     let value: tf.Scalar | undefined;
     let grads: tf.NamedTensorMap = {};
     let clip: { coef: tf.Scalar; totalNorm: tf.Scalar } | undefined;
@@ -321,7 +322,7 @@ class TrainingRun {
       ({ value, grads } = tf.variableGrads(() => this.cfg.loss.compute(asList(this.model.apply(x, { training: true })), [y]), this.variables));
       const ordered = this.variables.map((v) => grads[v.name]);
       const present = ordered.filter((g): g is tf.Tensor => g !== undefined);
-      // The clipping coefficient is applied inside SGD.step (no scaled copy of the gradients).
+      // The clipping coefficient is applied inside the optimizer's step (no scaled copy of the gradients).
       clip = clipCoefficient(present, this.cfg.clipNorm ?? Number.POSITIVE_INFINITY);
       const loss = (await value.data())[0]!;
       const norm = (await clip.totalNorm.data())[0]!;
@@ -331,7 +332,7 @@ class TrainingRun {
       if (!Number.isFinite(norm)) {
         throw new RunError(`non-finite gradient norm (${norm}) at epoch ${this.epoch} iteration ${this.iteration} (loss ${loss}); the update was not applied and the run stops`, 'trainer');
       }
-      sgd.step(ordered, lr, this.cfg.clipNorm === null ? undefined : clip.coef);
+      optimizer.step(ordered, lr, this.cfg.clipNorm === null ? undefined : clip.coef);
       return loss;
     } finally {
       const toDispose: tf.Tensor[] = [x, y, ...Object.values(grads)];
@@ -364,7 +365,7 @@ class TrainingRun {
   private async validate(val: BatchProvider): Promise<{ loss: number; meanDice: number }> {
     const t = this.cfg.now();
     const n = this.cfg.valIterations;
-    const acc = new PseudoDiceAccumulator(this.cfg.targetChannels);
+    const acc = this.cfg.criterion.start(this.cfg.targetChannels);
     let lossSum = 0;
     let next = this.fetch(val, this.epoch * n, 'validation');
     for (let j = 0; j < n; j++) {
@@ -377,7 +378,7 @@ class TrainingRun {
       try {
         const [lossT, counts] = tf.tidy(() => {
           const outputs = asList(this.model.apply(x, { training: false }));
-          return [this.cfg.loss.compute(outputs, [y]), PseudoDiceAccumulator.counts(outputs[0]!, y)] as const;
+          return [this.cfg.loss.compute(outputs, [y]), acc.batchStatistics(outputs[0]!, y)] as const;
         });
         try {
           lossSum += (await lossT.data())[0]!;
@@ -461,7 +462,7 @@ class TrainingRun {
     };
     // `regions` as in plugin-unet's NetworkMetadata: the names of the output channels, in order.
     const meta = { ...this.cfg.modelMeta, regions: this.cfg.targetChannels, runId: this.summary.runId, checkpoint: kind };
-    await writeCheckpoint(dir, this.model, this.sgd!, state, meta);
+    await writeCheckpoint(dir, this.model, this.optimizer!, state, meta);
     this.summary.checkpoints[kind] = dir;
     this.bus.emit('checkpointSaved', { kind, path: dir });
   }
@@ -493,7 +494,7 @@ class TrainingRun {
       dir = resume;
       if (!(await hasCheckpoint(dir))) throw new RunError(`resume: ${dir} is not a voxseg checkpoint (trainer-state.json and model.json expected)`, 'trainer');
     }
-    const state = await restoreCheckpoint(dir, this.model, this.sgd!);
+    const state = await restoreCheckpoint(dir, this.model, this.optimizer!);
     if (state.iterationsPerEpoch !== this.cfg.iterationsPerEpoch || (this.cfg.val && state.valIterations !== this.cfg.valIterations)) {
       throw new RunError(
         `resume: ${dir} was written with ${state.iterationsPerEpoch} iterations and ${state.valIterations} validation batches per epoch, the config has ${this.cfg.iterationsPerEpoch} and ${this.cfg.valIterations}; batch indices would not line up`,
@@ -579,6 +580,8 @@ function resolveConfig(c: TrainerConfig): ResolvedTrainerConfig {
     model: c.model,
     loss: c.loss,
     scheduler: c.scheduler ?? polyScheduler(),
+    optimizer: c.optimizer ?? ((variables) => new SGD(variables, { momentum: c.momentum ?? 0.99, nesterov: c.nesterov ?? true, weightDecay: c.weightDecay ?? 3e-5 })),
+    criterion: c.criterion ?? pseudoDiceCriterion(),
     train: c.train,
     val: c.val,
     epochs: positiveInt('epochs', c.epochs ?? 1000),

@@ -1,7 +1,7 @@
 /**
  * Plain-data volume types shared by every package.
  *
- * Memory layout convention (see DESIGN.md): a NIfTI image of dims (nx, ny, nz) is a
+ * Memory layout convention (see docs/architecture.md): a NIfTI image of dims (nx, ny, nz) is a
  * row-major array of shape [nz, ny, nx] = [D, H, W], x fastest. Multi-channel data is
  * channels-last: [D, H, W, C], channel fastest. No transposes on read or write.
  */

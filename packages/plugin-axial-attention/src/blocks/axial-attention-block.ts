@@ -5,7 +5,7 @@ import { AxialPositionalEmbedding } from '../layers/axial-positional-embedding.j
 
 /**
  * Options of the `axial-attention` block (pass them as the U-Net's `decoderBlockOptions`).
- * The defaults reproduce the BraTS 2021 winners' decoder (REFERENCE.md "Axial-attention
+ * The defaults reproduce the BraTS 2021 winners' decoder (docs/method.md "Axial-attention
  * decoder"): the stage `d` halvings below full resolution gets `2 * 2^d` heads of
  * `8 * 2^d` dims for `1 <= d <= 4`, i.e. 4x16 at 64^3, 8x32 at 32^3, 16x64 at 16^3 and
  * 32x128 at 8^3 for a 128^3 patch, and nothing at full resolution.
@@ -69,7 +69,7 @@ function checkOptions(o: Required<AxialAttentionBlockOptions>): void {
  * The `axial-attention` block factory. At a stage that gets attention, the block maps the
  * slot's tensor `x` to `AxialAttention3D(AxialPositionalEmbedding(x)) + x`, as the reference
  * decoder does right after each transposed conv and before the concatenation with the skip
- * (REFERENCE.md "Axial-attention decoder"; the winners' `Generic_UNet.forward`). Layers are named
+ * (docs/method.md "Axial-attention decoder"; the winners' `Generic_UNet.forward`). Layers are named
  * `<namePrefix>_axial_posemb`, `<namePrefix>_axial_attention`, `<namePrefix>_axial_residual`.
  * Meant for the U-Net's `decoder.afterUpsample` slot, but any 5-D channels-last slot works.
  */

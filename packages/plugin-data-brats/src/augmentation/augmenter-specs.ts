@@ -29,3 +29,21 @@ export function augmentersFromSpecs(specs: readonly AugmenterSpec[], factories: 
     return f.create({ ...(f.defaults ?? {}), ...(spec.options ?? {}) }, ctx);
   });
 }
+
+/**
+ * Create augmenters from specs through an experiment's augmenter registry (so a plugin's
+ * augmenters work as well as this package's). Throws one line naming the position and listing
+ * the registered augmenters when a name is unknown.
+ */
+export function augmentersFromRegistry(specs: readonly AugmenterSpec[], ctx: ExperimentContext): Augmenter[] {
+  const registry = ctx.registry('augmenter');
+  return specs.map((spec, i) => {
+    let f: AugmenterFactory<any>;
+    try {
+      f = registry.get(spec?.name);
+    } catch (err) {
+      throw new Error(`augmentation[${i}]: ${(err as Error).message}`);
+    }
+    return f.create({ ...(f.defaults ?? {}), ...(spec.options ?? {}) }, ctx);
+  });
+}

@@ -6,7 +6,7 @@ import type { RandGamma } from './rand-gamma.js';
 import { makeSample } from './__tests__/fixtures.js';
 
 describe('da4Pipeline', () => {
-  it('lists the DA4 transforms in REFERENCE.md order with REFERENCE.md probabilities', () => {
+  it('lists the DA4 transforms in docs/method.md order with docs/method.md probabilities', () => {
     const p = da4Pipeline();
     expect(p.map((a) => a.name)).toEqual([...DA4_ORDER]);
     const probs = p.map((a) => (a as unknown as { options: { p?: number } }).options.p);

@@ -12,7 +12,7 @@ import { RandRotate, randRotateFactory, type RandRotateOptions } from './rand-ro
 import { RandScale, randScaleFactory, type RandScaleOptions } from './rand-scale.js';
 
 /**
- * The DA4 pipeline as registry entries, in REFERENCE.md's order (nnU-Net
+ * The DA4 pipeline as registry entries, in docs/method.md's order (nnU-Net
  * `get_insaneDA_augmentation2` with the `nnUNetTrainerV2BraTSRegions_DA4_BN` parameters).
  * A config can list these names to rebuild the preset or a variant of it.
  */
@@ -62,7 +62,7 @@ export interface Da4Options {
 }
 
 /**
- * The winners' DA4 augmentation pipeline: fresh augmenters with REFERENCE.md's parameters,
+ * The winners' DA4 augmentation pipeline: fresh augmenters with docs/method.md's parameters,
  * in order. Pass overrides per augmenter name, or `p` to force every transform's per-sample
  * probability (RandMirror has only per-axis probabilities and is unaffected).
  */

@@ -3,13 +3,13 @@ import { checkProbability } from './draw.js';
 
 /** Options of {@link RandBrightnessAdditive}. */
 export interface RandBrightnessAdditiveOptions {
-  /** Probability per sample. Default 0.3 (REFERENCE.md; DA4 `additive_brightness_p_per_sample = 0.3`). */
+  /** Probability per sample. Default 0.3 (docs/method.md; DA4 `additive_brightness_p_per_sample = 0.3`). */
   p?: number;
-  /** Mean of the added offset. Default 0 (REFERENCE.md; DA4 `additive_brightness_mu = 0`). */
+  /** Mean of the added offset. Default 0 (docs/method.md; DA4 `additive_brightness_mu = 0`). */
   mu?: number;
-  /** Standard deviation of the added offset. Default 0.2 (REFERENCE.md; DA4 `additive_brightness_sigma = 0.2`). */
+  /** Standard deviation of the added offset. Default 0.2 (docs/method.md; DA4 `additive_brightness_sigma = 0.2`). */
   sigma?: number;
-  /** Probability per channel. Default 0.5 (REFERENCE.md; DA4 `additive_brightness_p_per_channel = 0.5`). */
+  /** Probability per channel. Default 0.5 (docs/method.md; DA4 `additive_brightness_p_per_channel = 0.5`). */
   pPerChannel?: number;
   /** One offset per channel. Default true (DA4 passes `per_channel=True`). */
   perChannel?: boolean;

@@ -3,9 +3,9 @@ import { checkProbability, checkRange, type Range } from './draw.js';
 
 /** Options of {@link RandBrightnessMultiplicative}. */
 export interface RandBrightnessMultiplicativeOptions {
-  /** Probability per sample. Default 0.15 (REFERENCE.md; DA4 `BrightnessMultiplicativeTransform(p_per_sample=0.15)`). */
+  /** Probability per sample. Default 0.15 (docs/method.md; DA4 `BrightnessMultiplicativeTransform(p_per_sample=0.15)`). */
   p?: number;
-  /** Range of the multiplier. Default [0.7, 1.3] (REFERENCE.md; DA4 `multiplier_range=(0.70, 1.3)`). */
+  /** Range of the multiplier. Default [0.7, 1.3] (docs/method.md; DA4 `multiplier_range=(0.70, 1.3)`). */
   multiplierRange?: Range;
   /** One multiplier per channel. Default true (batchgenerators default `per_channel=True`). */
   perChannel?: boolean;

@@ -3,10 +3,10 @@ import { checkProbability, checkRange, drawAroundOne, type Range } from './draw.
 
 /** Options of {@link RandContrast}. */
 export interface RandContrastOptions {
-  /** Probability per sample. Default 0.15 (REFERENCE.md; DA4 `ContrastAugmentationTransform(p_per_sample=0.15)`). */
+  /** Probability per sample. Default 0.15 (docs/method.md; DA4 `ContrastAugmentationTransform(p_per_sample=0.15)`). */
   p?: number;
   /**
-   * Range of the contrast factor. Default [0.65, 1.5] (REFERENCE.md; DA4 `contrast_range=(0.65, 1.5)`);
+   * Range of the contrast factor. Default [0.65, 1.5] (docs/method.md; DA4 `contrast_range=(0.65, 1.5)`);
    * half of the draws below 1, half above ({@link drawAroundOne}).
    */
   contrastRange?: Range;

@@ -6,9 +6,9 @@ import { upsampleLinear } from './filters/resize.js';
 /** Options of {@link RandElastic}. */
 export interface RandElasticOptions {
   /**
-   * Probability that a sample is deformed. Default 0.3 (REFERENCE.md, and nnU-Net's
+   * Probability that a sample is deformed. Default 0.3 (docs/method.md, and nnU-Net's
    * `nnUNetTrainerV2_DA3.setup_DA_params`: `p_eldef = 0.3`; note the BraTS trainer
-   * `nnUNetTrainerV2BraTSRegions_DA4_BN` in nnU-Net v1 sets `p_eldef = 0.2`; REFERENCE.md wins).
+   * `nnUNetTrainerV2BraTSRegions_DA4_BN` in nnU-Net v1 sets `p_eldef = 0.2`; docs/method.md wins).
    */
   p?: number;
   /**

@@ -4,13 +4,13 @@ import { checkProbability, checkRange, drawAroundOne, type Range } from './draw.
 /** Options of {@link RandGamma}. */
 export interface RandGammaOptions {
   /**
-   * Probability per sample. Default 0.3 (REFERENCE.md; nnU-Net `p_gamma = 0.3` in
+   * Probability per sample. Default 0.3 (docs/method.md; nnU-Net `p_gamma = 0.3` in
    * `default_3D_augmentation_params`). The inverted preset uses 0.15 (DA4's inverted
    * `GammaTransform(..., p_per_sample=0.15)`).
    */
   p?: number;
   /**
-   * Range of gamma. Default [0.5, 1.6] (REFERENCE.md; DA4 `gamma_range = (0.5, 1.6)`); half
+   * Range of gamma. Default [0.5, 1.6] (docs/method.md; DA4 `gamma_range = (0.5, 1.6)`); half
    * of the draws below 1, half above ({@link drawAroundOne}).
    */
   gammaRange?: Range;

@@ -5,11 +5,11 @@ import { gaussianFilter3d } from './filters/gaussian-filter.js';
 
 /** Options of {@link RandGaussianBlur}. */
 export interface RandGaussianBlurOptions {
-  /** Probability per sample. Default 0.2 (REFERENCE.md; DA4 `GaussianBlurTransform(p_per_sample=0.2)`). */
+  /** Probability per sample. Default 0.2 (docs/method.md; DA4 `GaussianBlurTransform(p_per_sample=0.2)`). */
   p?: number;
-  /** Range of the Gaussian sigma in voxels. Default [0.5, 1.5] (REFERENCE.md; DA4 `(0.5, 1.5)`). */
+  /** Range of the Gaussian sigma in voxels. Default [0.5, 1.5] (docs/method.md; DA4 `(0.5, 1.5)`). */
   sigmaRange?: Range;
-  /** Probability per channel. Default 0.5 (REFERENCE.md; DA4 `p_per_channel=0.5`). */
+  /** Probability per channel. Default 0.5 (docs/method.md; DA4 `p_per_channel=0.5`). */
   pPerChannel?: number;
   /** Draw a separate sigma per channel. Default true (DA4 `different_sigma_per_channel=True`). */
   perChannel?: boolean;

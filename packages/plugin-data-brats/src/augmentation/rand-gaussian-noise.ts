@@ -4,10 +4,10 @@ import { addNormalNoise, zigguratNormal } from './filters/normal.js';
 
 /** Options of {@link RandGaussianNoise}. */
 export interface RandGaussianNoiseOptions {
-  /** Probability per sample. Default 0.15 (REFERENCE.md; DA4 `GaussianNoiseTransform(p_per_sample=0.15)`). */
+  /** Probability per sample. Default 0.15 (docs/method.md; DA4 `GaussianNoiseTransform(p_per_sample=0.15)`). */
   p?: number;
   /**
-   * Range of the noise "variance". Default [0, 0.1] (REFERENCE.md; batchgenerators default
+   * Range of the noise "variance". Default [0, 0.1] (docs/method.md; batchgenerators default
    * `noise_variance=(0, 0.1)`). As in batchgenerators' `augment_gaussian_noise`, the drawn
    * value is used as the standard deviation of the noise (`np.random.normal(0, variance)`),
    * so that training sees the same noise levels as the reference.

@@ -5,11 +5,11 @@ import { resizeCubic, resizeNearest } from './filters/resize.js';
 
 /** Options of {@link RandLowResolution}. */
 export interface RandLowResolutionOptions {
-  /** Probability per sample. Default 0.25 (REFERENCE.md; DA4 `SimulateLowResolutionTransform(p_per_sample=0.25)`). */
+  /** Probability per sample. Default 0.25 (docs/method.md; DA4 `SimulateLowResolutionTransform(p_per_sample=0.25)`). */
   p?: number;
-  /** Range of the zoom factor (< 1 = coarser). Default [0.5, 1] (REFERENCE.md; DA4 `zoom_range=(0.5, 1)`). */
+  /** Range of the zoom factor (< 1 = coarser). Default [0.5, 1] (docs/method.md; DA4 `zoom_range=(0.5, 1)`). */
   zoomRange?: Range;
-  /** Probability per channel. Default 0.5 (REFERENCE.md; DA4 `p_per_channel=0.5`). */
+  /** Probability per channel. Default 0.5 (docs/method.md; DA4 `p_per_channel=0.5`). */
   pPerChannel?: number;
   /** One zoom per channel. Default true (DA4 `per_channel=True`). */
   perChannel?: boolean;

@@ -5,7 +5,7 @@ import { checkProbability } from './draw.js';
 export interface RandMirrorOptions {
   /**
    * Probability of flipping along each axis, drawn independently per axis. Default 0.5
-   * (REFERENCE.md; batchgenerators `MirrorTransform`: `np.random.uniform() < 0.5` per axis).
+   * (docs/method.md; batchgenerators `MirrorTransform`: `np.random.uniform() < 0.5` per axis).
    */
   pPerAxis?: number;
   /** Spatial axes that may be flipped (0 = D, 1 = H, 2 = W). Default [0, 1, 2] (nnU-Net `mirror_axes`). */

@@ -5,13 +5,13 @@ import { checkProbability, checkRange, type Range } from './draw.js';
 /** Options of {@link RandRotate}. */
 export interface RandRotateOptions {
   /**
-   * Probability that a sample is rotated. Default 0.3 (REFERENCE.md DA4; nnU-Net
+   * Probability that a sample is rotated. Default 0.3 (docs/method.md DA4; nnU-Net
    * `nnUNetTrainerV2BraTSRegions_DA4_BN.setup_DA_params`: `p_rot = 0.3`).
    */
   p?: number;
   /**
    * Angle range in degrees, the same for each of the three axes. Default [-90, 90]
-   * (REFERENCE.md; the DA4 trainer sets `rotation_x/y/z = (-90, 90)` degrees).
+   * (docs/method.md; the DA4 trainer sets `rotation_x/y/z = (-90, 90)` degrees).
    */
   angleRange?: Range;
   /**

@@ -4,17 +4,17 @@ import { checkProbability, checkRange, drawAroundOne, type Range } from './draw.
 
 /** Options of {@link RandScale}. */
 export interface RandScaleOptions {
-  /** Probability that a sample is scaled. Default 0.3 (REFERENCE.md; DA4 trainer `p_scale = 0.3`). */
+  /** Probability that a sample is scaled. Default 0.3 (docs/method.md; DA4 trainer `p_scale = 0.3`). */
   p?: number;
   /**
    * Range of the scale factor applied to the sampling coordinates. Default [0.65, 1.6]
-   * (REFERENCE.md; DA4 `scale_range`). A factor < 1 samples a smaller region (zoom in); half
+   * (docs/method.md; DA4 `scale_range`). A factor < 1 samples a smaller region (zoom in); half
    * of the draws are < 1 and half >= 1 (batchgenerators' rule, see {@link drawAroundOne}).
    */
   scaleRange?: Range;
   /**
    * Probability, when a sample is scaled, of drawing an independent factor per axis instead
-   * of one for all. Default 0.3 (REFERENCE.md; DA4 `independent_scale_factor_for_each_axis =
+   * of one for all. Default 0.3 (docs/method.md; DA4 `independent_scale_factor_for_each_axis =
    * True`, `p_independent_scale_per_axis = 0.3`).
    */
   pIndependentPerAxis?: number;

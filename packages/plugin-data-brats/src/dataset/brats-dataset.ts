@@ -1,7 +1,11 @@
-import type { CaseData, CaseMeta, Dataset, DatasetFactory, TargetEncoding } from '@voxseg/core';
-import { join } from 'node:path';
+import type { CaseData, CaseMeta, Dataset, DatasetFactory, DatasetValidation, LabelMap, Shape3, TargetEncoding } from '@voxseg/core';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DataError } from '../io/errors.js';
-import type { NiftiVolume } from '../io/read-nifti.js';
+import { type NiftiVolume, readNifti } from '../io/read-nifti.js';
+import type { NiftiHeader } from '../io/nifti-header.js';
+import { writeNifti } from '../io/write-nifti.js';
+import { BRATS_HD95_ONE_EMPTY, postprocessEnhancing } from '../regions/brats-regions.js';
 import { CaseCache, PREPROCESSING_VERSION } from '../preprocessing/case-cache.js';
 import { preprocessCase } from '../preprocessing/preprocess-case.js';
 import { bratsTargetEncoding } from '../regions/brats-regions.js';
@@ -28,6 +32,11 @@ export interface BratsDatasetOptions extends BratsLayoutOptions {
    * and {@link BratsDataset.skippedCases} lists what was left out and why.
    */
   skipInvalid?: boolean;
+  /**
+   * The folder is only read (prediction inputs, evaluation references): no preprocessed-case
+   * cache is written into it, whatever `cacheDir` says. Set by the engine. Default false.
+   */
+  readOnly?: boolean;
   /** Progress of long operations (validation in `caseIds()` with `skipInvalid`). */
   onProgress?: (phase: 'validate', done: number, total: number, caseId: string) => void;
   /** Non-fatal problems (e.g. the cache cannot be written). Default: ignored. */
@@ -42,6 +51,8 @@ export class BratsDataset implements Dataset {
   readonly name = 'brats2021';
   readonly inChannels: number;
   readonly targets: TargetEncoding = bratsTargetEncoding();
+  /** nnU-Net's BraTS evaluation: HD95 373.12866 mm for a region present in only one mask. */
+  readonly metricOptions = { hd95: { oneEmpty: BRATS_HD95_ONE_EMPTY } };
   /** File naming in use (defaults filled in). */
   readonly layout: BratsLayout;
   /** The preprocessed-case cache, or null when disabled. */
@@ -57,7 +68,7 @@ export class BratsDataset implements Dataset {
     }
     this.layout = resolveLayout(options);
     this.inChannels = this.layout.modalities.length;
-    const dir = options.cacheDir === undefined ? join(options.root, '.voxseg-cache') : options.cacheDir;
+    const dir = options.readOnly ? false : options.cacheDir === undefined ? join(options.root, '.voxseg-cache') : options.cacheDir;
     this.cache = dir === false ? null : new CaseCache(dir);
   }
 
@@ -94,6 +105,43 @@ export class BratsDataset implements Dataset {
         }
       },
     });
+  }
+
+  /**
+   * The engine's check before training or prediction (`Dataset.checkCases`): valid labelled
+   * cases, valid cases without `_seg`, and invalid ones with their reasons.
+   */
+  async checkCases(options: { onProgress?: (done: number, total: number, caseId: string) => void } = {}): Promise<DatasetValidation> {
+    const files = await this.caseFiles();
+    const report = await this.validate(options.onProgress);
+    const { valid, skipped } = selectValidCases(report, { skipInvalid: true });
+    return { valid: valid.filter((id) => files.get(id)?.seg), skipped, unlabelled: valid.filter((id) => !files.get(id)?.seg) };
+  }
+
+  /** BraTS post-processing: fewer than `minVoxels` (default 200) ET voxels become necrosis. */
+  postprocess(labels: Uint8Array, _shape: Shape3, options: Record<string, unknown>): boolean {
+    const minVoxels = typeof options.minVoxels === 'number' ? options.minVoxels : undefined;
+    return postprocessEnhancing(labels, minVoxels === undefined ? {} : { minVoxels }).replaced;
+  }
+
+  /** `<outDir>/<id>.nii.gz`, uint8 labels 0/1/2/4 with the header (affine) of the case's images. */
+  async writePrediction(meta: CaseMeta, labels: Uint8Array, outDir: string): Promise<string> {
+    const file = join(outDir, `${meta.id}.nii.gz`);
+    await writeNifti(file, labels, { reference: meta.header as NiftiHeader, datatype: 'uint8' });
+    return file;
+  }
+
+  /** `<root>/<id>/<id>_seg.nii.gz` (or `.nii`), else `<root>/<id>.nii.gz` (a folder of label files). */
+  async referenceFile(id: string): Promise<string | undefined> {
+    const root = this.options.root;
+    const candidates = [join(root, id, `${id}_seg.nii.gz`), join(root, id, `${id}_seg.nii`), join(root, `${id}.nii.gz`), join(root, `${id}.nii`)];
+    return candidates.find((c) => existsSync(c));
+  }
+
+  /** A label NIfTI as stored (values as integers), with its spacing. */
+  async readLabelMap(file: string): Promise<LabelMap> {
+    const v = await readNifti(file, { as: 'native' });
+    return { data: Uint8Array.from(v.data as ArrayLike<number>), shape: v.shape, spacing: v.spacing };
   }
 
   /**
@@ -194,4 +242,26 @@ export const brats2021DatasetFactory: DatasetFactory<BratsDatasetOptions> = {
   name: 'brats2021',
   description: 'BraTS 2021 folder (<id>/<id>_{t1,t1ce,t2,flair,seg}.nii.gz): nnU-Net crop + z-score, WT/TC/ET targets, disk cache',
   create: (options) => new BratsDataset(options),
+  detect: (root) => isBratsFolder(root),
 };
+
+/**
+ * Whether `root` looks like a BraTS folder: a case folder `<id>/<id>_t1.nii.gz` (or `.nii`), or
+ * a flat folder of label files `<id>.nii.gz` next to no `dataset.json` (an evaluation reference).
+ * A few directory reads; false for a missing folder.
+ */
+export function isBratsFolder(root: string): boolean {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = readdirSync(root, { withFileTypes: true });
+  } catch {
+    return false;
+  }
+  if (entries.some((e) => e.isFile() && e.name === 'dataset.json')) return false;
+  for (const e of entries) {
+    if (e.isDirectory() && (existsSync(join(root, e.name, `${e.name}_t1.nii.gz`)) || existsSync(join(root, e.name, `${e.name}_t1.nii`)))) return true;
+  }
+  // A flat folder of label maps, unless it is part of an nnU-Net dataset (labelsTr/ beside dataset.json).
+  if (existsSync(join(dirname(root), 'dataset.json'))) return false;
+  return entries.some((e) => e.isFile() && /\.nii(\.gz)?$/.test(e.name) && !/_\d{4}\.nii(\.gz)?$/.test(e.name));
+}

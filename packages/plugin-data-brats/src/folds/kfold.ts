@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { writeFileAtomic } from '@voxseg/core';
 import { describeSystemError, fileError } from '../io/errors.js';
 import { NumpyRandomState } from './numpy-random-state.js';
 

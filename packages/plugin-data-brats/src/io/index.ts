@@ -1,5 +1,6 @@
 export * from './errors.js';
-export * from './atomic-write.js';
+// The atomic write lives in core (one home); re-exported for existing importers.
+export { writeFileAtomic } from '@voxseg/core';
 export * from './nifti-datatypes.js';
 export * from './nifti-header.js';
 export * from './affine.js';

@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '@voxseg/core';
 import { encodeNifti, type WriteNiftiOptions } from './nifti-codec.js';
 
 export { createNiftiHeader, encodeNifti, type NewHeaderOptions, type WriteNiftiOptions } from './nifti-codec.js';

@@ -3,7 +3,7 @@ import type { CaseMeta, Shape4 } from '@voxseg/core';
 import { createHash } from 'node:crypto';
 import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { writeFileAtomic } from '@voxseg/core';
 import { describeSystemError, fileError } from '../io/errors.js';
 
 /** What the cache stores for one case: the output of loading + preprocessing. */

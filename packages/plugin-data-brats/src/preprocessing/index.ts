@@ -1,5 +1,4 @@
 export * from './nonzero-mask.js';
-export * from './crop.js';
 export * from './zscore.js';
 export * from './preprocess-case.js';
 export * from './case-cache.js';

@@ -1,5 +1,5 @@
 import type { Box3, Shape3 } from '@voxseg/core';
-import { cropVolume } from './crop.js';
+import { boundingBoxNonZero, cropToBox } from '@voxseg/core';
 
 /**
  * The brain mask nnU-Net crops and normalises with (`create_nonzero_mask`): voxels where
@@ -79,34 +79,8 @@ export function croppedBrainMask(channels: readonly ArrayLike<number>[], shape: 
     if (c.length !== n) throw new RangeError(`croppedBrainMask: a channel has ${c.length} voxels, shape ${shape.join('x')} needs ${n}`);
     for (let i = 0; i < n; i++) if (c[i] !== 0) union[i] = 1;
   }
-  const box = boundingBox(union, shape) ?? { start: [0, 0, 0], end: [...shape] };
+  const box = boundingBoxNonZero(union, shape) ?? { start: [0, 0, 0], end: [...shape] };
   const size: Shape3 = [box.end[0] - box.start[0], box.end[1] - box.start[1], box.end[2] - box.start[2]];
-  return { box, mask: fillHoles(cropVolume(union, shape, box), size) };
+  return { box, mask: fillHoles(cropToBox(union, shape, box), size) };
 }
 
-/** Bounding box of the non-zero voxels of a mask (end exclusive), or null when it is empty. */
-export function boundingBox(mask: ArrayLike<number>, shape: Shape3): Box3 | null {
-  const [D, H, W] = shape;
-  let z0 = D, z1 = -1, y0 = H, y1 = -1, x0 = W, x1 = -1;
-  let i = 0;
-  for (let z = 0; z < D; z++) {
-    for (let y = 0; y < H; y++) {
-      let rowAny = false;
-      for (let x = 0; x < W; x++, i++) {
-        if (mask[i] !== 0) {
-          rowAny = true;
-          if (x < x0) x0 = x;
-          if (x > x1) x1 = x;
-        }
-      }
-      if (rowAny) {
-        if (y < y0) y0 = y;
-        if (y > y1) y1 = y;
-        if (z < z0) z0 = z;
-        if (z > z1) z1 = z;
-      }
-    }
-  }
-  if (z1 < 0) return null;
-  return { start: [z0, y0, x0], end: [z1 + 1, y1 + 1, x1 + 1] };
-}

@@ -1,5 +1,5 @@
 import type { Box3, Shape3, Shape4 } from '@voxseg/core';
-import { boxShape, cropVolume } from './crop.js';
+import { boxShape, cropToBox } from '@voxseg/core';
 import { croppedBrainMask } from './nonzero-mask.js';
 import { type ChannelStats, zscoreInMask } from './zscore.js';
 
@@ -39,7 +39,7 @@ export function preprocessCase(raw: RawCase): PreprocessedCase {
   if (C === 0) throw new RangeError('preprocessCase: no channels');
   const { box: cropBox, mask } = croppedBrainMask(channels, shape);
   const [d, h, w] = boxShape(cropBox);
-  const croppedLabel = label ? cropVolume(label, shape, cropBox) : undefined;
+  const croppedLabel = label ? cropToBox(label, shape, cropBox) : undefined;
   if (croppedLabel) for (let i = 0; i < mask.length; i++) if (croppedLabel[i]) mask[i] = 1;
   const n = d * h * w;
   const image = new Float32Array(n * C);
@@ -47,7 +47,7 @@ export function preprocessCase(raw: RawCase): PreprocessedCase {
   for (let c = 0; c < C; c++) {
     const src = channels[c]!;
     const f32 = src instanceof Float32Array ? src : Float32Array.from(src);
-    const normalised = zscoreInMask(cropVolume(f32, shape, cropBox), mask);
+    const normalised = zscoreInMask(cropToBox(f32, shape, cropBox), mask);
     stats.push(normalised.stats);
     const data = normalised.data;
     for (let i = 0, o = c; i < n; i++, o += C) image[o] = data[i]!;

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import golden from './__fixtures__/preprocessing-golden.json' with { type: 'json' };
 import { CaseCache } from './case-cache.js';
-import { cropVolume, pasteVolume } from './crop.js';
 import { Rng } from '@voxseg/core';
-import { boundingBox, croppedBrainMask, fillHoles, nonzeroMask } from './nonzero-mask.js';
+import { croppedBrainMask, fillHoles, nonzeroMask } from './nonzero-mask.js';
+import { boundingBoxNonZero as boundingBox, cropToBox as cropVolume, pasteIntoGrid } from '@voxseg/core';
 import { preprocessCase } from './preprocess-case.js';
 
 // Golden values: nnU-Net v1's crop + z-score replicated with numpy/scipy (scripts/golden_preprocessing.py).
@@ -67,7 +67,7 @@ describe('preprocessCase (nnU-Net crop + masked z-score)', () => {
     const c = cropVolume(v, s, box);
     expect(c.length).toBe(2 * 3 * 4);
     expect(c[0]).toBe(v[(1 * 5 + 2) * 6]);
-    const p = pasteVolume(c, box, s);
+    const p = pasteIntoGrid(c, box, s);
     for (let z = 0; z < 4; z++) for (let y = 0; y < 5; y++) for (let x = 0; x < 6; x++) {
       const i = (z * 5 + y) * 6 + x;
       const inside = z >= 1 && z < 3 && y >= 2 && y < 5 && x < 4;

@@ -1,4 +1,4 @@
-import type { Shape3, TargetEncoding } from '@voxseg/core';
+import type { RegionDefinition, Shape3, TargetEncoding } from '@voxseg/core';
 
 /** BraTS label values: 0 background, 1 necrotic / non-enhancing core, 2 edema, 4 enhancing tumour (no 3). */
 export const BRATS_LABELS = { background: 0, necrosis: 1, edema: 2, enhancing: 4 } as const;
@@ -7,13 +7,25 @@ export const BRATS_LABELS = { background: 0, necrosis: 1, edema: 2, enhancing: 4
 export const BRATS_LABEL_VALUES: readonly number[] = [0, 1, 2, 4];
 
 /**
- * Evaluated regions, in the channel order used everywhere in voxseg (targets, network
- * outputs, metrics): whole tumour {1,2,4}, tumour core {1,4}, enhancing tumour {4}.
+ * The evaluated regions and the labels that make them up, in the channel order used everywhere
+ * in voxseg (targets, network outputs, metrics): whole tumour {1,2,4}, tumour core {1,4},
+ * enhancing tumour {4}. The one definition of the BraTS regions.
  */
-export const BRATS_REGIONS = ['WT', 'TC', 'ET'] as const;
+export const BRATS_REGIONS: readonly RegionDefinition[] = Object.freeze([
+  { name: 'WT', labels: [1, 2, 4] },
+  { name: 'TC', labels: [1, 4] },
+  { name: 'ET', labels: [4] },
+]);
 
-/** Which labels belong to each region, by channel. */
-const REGION_LABELS: readonly (readonly number[])[] = [[1, 2, 4], [1, 4], [4]];
+/** The region names in channel order: WT, TC, ET. */
+export const BRATS_REGION_NAMES: readonly string[] = BRATS_REGIONS.map((r) => r.name);
+
+/**
+ * HD95 of a region present in only one of prediction and reference: nnU-Net's BraTS
+ * evaluation value, the diagonal of the 240x240x155 mm BraTS grid (sqrt(240^2 + 240^2 + 155^2)).
+ * The BraTS dataset passes it to the `hd95` metric (`metricOptions`).
+ */
+export const BRATS_HD95_ONE_EMPTY = 373.12866;
 
 /**
  * Label map [D,H,W] -> binary region targets [D,H,W,3] (channels-last WT, TC, ET; 0/1).
@@ -25,7 +37,7 @@ export function labelsToRegions(label: Uint8Array, shape?: Shape3): Uint8Array {
   }
   // One lookup table per label value keeps the loop branch-free.
   const lut = new Uint8Array(256 * 3);
-  REGION_LABELS.forEach((labels, c) => labels.forEach((l) => (lut[l * 3 + c] = 1)));
+  BRATS_REGIONS.forEach((region, c) => region.labels.forEach((l) => (lut[l * 3 + c] = 1)));
   const out = new Uint8Array(label.length * 3);
   for (let i = 0, o = 0; i < label.length; i++, o += 3) {
     const base = label[i]! * 3;
@@ -82,7 +94,7 @@ export function postprocessEnhancing(label: Uint8Array, options: EnhancingPostpr
 /** The BraTS {@link TargetEncoding}: labels 0/1/2/4 <-> channels WT, TC, ET. */
 export function bratsTargetEncoding(): TargetEncoding {
   return {
-    channels: [...BRATS_REGIONS],
+    channels: [...BRATS_REGION_NAMES],
     encode: (label, shape) => labelsToRegions(label, shape),
     decode: (probabilities, shape, threshold) => regionsToLabels(probabilities, shape, threshold ?? 0.5),
   };

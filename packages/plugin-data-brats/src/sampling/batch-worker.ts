@@ -1,12 +1,12 @@
 /**
  * Worker-thread entry of {@link WorkerBatchProvider}: rebuilds the sampler from plain data
- * (cases in shared memory, augmenters from specs) and answers `{ index }` requests with the
+ * (cases in shared memory, augmenters from specs resolved through the same plugins' registries) and answers `{ index }` requests with the
  * batch's patches, computed exactly as {@link PatchBatchProvider} does.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { CaseData, Shape3, Shape4 } from '@voxseg/core';
-import { augmenterFactories } from '../augmentation/index.js';
-import { augmentersFromSpecs, type AugmenterSpec } from '../augmentation/augmenter-specs.js';
+import { type CaseData, createExperiment, experimentFromSources, type PluginSource, type Shape3, type Shape4 } from '@voxseg/core';
+import { augmentersFromRegistry, type AugmenterSpec } from '../augmentation/augmenter-specs.js';
+import { bratsPlugin } from '../plugin.js';
 import { drawBatchPatches } from './patch-batch-provider.js';
 import { PatchSampler } from './patch-sampler.js';
 
@@ -18,12 +18,19 @@ export interface BatchWorkerData {
   seed: string | number;
   percent: number;
   augmentation: AugmenterSpec[];
+  /**
+   * The main thread's plugin sources: the worker loads the same modules into a fresh
+   * experiment, so its augmenter registry equals the main thread's. Empty: this package's
+   * plugin only.
+   */
+  plugins: PluginSource[];
 }
 
 const init = workerData as BatchWorkerData;
 // The sampler reads only `meta.id`, the arrays and the shape of each case.
 const cases = init.cases.map((c) => ({ meta: { id: c.id }, image: c.image, shape: c.shape, label: c.label }) as unknown as CaseData);
-const sampler = new PatchSampler(cases, { patchSize: init.patchSize, augmenters: augmentersFromSpecs(init.augmentation, augmenterFactories) });
+const experiment = init.plugins.length ? await experimentFromSources(init.plugins) : createExperiment({ plugins: [bratsPlugin()] });
+const sampler = new PatchSampler(cases, { patchSize: init.patchSize, augmenters: augmentersFromRegistry(init.augmentation, experiment) });
 
 parentPort!.on('message', (msg: { index: number }) => {
   try {

@@ -39,7 +39,7 @@ export function buildForegroundIndex(label: Uint8Array): ForegroundIndex {
  * `get_do_oversample`, true for the last `round(batchSize * percent)` samples
  * (`indexInBatch >= batchSize - round(batchSize * percent)`). With the default 0.33 and
  * batch 2 the second sample is oversampled. At least one sample is oversampled whenever
- * `percent > 0`, as REFERENCE.md states for batch 2 (for batch 1, round(0.33) = 0 would
+ * `percent > 0`, as docs/method.md states for batch 2 (for batch 1, round(0.33) = 0 would
  * otherwise give none).
  */
 export function isForegroundSample(indexInBatch: number, batchSize: number, percent = 0.33): boolean {

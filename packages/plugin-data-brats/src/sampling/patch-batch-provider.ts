@@ -8,9 +8,9 @@ export interface PatchBatchProviderOptions {
   cases: readonly CaseData[];
   /** How label maps become target channels (a dataset's `targets`, e.g. BraTS WT/TC/ET). */
   targets: TargetEncoding;
-  /** Patch spatial shape [D, H, W]. REFERENCE.md: 128^3. */
+  /** Patch spatial shape [D, H, W]. docs/method.md: 128^3. */
   patchSize: Shape3;
-  /** Samples per batch. REFERENCE.md: 2. */
+  /** Samples per batch. docs/method.md: 2. */
   batchSize: number;
   /** Seed of the provider; batch `i` uses a generator derived from `(seed, i)` only. */
   seed: number | string;

@@ -31,7 +31,7 @@ describe.skipIf(!built)('WorkerBatchProvider', () => {
   });
 
   it('rejects unknown augmenters in the constructor, before any worker work', () => {
-    expect(() => new WorkerBatchProvider({ ...common, augmentation: [{ name: 'RandNope' }], workerUrl })).toThrow(/unknown augmenter "RandNope"/);
+    expect(() => new WorkerBatchProvider({ ...common, augmentation: [{ name: 'RandNope' }], workerUrl })).toThrow(/augmentation\[0\]: Unknown augmenter "RandNope"; registered: .*RandMirror/);
   });
 
   it('reports errors from the worker with the batch index', async () => {

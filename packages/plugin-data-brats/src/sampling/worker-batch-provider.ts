@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
-import type { Batch, BatchProvider, CaseData, Shape3, Shape4, TargetEncoding } from '@voxseg/core';
-import { augmentersFromSpecs, type AugmenterSpec } from '../augmentation/augmenter-specs.js';
-import { augmenterFactories } from '../augmentation/index.js';
+import { type Batch, type BatchProvider, type CaseData, createExperiment, type ExperimentContext, type PluginSource, type Shape3, type Shape4, type TargetEncoding } from '@voxseg/core';
+import { augmentersFromRegistry, type AugmenterSpec } from '../augmentation/augmenter-specs.js';
+import { bratsPlugin } from '../plugin.js';
 import type { BatchWorkerData } from './batch-worker.js';
 import { encodeBatch, type BatchPatches } from './patch-batch-provider.js';
 
@@ -18,10 +18,17 @@ export interface WorkerBatchProviderOptions {
   /** Seed; batches equal those of a {@link PatchBatchProvider} with the same seed and augmenters. */
   seed: number | string;
   /**
-   * Augmenters as plain data, created in each worker from this package's factories (e.g.
-   * `da4Specs()`). Default none. Augmenters from other plugins need {@link PatchBatchProvider}.
+   * Augmenters as plain data (e.g. `da4Specs()`), created in each worker through the registry
+   * of an experiment built from `plugins`. Default none.
    */
   augmentation?: AugmenterSpec[];
+  /**
+   * Plugin modules each worker loads (an experiment's `pluginSources()`), so any registered
+   * augmenter, a user plugin's included, can be named. Default: this package's plugin only.
+   */
+  plugins?: PluginSource[];
+  /** The main thread's experiment, to check the augmenter names here first. Default: this package's plugin only. */
+  experiment?: ExperimentContext;
   /** Foreground fraction, as {@link PatchBatchProviderOptions.oversampleForegroundPercent}. Default 0.33. */
   oversampleForegroundPercent?: number;
   /** Worker threads. Default 1. */
@@ -66,7 +73,7 @@ export class WorkerBatchProvider implements BatchProvider {
     this.targetChannels = [...options.targets.channels];
     this.prefetch = options.prefetch ?? workers;
     // Fail here, in the caller's thread, on unknown names or bad options.
-    augmentersFromSpecs(options.augmentation ?? [], augmenterFactories);
+    augmentersFromRegistry(options.augmentation ?? [], options.experiment ?? createExperiment({ plugins: [bratsPlugin()] }));
     const data: BatchWorkerData = {
       cases: cases.map((c) => ({ id: c.meta?.id ?? '?', shape: c.shape, image: shared(c.image), ...(c.label ? { label: shared(c.label) } : {}) })),
       patchSize: [patchSize[0], patchSize[1], patchSize[2]],
@@ -74,6 +81,7 @@ export class WorkerBatchProvider implements BatchProvider {
       seed: options.seed,
       percent: options.oversampleForegroundPercent ?? 0.33,
       augmentation: options.augmentation ?? [],
+      plugins: [...(options.plugins ?? [])],
     };
     const url = options.workerUrl ?? new URL('./batch-worker.js', import.meta.url);
     for (let w = 0; w < workers; w++) {

@@ -15,7 +15,7 @@ export interface DiceBceOptions {
  * plus the soft Dice term reported as `-dc` (all channels count, `do_bg` true), summed 1:1.
  * The result can be negative (it tends to -1 for a perfect prediction).
  *
- * Public contract (DESIGN.md): `diceBceLoss(logits, targets, { batchDice, smooth })`.
+ * Public contract (docs/architecture.md): `diceBceLoss(logits, targets, { batchDice, smooth })`.
  *
  * @param logits `[N, D, H, W, K]` network outputs (no sigmoid: the loss applies it)
  * @param targets same shape, binary region masks (WT, TC, ET)

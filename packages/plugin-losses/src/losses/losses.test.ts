@@ -11,7 +11,7 @@ import { diceBceLoss } from './dice-bce.js';
 import { downsampleTarget, nearestSourceIndex } from './downsample-target.js';
 import { softDice } from './soft-dice.js';
 
-// Golden values: scripts/golden_losses.py, PyTorch 1.13 float64 implementing REFERENCE.md's
+// Golden values: scripts/golden_losses.py, PyTorch 1.13 float64 implementing docs/method.md's
 // formulas (nnU-Net SoftDiceLoss/DC_and_BCE_loss/MultipleOutputLoss2), BCEWithLogitsLoss,
 // and scipy zoom(order=0) for the deep-supervision targets.
 const g = JSON.parse(readFileSync(new URL('./golden/losses.json', import.meta.url), 'utf8'));

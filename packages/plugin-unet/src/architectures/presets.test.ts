@@ -5,7 +5,7 @@ import { createExperiment, setTestBackend } from '@voxseg/core';
 import { describe, expect, it } from 'vitest';
 import { buildPreset, countTrainableParams, readNetworkMetadata, unetPlugin } from '../index.js';
 
-// Reference counts (REFERENCE.md, counted on the reference PyTorch code; re-derived by
+// Reference counts (docs/method.md, counted on the reference PyTorch code; re-derived by
 // scripts/torch_unet.py): 4 input channels, 3 outputs, 128^3 patch.
 const REFERENCE_COUNTS: Record<string, number> = {
   BL: 31_198_176,

@@ -4,7 +4,7 @@ import { NORM_KINDS, type NormKind } from '../layers/norm-layer.js';
 /**
  * Options of the `unet` builder: nnU-Net's 3-D `Generic_UNet`, channels-last. Every
  * variant (BL, L, GN, AA) is a set of these options; nothing in the builder branches on a
- * variant's name. Defaults reproduce BL (REFERENCE.md "Network").
+ * variant's name. Defaults reproduce BL (docs/method.md "Network").
  */
 export interface UnetOptions extends NetworkOptions {
   /** Width of the first stage before `widthMultiplier`. Default `32`. */

@@ -9,7 +9,7 @@ export interface GroupNormalizationArgs {
   /** Layer name (unique within the model). */
   name?: string;
   /**
-   * Number of channel groups. Default `32` (REFERENCE.md). Capped at the channel count, so a
+   * Number of channel groups. Default `32` (docs/method.md). Capped at the channel count, so a
    * narrow test network (4 channels) gets one channel per group instead of an error; the
    * (capped) count must divide the channels.
    */

@@ -5,7 +5,7 @@ import { checkpointDir, hasCheckpoint, loadModel, type ModelMeta } from '@voxseg
 // Side effects: the U-Net's and axial attention's layers register for deserialisation.
 import '@voxseg/plugin-unet';
 import '@voxseg/plugin-axial-attention';
-import { CliError } from '../commands/types.js';
+import { EngineError } from '../errors.js';
 
 /** A trained model ready for inference, with what it was trained on. */
 export interface RunModel {
@@ -16,6 +16,8 @@ export interface RunModel {
   patch: number;
   inChannels: number;
   regions: string[];
+  /** The dataset the run trained on (registry name), when the model records it. */
+  dataset?: string;
 }
 
 /** The checkpoints `--checkpoint` may choose instead of a run's final model. */
@@ -37,43 +39,44 @@ export async function loadRunModels(runs: string[], choose: { checkpoint?: Check
     try {
       loaded = await loadModel(dir);
     } catch (err) {
-      throw new CliError(`${dir}: cannot load the model (${(err as Error).message})`);
+      throw new EngineError(`${dir}: cannot load the model (${(err as Error).message})`);
     }
     const meta = loaded.meta;
     const inputShape = loaded.model.inputs[0]!.shape;
     const inChannels = Number(meta.inChannels ?? inputShape[inputShape.length - 1]);
     const options = (meta.options ?? {}) as Record<string, unknown>;
     const patch = Number(meta.patchSize ?? options.patchSize);
-    if (!Number.isInteger(patch) || patch <= 0) throw new CliError(`${dir}/model.json: no patch size in the model's metadata`);
+    if (!Number.isInteger(patch) || patch <= 0) throw new EngineError(`${dir}/model.json: no patch size in the model's metadata`);
     const regions = Array.isArray(meta.regions) ? (meta.regions as string[]) : ['WT', 'TC', 'ET'];
-    out.push({ run, dir, model: loaded.model, meta, patch, inChannels, regions });
+    const dataset = typeof meta.dataset === 'string' ? meta.dataset : undefined;
+    out.push({ run, dir, model: loaded.model, meta, patch, inChannels, regions, ...(dataset ? { dataset } : {}) });
   }
   const channels = new Set(out.map((m) => m.inChannels));
   if (channels.size > 1) {
-    throw new CliError(`--run: the models take different input channels (${out.map((m) => `${m.run}: ${m.inChannels}`).join(', ')}); an ensemble needs one input`);
+    throw new EngineError(`--run: the models take different input channels (${out.map((m) => `${m.run}: ${m.inChannels}`).join(', ')}); an ensemble needs one input`);
   }
   const regions = new Set(out.map((m) => m.regions.join(',')));
   if (regions.size > 1) {
-    throw new CliError(`--run: the models predict different regions (${out.map((m) => `${m.run}: ${m.regions.join('/')}`).join(', ')}); an ensemble averages the same channels`);
+    throw new EngineError(`--run: the models predict different regions (${out.map((m) => `${m.run}: ${m.regions.join('/')}`).join(', ')}); an ensemble averages the same channels`);
   }
   return out;
 }
 
 async function findModelDir(run: string, checkpoint?: CheckpointChoice): Promise<string> {
   const stat = await fs.stat(run).catch(() => null);
-  if (!stat?.isDirectory()) throw new CliError(`--run ${run}: not a folder`);
+  if (!stat?.isDirectory()) throw new EngineError(`--run ${run}: not a folder`);
   if (await exists(path.join(run, 'model.json'))) return run;
   if (checkpoint) {
     const dir = checkpointDir(run, checkpoint);
-    if (!(await hasCheckpoint(dir))) throw new CliError(`--checkpoint ${checkpoint}: ${dir} holds no checkpoint of run ${run}`);
+    if (!(await hasCheckpoint(dir))) throw new EngineError(`--checkpoint ${checkpoint}: ${dir} holds no checkpoint of run ${run}`);
     return dir;
   }
   const modelDir = path.join(run, 'model');
   if (await exists(path.join(modelDir, 'model.json'))) return modelDir;
   const kinds: string[] = [];
   for (const kind of CHECKPOINT_CHOICES) if (await exists(path.join(checkpointDir(run, kind), 'model.json'))) kinds.push(kind);
-  if (kinds.length === 0) throw new CliError(`--run ${run}: no model found (no ${modelDir}, no checkpoints); train it first with voxseg train`);
-  throw new CliError(
+  if (kinds.length === 0) throw new EngineError(`--run ${run}: no model found (no ${modelDir}, no checkpoints); train it first with voxseg train`);
+  throw new EngineError(
     `--run ${run}: no final model (${modelDir}): the run is unfinished or its final write failed; continue it with voxseg train --out ${run} --resume, or pass --checkpoint ${kinds.join('|')} to predict with a checkpoint`,
   );
 }

@@ -121,7 +121,7 @@ describe('resume keeps the saved settings (issue 15, item 4)', () => {
     expect(starts).toHaveLength(2);
     expect(starts[1]).toMatchObject({ resumed: true, startEpoch: 1, epochs: 1 });
     expect(evs.slice(evs.indexOf(starts[1]!)).filter((e) => e.type === 'batchEnd')).toHaveLength(0);
-    expect(JSON.parse(readFileSync(path.join(run, 'config.json'), 'utf8'))).toMatchObject({ epochs: 1, patch: 16, baseFilters: 4 });
+    expect(JSON.parse(readFileSync(path.join(run, 'config.json'), 'utf8'))).toMatchObject({ training: { epochs: 1, patch: 16 }, network: { options: { baseFilters: 4 } } });
   }, 300_000);
 
   it('a change that breaks exactness is refused in one line naming it, and taken with --force saying what changed', () => {

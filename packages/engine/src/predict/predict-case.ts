@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { type CaseData, type SlidingWindowProgress, pasteIntoGrid, slidingWindowInference } from '@voxseg/core';
-import { postprocessEnhancing, regionsToLabels } from '@voxseg/plugin-data-brats';
+import { type CaseData, type Dataset, type SlidingWindowProgress, pasteIntoGrid, slidingWindowInference } from '@voxseg/core';
 
 /** One model of an ensemble, with the patch edge it was trained on (its sliding window). */
 export interface EnsembleMember {
@@ -15,8 +14,11 @@ export interface PredictCaseOptions {
   step?: number;
   /** 8-way mirroring test-time augmentation. Default false. */
   tta?: boolean;
-  /** ET post-processing: fewer than this many ET voxels become NCR; 0 disables. Default 200. */
-  etMinVoxels?: number;
+  /**
+   * Options of the dataset's post-processing (`Dataset.postprocess`, e.g. BraTS
+   * `{ minVoxels: 200 }`: smaller ET becomes necrosis), or false to skip it. Default `{}`.
+   */
+  postprocess?: Record<string, unknown> | false;
   /** Region threshold. Default 0.5. */
   threshold?: number;
   /** Windows per network call. Default 1. */
@@ -27,23 +29,24 @@ export interface PredictCaseOptions {
 
 /** A case's prediction: labels in the original grid, and the ensemble's cropped probabilities. */
 export interface CasePrediction {
-  /** BraTS labels 0/1/2/4 in the original [D,H,W] grid of the case's images. */
+  /** Labels (the dataset's values, e.g. BraTS 0/1/2/4) in the original [D,H,W] grid of the case's images. */
   labels: Uint8Array;
   /** Labels in the cropped grid (the case's loaded shape). */
   croppedLabels: Uint8Array;
   /** Mean probabilities over the models, [d,h,w,K] in the cropped grid. */
   probabilities: Float32Array;
-  /** Whether ET post-processing replaced ET by NCR. */
-  etReplaced: boolean;
+  /** Whether the dataset's post-processing changed the labels. */
+  postprocessed: boolean;
 }
 
 /**
  * Predict one loaded case with one model or an ensemble: sliding window per model, each with
  * its own training patch (sigmoid probabilities, Gaussian-weighted), probabilities averaged
- * over models, regions -> labels
- * (WT -> 2, TC -> 1, ET -> 4), ET post-processing, pasted back into the original grid.
+ * over models, decoded to labels by the dataset's target encoding (BraTS: WT -> 2, TC -> 1,
+ * ET -> 4), the dataset's post-processing, pasted back into the original grid.
+ * @param dataset the dataset the case comes from: its `targets.decode` and `postprocess`
  */
-export async function predictCase(models: EnsembleMember[], c: CaseData, options: PredictCaseOptions = {}): Promise<CasePrediction> {
+export async function predictCase(models: EnsembleMember[], c: CaseData, dataset: Pick<Dataset, 'targets' | 'postprocess'>, options: PredictCaseOptions = {}): Promise<CasePrediction> {
   if (models.length === 0) throw new Error('predictCase: no models');
   const [d, h, w] = c.shape;
   let mean: Float32Array | undefined;
@@ -61,9 +64,9 @@ export async function predictCase(models: EnsembleMember[], c: CaseData, options
     else for (let i = 0; i < mean.length; i++) mean[i]! += out.data[i]!;
   }
   if (models.length > 1) for (let i = 0; i < mean!.length; i++) mean![i]! /= models.length;
-  const croppedLabels = regionsToLabels(mean!, [d, h, w], options.threshold ?? 0.5);
-  const et = options.etMinVoxels ?? 200;
-  const { replaced } = et > 0 ? postprocessEnhancing(croppedLabels, { minVoxels: et }) : { replaced: false };
+  const croppedLabels = dataset.targets.decode(mean!, [d, h, w], options.threshold ?? 0.5);
+  const post = options.postprocess ?? {};
+  const postprocessed = post !== false && dataset.postprocess ? dataset.postprocess(croppedLabels, [d, h, w], post) : false;
   const labels = pasteIntoGrid(croppedLabels, c.meta.cropBox, c.meta.originalShape, 1, 0);
-  return { labels, croppedLabels, probabilities: mean!, etReplaced: replaced };
+  return { labels, croppedLabels, probabilities: mean!, postprocessed };
 }

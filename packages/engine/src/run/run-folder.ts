@@ -1,8 +1,8 @@
 import { constants, existsSync, promises as fs, readdirSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
-import { CliError } from '../commands/types.js';
+import { EngineError } from '../errors.js';
 import { acquireRunLock, describeFsError, RUN_LOCK_FILE, RunLockedError, type RunLock } from '@voxseg/core';
-import type { Logger } from '../util/logger.js';
+import type { EngineLogger } from '../host.js';
 
 /**
  * Take the lock of a folder a command writes into (`<dir>/.voxseg.lock`, see core's
@@ -13,15 +13,15 @@ import type { Logger } from '../util/logger.js';
  * @param label how the folder is named in errors, e.g. `--out` (default: the path alone)
  * @param what what the folder is, for errors (`run folder`, `output folder`)
  */
-export function lockRunFolder(dir: string, opts: { command: string; logger: Logger; label?: string; what?: string }): RunLock {
+export function lockRunFolder(dir: string, opts: { command: string; logger: EngineLogger; label?: string; what?: string }): RunLock {
   const created = !existsSync(dir);
   const prefix = opts.label ? `${opts.label} ` : '';
   let lock: RunLock;
   try {
     lock = acquireRunLock(dir, { command: opts.command, onWarning: (m) => opts.logger.warn(m) });
   } catch (err) {
-    if (err instanceof RunLockedError) throw new CliError(`${prefix}${err.message}`);
-    throw new CliError(`${prefix}${describeFsError(err, dir, `create the ${opts.what ?? 'run folder'}`)}`);
+    if (err instanceof RunLockedError) throw new EngineError(`${prefix}${err.message}`);
+    throw new EngineError(`${prefix}${describeFsError(err, dir, `create the ${opts.what ?? 'run folder'}`)}`);
   }
   if (!created) return lock;
   return {
@@ -52,10 +52,10 @@ export async function prepareRunFolder(dir: string, opts: { resume?: boolean; fo
     return { resumed: true };
   }
   if (opts.resume && !exists) {
-    throw new CliError(`--resume: ${dir} holds no run to resume (no config.json); drop --resume to start a new run`);
+    throw new EngineError(`--resume: ${dir} holds no run to resume (no config.json); drop --resume to start a new run`);
   }
   if (exists && !opts.force) {
-    throw new CliError(`${dir} already holds a run (config.json); pass --resume to continue it or --force to start over (the old run is kept as ${path.basename(dir)}.old-<time>)`);
+    throw new EngineError(`${dir} already holds a run (config.json); pass --resume to continue it or --force to start over (the old run is kept as ${path.basename(dir)}.old-<time>)`);
   }
   let movedTo: string | undefined;
   if (exists && opts.force) {
@@ -75,6 +75,6 @@ export async function assertWritable(dir: string): Promise<void> {
   try {
     await fs.access(dir, constants.W_OK);
   } catch {
-    throw new CliError(`${dir}: folder is not writable`);
+    throw new EngineError(`${dir}: folder is not writable`);
   }
 }

@@ -1,0 +1,125 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { type ConfigLayer, DA4_AUGMENTATION, type ExperimentConfig, readRunConfig, resolveExperimentConfig } from '@voxseg/engine';
+import { CliError } from '../commands/types.js';
+import { collect, intFlag, numberFlag } from './flags.js';
+
+/** The training flags `voxseg train` and `voxseg cv` share, as commander parses them. */
+export interface TrainFlags {
+  data?: string;
+  out?: string;
+  config?: string;
+  plugin?: string[];
+  variant?: string;
+  fold?: number;
+  folds?: number;
+  epochs?: number;
+  iterations?: number;
+  valIterations?: number;
+  batch?: number;
+  patch?: number;
+  baseFilters?: number;
+  maxFilters?: number;
+  stages?: number;
+  seed?: number;
+  backend?: string;
+  lr?: number;
+  augmentation?: string;
+  deepSupervision?: boolean;
+  skipInvalid?: boolean;
+  cacheDir?: string;
+  dataWorkers?: number;
+}
+
+/** Add the shared training flags: shorthands over the experiment config (defaults: the published recipe). */
+export function addTrainOptions(cmd: Command): Command {
+  return cmd
+    .option('--config <file>', 'experiment config JSON (dataset, augmentation, network, loss, optimizer, scheduler, metrics, sampler, inference, training); flags override it')
+    .option('--plugin <module>', 'load a plugin module (npm name or .js/.mjs path; default export: a plugin factory); repeatable', collect)
+    .option('--variant <name>', 'network preset: BL, BL+L, BL+GN, BL+L+GN, BL+AA (default BL) = network.name')
+    .option('--folds <n>', 'number of folds of the split (default 5)', intFlag('--folds'))
+    .option('--epochs <n>', 'epochs (default 1000)', intFlag('--epochs'))
+    .option('--iterations <n>', 'iterations per epoch (default 250)', intFlag('--iterations'))
+    .option('--val-iterations <n>', 'validation batches per epoch (default 50)', intFlag('--val-iterations'))
+    .option('--batch <n>', 'batch size (default 2)', intFlag('--batch'))
+    .option('--patch <p>', 'cubic patch edge (default 128)', intFlag('--patch'))
+    .option('--base-filters <f>', 'filters of the first stage before the preset\'s encoder width multiplier (L doubles it; default: the preset, 32)', intFlag('--base-filters'))
+    .option('--max-filters <f>', 'cap on filters per stage (default: the preset)', intFlag('--max-filters'))
+    .option('--stages <s>', 'resolution stages (default: from the patch, at most 6)', intFlag('--stages'))
+    .option('--seed <s>', 'seed of the run (default 12345)', intFlag('--seed'))
+    .option('--backend <b>', 'auto | tensorflow | webgpu | native | cpu | wasm (default auto)')
+    .option('--lr <x>', 'initial learning rate (default 0.01)', numberFlag('--lr'))
+    .option('--augmentation <name>', 'da4 | none (default da4); any list: the config\'s augmentation')
+    .option('--no-deep-supervision', 'train the full-resolution head only')
+    .option('--skip-invalid', 'leave invalid cases out (listed) instead of refusing')
+    .option('--data-workers <n>', 'threads preparing batches ahead of training (0 = main thread; default 1) = sampler.options.workers', intFlag('--data-workers'))
+    .option('--cache-dir <dir>', 'preprocessed-case cache (default <data>/.voxseg-cache) = dataset.options.cacheDir');
+}
+
+/** The config layer the flags give (only what was given). */
+export function trainFlagsToLayer(flags: TrainFlags): ConfigLayer {
+  const layer: ConfigLayer = {};
+  const training: NonNullable<ConfigLayer['training']> = {};
+  const set = <K extends keyof NonNullable<ConfigLayer['training']>>(k: K, v: NonNullable<ConfigLayer['training']>[K] | undefined) => {
+    if (v !== undefined) training[k] = v;
+  };
+  set('fold', flags.fold);
+  set('folds', flags.folds);
+  set('epochs', flags.epochs);
+  set('iterations', flags.iterations);
+  set('valIterations', flags.valIterations);
+  set('batch', flags.batch);
+  set('patch', flags.patch);
+  set('seed', flags.seed);
+  set('backend', flags.backend);
+  set('lr', flags.lr);
+  if (flags.skipInvalid) training.skipInvalid = true;
+  if (Object.keys(training).length) layer.training = training;
+  const dataset: Record<string, unknown> = {};
+  if (flags.data !== undefined) dataset.root = flags.data;
+  if (flags.cacheDir !== undefined) dataset.cacheDir = flags.cacheDir;
+  const network: Record<string, unknown> = {};
+  if (flags.deepSupervision === false) network.deepSupervision = false;
+  if (flags.baseFilters !== undefined) network.baseFilters = flags.baseFilters;
+  if (flags.maxFilters !== undefined) network.maxFilters = flags.maxFilters;
+  if (flags.stages !== undefined) network.stages = flags.stages;
+  if (flags.augmentation !== undefined) {
+    if (flags.augmentation === 'da4') layer.augmentation = DA4_AUGMENTATION.map((name) => ({ name, options: {} }));
+    else if (flags.augmentation === 'none') layer.augmentation = [];
+    else throw new CliError(`--augmentation: expected da4 or none, got ${flags.augmentation} (name other augmenters in the config's "augmentation" list)`);
+  }
+  if (flags.dataWorkers !== undefined) {
+    if (flags.dataWorkers < 0) throw new CliError(`--data-workers: expected a non-negative integer, got ${flags.dataWorkers}`);
+    layer.sampler = { options: { workers: flags.dataWorkers } };
+  }
+  if (Object.keys(dataset).length) layer.dataset = { options: dataset };
+  if (flags.variant !== undefined || Object.keys(network).length) layer.network = { ...(flags.variant !== undefined ? { name: flags.variant } : {}), options: network };
+  if (flags.plugin?.length) layer.plugins = flags.plugin.map((p) => absolutePlugin(p));
+  return layer;
+}
+
+/** File plugins as absolute paths, so a resumed run (or a worker) finds them from anywhere. */
+function absolutePlugin(spec: string): string {
+  return isFilePlugin(spec) ? path.resolve(spec) : spec;
+}
+
+function isFilePlugin(spec: string): boolean {
+  return spec.startsWith('.') || path.isAbsolute(spec) || /\.(m?js|cjs)$/.test(spec);
+}
+
+/**
+ * The run's experiment config: the published defaults, then `--config FILE`, then the flags
+ * (a flag that sets an option of a component, e.g. `--cache-dir`, keeps the component the
+ * file named). Also the layers the user gave (file, flags; never defaults): on `--resume`
+ * only these change the saved run.
+ */
+export async function resolveTrainFlags(flags: TrainFlags): Promise<{ config: ExperimentConfig; given: ConfigLayer[] }> {
+  const fromFile = flags.config ? await readRunConfig(flags.config, `--config ${flags.config}`) : {};
+  // A config file's plugin paths are relative to the file.
+  if (flags.config && fromFile.plugins) fromFile.plugins = fromFile.plugins.map((p) => (isFilePlugin(p) ? path.resolve(path.dirname(flags.config!), p) : p));
+  const fromFlags = trainFlagsToLayer(flags);
+  // Plugins from the file and from the flags both load.
+  if (fromFlags.plugins && fromFile.plugins?.length) fromFlags.plugins = [...new Set([...fromFile.plugins, ...fromFlags.plugins])];
+  const config = resolveExperimentConfig([fromFile, fromFlags], flags.config ? `--config ${flags.config}` : 'flags');
+  return { config, given: [fromFile, fromFlags] };
+}

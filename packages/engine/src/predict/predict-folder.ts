@@ -1,0 +1,125 @@
+import { type CaseData, type Dataset, type Experiment, fsErrorFor } from '@voxseg/core';
+import { defaultExperimentConfig, type InferenceConfig } from '../config/experiment-config.js';
+import { EngineError } from '../errors.js';
+import { type EngineHost, noProgress, silentLogger } from '../host.js';
+import { createEngineExperiment } from '../plugins/builtin-plugins.js';
+import { datasetFactoryFor, openDataset } from '../run/open-dataset.js';
+import { assertWritable, lockRunFolder } from '../run/run-folder.js';
+import { type CasePrediction, predictCase } from './predict-case.js';
+import { type CheckpointChoice, loadRunModels, type RunModel } from './load-runs.js';
+
+export interface PredictFolderOptions extends EngineHost {
+  /** Run folders (several = an ensemble), or folders holding `model.json`. */
+  runs: string[];
+  /** Folder of cases to predict (any registered dataset format, detected). */
+  input: string;
+  /** Output folder. */
+  out: string;
+  /** Dataset name of the input (default: detected from the folder, else the runs' dataset). */
+  dataset?: string;
+  /** Inference settings (default: the published ones). */
+  inference?: Partial<InferenceConfig>;
+  /** Experiment whose datasets are used (default: the built-in plugins). */
+  experiment?: Experiment;
+  /** Predict with this checkpoint of each run instead of its final model (e.g. of an unfinished run). */
+  checkpoint?: CheckpointChoice;
+  /**
+   * Ctrl-C while predicting: the output folder's lock is released, then this is called (the
+   * CLI exits 130). Without it SIGINT is not handled here.
+   */
+  onSigint?: () => void;
+  /** Called after each case is written (e.g. for overlays). */
+  onCase?: (c: CaseData, prediction: CasePrediction, file: string) => Promise<void> | void;
+}
+
+/**
+ * Predict every case of a folder with one model or an ensemble, writing one label file per
+ * case in the dataset's own format (`Dataset.writePrediction`). The input's dataset is found
+ * by name or detected; nothing here knows a format.
+ */
+export async function predictFolder(options: PredictFolderOptions): Promise<{ files: string[]; models: RunModel[] }> {
+  const logger = options.logger ?? silentLogger;
+  const experiment = options.experiment ?? createEngineExperiment();
+  const inference = { ...defaultExperimentConfig().inference, ...options.inference };
+  const models = await loadRunModels(options.runs, options.checkpoint ? { checkpoint: options.checkpoint } : {});
+  try {
+    // The input's format: named, else detected, else the one the (first) run trained on.
+    let name = options.dataset ?? 'auto';
+    if (name === 'auto') {
+      const detected = await datasetFactoryFor(experiment, { name: 'auto' }, options.input, '--input').catch(() => null);
+      name = detected?.name ?? models[0]!.dataset ?? 'auto';
+    }
+    const { dataset } = await openDataset(experiment, { name, options: {} }, options.input, { flag: '--input', readOnly: true });
+    if (!dataset.writePrediction) throw new EngineError(`--input ${options.input}: the ${dataset.name} dataset cannot write predictions (no writePrediction)`);
+    const ids = await validInputIds(dataset, options.input);
+    if (dataset.inChannels !== models[0]!.inChannels) {
+      throw new EngineError(`--run ${models[0]!.run}: the model takes ${models[0]!.inChannels} input channels but ${options.input} has ${dataset.inChannels} modalities (image channels)`);
+    }
+    // One writer per output folder (a second predict, or a training, into it is refused).
+    const lock = lockRunFolder(options.out, { command: 'predict', logger, label: '--out', what: 'output folder' });
+    const onSigint = () => {
+      lock.release();
+      options.onSigint?.();
+    };
+    if (options.onSigint) process.once('SIGINT', onSigint);
+    try {
+      await assertWritable(options.out);
+      return { files: await predictCases(dataset, ids, models, inference, options), models };
+    } finally {
+      process.off('SIGINT', onSigint);
+      lock.release();
+    }
+  } finally {
+    for (const m of models) m.model.dispose();
+  }
+}
+
+/** Predict and write every case (the output folder is locked by the caller). */
+async function predictCases(dataset: Dataset, ids: string[], models: RunModel[], inference: InferenceConfig, options: PredictFolderOptions): Promise<string[]> {
+  const logger = options.logger ?? silentLogger;
+  const writePrediction = dataset.writePrediction!.bind(dataset);
+  logger.info(`predicting ${ids.length} case(s) with ${models.length} model(s)${inference.tta ? ', mirroring TTA' : ''}, step ${inference.step}`);
+  const bar = (options.progress ?? noProgress)({ label: 'predict', total: ids.length, unit: 'cases' });
+  const files: string[] = [];
+  try {
+    for (const id of ids) {
+      const c = await dataset.loadCase(id);
+      const pred = await predictCase(models, c, dataset, {
+        step: inference.step,
+        tta: inference.tta,
+        threshold: inference.threshold,
+        windowBatchSize: inference.windowBatchSize,
+        postprocess: inference.postprocess,
+        onProgress: (m, p) => bar.update(files.length, `${id} model ${m + 1}/${models.length} windows ${p.done}/${p.total}`),
+      });
+      const file = await writePrediction(c.meta, pred.labels, options.out).catch((err: unknown) => {
+        throw err instanceof Error && /cannot write/.test(err.message) ? err : fsErrorFor(err, `${options.out}/${id}`);
+      });
+      files.push(file);
+      await options.onCase?.(c, pred, file);
+      bar.increment(1, id);
+    }
+  } finally {
+    bar.stop();
+  }
+  return files;
+}
+
+/** Every case of the input, validated first (one line for the first problem). */
+async function validInputIds(dataset: Dataset, input: string): Promise<string[]> {
+  if (!dataset.checkCases) {
+    const ids = await dataset.caseIds();
+    if (!ids.length) throw new EngineError(`--input ${input}: no cases found`);
+    return ids;
+  }
+  const report = await dataset.checkCases().catch((err: Error) => {
+    throw new EngineError(`--input: ${err.message}; see voxseg check --data ${input}`);
+  });
+  if (report.skipped.length) {
+    const s = report.skipped[0]!;
+    throw new EngineError(`--input ${input}: ${report.skipped.length} invalid case(s), first: ${s.id}: ${s.reasons[0] ?? 'invalid'}; run voxseg check --data ${input}`);
+  }
+  const ids = [...report.valid, ...(report.unlabelled ?? [])].sort();
+  if (!ids.length) throw new EngineError(`--input ${input}: no cases found; see voxseg check --data ${input}`);
+  return ids;
+}
