@@ -5,8 +5,14 @@
 //
 // Sizes can be changed through environment variables (VOXSEG_DEMO_*), e.g. for a quicker smoke
 // run: VOXSEG_DEMO_EPOCHS=2 VOXSEG_DEMO_ITERATIONS=5 npm run demo
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+//
+// The demo also serves `voxseg dashboard` over its output folder from the start, and prints its
+// one URL: the training shows live there (and can be stopped from the page), and the held-out
+// predictions open in the viewer once written. In a terminal the dashboard keeps serving after
+// the demo until Ctrl-C; elsewhere (CI, pipes) it stops with the demo. VOXSEG_DEMO_DASHBOARD=0
+// turns it off.
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,6 +35,7 @@ const cfg = {
   lr: env('LR', 0.01),
   backend: env('BACKEND', 'auto'),
   seed: env('SEED', 12345),
+  dashboard: env('DASHBOARD', 1) !== '0',
 };
 // Targets on synthetic data (issue: the demo must reach them).
 const TARGETS = { WT: 0.85, TC: 0.75, ET: 0.65 };
@@ -64,6 +71,29 @@ const run = path.join(cfg.out, 'run');
 const pred = path.join(cfg.out, 'predictions');
 const evaluation = path.join(cfg.out, 'evaluation.json');
 
+// The dashboard runs beside the (synchronous) steps as its own process; its URL line is read
+// from a file because the steps block this process's event loop.
+let dashboard;
+if (cfg.dashboard) {
+  const urlFile = path.join(cfg.out, '.dashboard-url');
+  const fd = openSync(urlFile, 'w');
+  dashboard = spawn(process.execPath, [bin, 'dashboard', '--runs', cfg.out, '--pred', pred, '--images', test, '--evaluation', evaluation], {
+    stdio: ['ignore', fd, 'inherit'],
+  });
+  closeSync(fd);
+  const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  let url = '';
+  for (let i = 0; i < 600 && !url; i++) {
+    sleep(100);
+    url = readFileSync(urlFile, 'utf8').split('\n').find((l) => l.startsWith('http')) ?? '';
+  }
+  rmSync(urlFile, { force: true });
+  if (url) console.log(`\nvoxseg demo: live dashboard (training, controls, prediction viewer): ${url}`);
+  else console.log('voxseg demo: the dashboard did not start (see above); the demo goes on without it');
+  process.on('exit', () => dashboard.kill('SIGTERM'));
+  cfg.dashboardUrl = url;
+}
+
 step('1/5 synthesize training cases', ['synth', '--out', data, '--cases', cfg.trainCases, '--seed', '1', '--shape', cfg.shape]);
 step('2/5 synthesize held-out test cases', ['synth', '--out', test, '--cases', cfg.testCases, '--seed', '2', '--shape', cfg.shape]);
 step('3/5 train', [
@@ -72,7 +102,10 @@ step('3/5 train', [
   '--batch', cfg.batch, '--patch', cfg.patch, '--base-filters', cfg.baseFilters, '--max-filters', cfg.maxFilters,
   '--lr', cfg.lr, '--seed', cfg.seed, '--backend', cfg.backend,
 ]);
-step('4/5 predict the held-out cases', ['predict', '--run', run, '--input', test, '--out', pred, '--backend', cfg.backend, '--report']);
+// A training stopped from the dashboard has no final model: predict with its last checkpoint.
+const stopped = !existsSync(path.join(run, 'model'));
+if (stopped) console.log('voxseg demo: the training was stopped before its end; predicting with its last checkpoint');
+step('4/5 predict the held-out cases', ['predict', '--run', run, '--input', test, '--out', pred, '--backend', cfg.backend, '--report', ...(stopped ? ['--checkpoint', 'last'] : [])]);
 step('5/5 evaluate', ['evaluate', '--pred', pred, '--gt', test, '--out', evaluation, '--report']);
 
 // One page that points at everything the demo made.
@@ -99,3 +132,9 @@ console.log(`\nvoxseg demo finished in ${minutes.toFixed(1)} min on backend ${co
 for (const x of rows) console.log(`  ${x.r}: Dice ${x.d.toFixed(4)} (target ${x.target}) ${x.ok ? 'ok' : 'BELOW TARGET'}   HD95 ${x.hd.toFixed(2)} mm`);
 console.log(`report: ${path.join(cfg.out, 'report.html')}`);
 if (!rows.every((x) => x.ok)) console.log('note: some held-out Dice values are below the demo targets (see the report).');
+if (dashboard && cfg.dashboardUrl && process.stdout.isTTY) {
+  console.log(`dashboard: ${cfg.dashboardUrl} (the held-out cases are in its viewer); Ctrl-C to stop it`);
+  process.on('SIGINT', () => process.exit(0));
+} else if (dashboard) {
+  dashboard.kill('SIGTERM');
+}

@@ -89,8 +89,10 @@ describe.skipIf(!status.available)('webgpu backend', () => {
       const x = tf.reshape(tf.range(0, 2 * 3 * 4 * 5 * 60, 1, 'int32'), [2, 3, 4, 5, 60]);
       const y = tf.transpose(x, [0, 4, 2, 3, 1]);
       const b = tf.transpose(tf.greater(x, 100), [4, 1, 2, 3, 0]);
-      expect([y.dtype, b.dtype]).toEqual(['int32', 'bool']);
-      return [y, b];
+      // A float32 tensor cast from int32 keeps its int32 buffer on webgpu: the same bug.
+      const c = tf.transpose(tf.cast(x, 'float32'), [3, 1, 2, 0, 4]);
+      expect([y.dtype, b.dtype, c.dtype]).toEqual(['int32', 'bool', 'float32']);
+      return [y, b, c];
     };
     const cpu = await runOn('cpu', f);
     await tf.setBackend('webgpu');
@@ -99,6 +101,7 @@ describe.skipIf(!status.available)('webgpu backend', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(Array.from(gpu[0]!)).toEqual(Array.from(cpu[0]!));
     expect(Array.from(gpu[1]!)).toEqual(Array.from(cpu[1]!));
+    expect(Array.from(gpu[2]!)).toEqual(Array.from(cpu[2]!));
   });
 
   it('turns a WebGPU validation error into an exception at the next read', async () => {

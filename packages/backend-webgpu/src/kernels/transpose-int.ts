@@ -35,14 +35,17 @@ export function transposeIntConfig(original: tf.KernelConfig): tf.KernelConfig {
     ...original,
     kernelFunc: (args) => {
       const x = (args.inputs as { x: tf.TensorInfo }).x;
-      if (x.dtype !== 'int32' && x.dtype !== 'bool') return original.kernelFunc(args);
       const backend = args.backend as tf.KernelBackend;
+      // The buffer's own type decides the shader: a float32 tensor cast from int32 still holds i32.
+      const stored = (backend as unknown as { tensorMap?: { get(id: object): { dtype: tf.DataType } | undefined } }).tensorMap?.get(x.dataId)?.dtype ?? x.dtype;
+      if (stored !== 'int32' && stored !== 'bool') return original.kernelFunc(args);
       const cast = tf.getKernel('Cast', 'webgpu')!.kernelFunc;
       const run = backend as unknown as { runWebGPUProgram(p: object, i: tf.TensorInfo[], d: tf.DataType): tf.TensorInfo };
       const xf = run.runWebGPUProgram(new ToFloatProgram([...x.shape]), [x], 'float32');
       const tf32 = original.kernelFunc({ ...args, inputs: { x: xf } }) as tf.TensorInfo;
-      const out = cast({ inputs: { x: tf32 }, backend, attrs: { dtype: x.dtype } }) as tf.TensorInfo;
       backend.disposeData(xf.dataId);
+      if (x.dtype === 'float32') return tf32;
+      const out = cast({ inputs: { x: tf32 }, backend, attrs: { dtype: x.dtype } }) as tf.TensorInfo;
       backend.disposeData(tf32.dataId);
       return out;
     },

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 
@@ -99,7 +100,7 @@ export async function selectBackend(choice: BackendChoice | string = 'auto', opt
   const load = options.importModule ?? ((s: string) => import(s));
   const attempts: Record<Exclude<BackendChoice, 'auto'>, () => Promise<Attempt>> = {
     tensorflow: () => tryTensorflow(load),
-    webgpu: () => tryWebgpu(load, requested === 'auto'),
+    webgpu: () => tryWebgpu(load, requested === 'auto', options.importModule === undefined),
     native: () => tryNative(load),
     cpu: () => tryCpu(load),
     wasm: () => tryWasm(load),
@@ -218,7 +219,13 @@ interface WebgpuModule {
   formatAdapter(a: WebGPUAdapterSummary): string;
 }
 
-async function tryWebgpu(load: (s: string) => Promise<unknown>, hardwareOnly: boolean): Promise<Attempt> {
+async function tryWebgpu(load: (s: string) => Promise<unknown>, hardwareOnly: boolean, realModules: boolean): Promise<Attempt> {
+  // Without a Vulkan loader Dawn can find no GPU on Linux, and it says so on stderr itself, in
+  // the middle of every command's output: `auto` does not even try there (unless the module is
+  // an injected one, as in tests, which opens no Vulkan).
+  if (hardwareOnly && realModules && !vulkanLoaderPresent()) {
+    return { ok: false, reason: 'no Vulkan loader (libvulkan.so.1) on this machine', enable: WEBGPU_HINT };
+  }
   const m = await importOptional(load, '@voxseg/backend-webgpu');
   if ('reason' in m) return { ok: false, reason: m.reason, enable: WEBGPU_HINT };
   const mod = m.module as Partial<WebgpuModule>;
@@ -241,6 +248,21 @@ async function tryWebgpu(load: (s: string) => Promise<unknown>, hardwareOnly: bo
   const failed = await activate('webgpu');
   if (failed) return { ok: false, reason: failed, enable: WEBGPU_HINT };
   return { ok: true, reason: `@voxseg/backend-webgpu, ${described}`, adapter };
+}
+
+/**
+ * Whether the dynamic linker can find the Vulkan loader that Dawn opens on Linux: listed in
+ * ld.so's cache, or present in a folder of LD_LIBRARY_PATH. Other systems: assume it can.
+ */
+function vulkanLoaderPresent(): boolean {
+  if (process.platform !== 'linux') return true;
+  const lib = 'libvulkan.so.1';
+  for (const dir of (process.env.LD_LIBRARY_PATH ?? '').split(':')) if (dir && existsSync(join(dir, lib))) return true;
+  try {
+    return readFileSync('/etc/ld.so.cache').includes(lib);
+  } catch {
+    return true; // no cache to read (e.g. musl): let Dawn decide
+  }
 }
 
 /** The contract of `@voxseg/backend-native` this module relies on. */

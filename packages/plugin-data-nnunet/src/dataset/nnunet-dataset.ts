@@ -18,7 +18,7 @@ import { access, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type NnunetCaseFiles, listNnunetCases, parseChannelFileName } from '../format/case-files.js';
 import { type NnunetDatasetJson, readDatasetJsonFile, readDatasetJsonFileSync } from '../format/dataset-json.js';
-import { type NnunetFolders, resolveNnunetFolders } from './folders.js';
+import { type NnunetFolders, detectNnunetFolder, resolveNnunetFolders } from './folders.js';
 import { nnunetTargetEncoding } from '../targets/nnunet-targets.js';
 
 /** Which cases of an nnU-Net dataset folder a {@link NnunetDataset} reads. */
@@ -351,4 +351,5 @@ export const nnunetDatasetFactory: DatasetFactory<NnunetDatasetOptions> = {
   name: 'nnunet',
   description: 'nnU-Net v2 raw dataset (dataset.json, imagesTr/<case>_XXXX.nii.gz, labelsTr/): crop + z-score, targets from dataset.json labels/regions, disk cache',
   create: (options) => new NnunetDataset(options),
+  detect: (root) => detectNnunetFolder(root),
 };
