@@ -111,6 +111,8 @@ step('5/5 evaluate', ['evaluate', '--pred', pred, '--gt', test, '--out', evaluat
 // One page that points at everything the demo made.
 const ev = JSON.parse(readFileSync(evaluation, 'utf8'));
 const config = JSON.parse(readFileSync(path.join(run, 'config.json'), 'utf8'));
+// config.json records the backend the run used under `run` (older runs: `backendSelected`).
+const backendUsed = config.run?.backend ?? config.backendSelected;
 const rows = Object.entries(TARGETS).map(([r, target]) => {
   const d = ev.mean[r]?.dice ?? NaN;
   return { r, d, hd: ev.mean[r]?.hd95 ?? NaN, target, ok: d >= target };
@@ -119,7 +121,7 @@ const minutes = (Date.now() - t0) / 60000;
 const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>voxseg demo</title>
 <style>body{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em}td,th{border:1px solid #ccc;padding:.3em .7em}table{border-collapse:collapse}img{max-width:100%}</style></head><body>
 <h1>voxseg demo</h1>
-<p>${cfg.trainCases} synthetic training cases and ${cfg.testCases} held-out cases (${cfg.shape}); ${cfg.variant} U-Net, patch ${cfg.patch}, base filters ${cfg.baseFilters}, ${cfg.epochs} epochs x ${cfg.iterations} iterations on backend <b>${config.backendSelected}</b>; ${minutes.toFixed(1)} minutes in all.</p>
+<p>${cfg.trainCases} synthetic training cases and ${cfg.testCases} held-out cases (${cfg.shape}); ${cfg.variant} U-Net, patch ${cfg.patch}, base filters ${cfg.baseFilters}, ${cfg.epochs} epochs x ${cfg.iterations} iterations on backend <b>${backendUsed}</b>; ${minutes.toFixed(1)} minutes in all.</p>
 <h2>Held-out mean Dice / HD95</h2><table><tr><th>region</th><th>Dice</th><th>target</th><th>HD95 (mm)</th></tr>
 ${rows.map((x) => `<tr><td>${x.r}</td><td>${x.d.toFixed(4)}</td><td>${x.target} ${x.ok ? '&#10003;' : '&#10007;'}</td><td>${x.hd.toFixed(2)}</td></tr>`).join('\n')}</table>
 <h2>Training</h2><p><a href="run/report.html">run report</a> (config, curves, fold validation metrics)</p>
@@ -128,7 +130,7 @@ ${rows.map((x) => `<tr><td>${x.r}</td><td>${x.d.toFixed(4)}</td><td>${x.target} 
 </body></html>`;
 writeFileSync(path.join(cfg.out, 'report.html'), html);
 
-console.log(`\nvoxseg demo finished in ${minutes.toFixed(1)} min on backend ${config.backendSelected}`);
+console.log(`\nvoxseg demo finished in ${minutes.toFixed(1)} min on backend ${backendUsed}`);
 for (const x of rows) console.log(`  ${x.r}: Dice ${x.d.toFixed(4)} (target ${x.target}) ${x.ok ? 'ok' : 'BELOW TARGET'}   HD95 ${x.hd.toFixed(2)} mm`);
 console.log(`report: ${path.join(cfg.out, 'report.html')}`);
 if (!rows.every((x) => x.ok)) console.log('note: some held-out Dice values are below the demo targets (see the report).');
