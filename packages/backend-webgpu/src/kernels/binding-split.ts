@@ -31,8 +31,8 @@ let override: number | undefined;
  * `undefined` restores the default (the device limit, or `VOXSEG_WEBGPU_MAX_BINDING_BYTES`).
  */
 export function setMaxBindingBytes(bytes: number | undefined): void {
-  if (bytes !== undefined && !(Number.isInteger(bytes) && bytes >= 1024)) {
-    throw new Error(`setMaxBindingBytes: expected an integer of at least 1024 bytes, got ${bytes}`);
+  if (bytes !== undefined && !(Number.isInteger(bytes) && bytes >= 16384)) {
+    throw new Error(`setMaxBindingBytes: expected an integer of at least 16384 bytes, got ${bytes}`);
   }
   override = bytes;
 }
@@ -41,8 +41,8 @@ function envCap(): number | undefined {
   const raw = typeof process !== 'undefined' ? process.env?.VOXSEG_WEBGPU_MAX_BINDING_BYTES : undefined;
   if (raw === undefined || raw === '') return undefined;
   const v = Number(raw);
-  if (!Number.isInteger(v) || v < 1024) {
-    throw new Error(`VOXSEG_WEBGPU_MAX_BINDING_BYTES: expected an integer number of bytes >= 1024, got '${raw}'`);
+  if (!Number.isInteger(v) || v < 16384) {
+    throw new Error(`VOXSEG_WEBGPU_MAX_BINDING_BYTES: expected an integer number of bytes >= 16384, got '${raw}'`);
   }
   return v;
 }
