@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { addNConfig } from './add-n.js';
 import { routeAroundRank5Broadcast } from './binary-broadcast.js';
 import { transposeIntConfig } from './transpose-int.js';
+import { fixIntReductions } from './int-reductions.js';
 
 const CHUNKED = Symbol.for('voxseg.webgpu.chunkedAddN');
 const INT_TRANSPOSE = Symbol.for('voxseg.webgpu.intTranspose');
@@ -19,6 +20,7 @@ export function voxsegKernelConfigs(): tf.KernelConfig[] {
  */
 export function registerVoxsegKernels(which: 'voxseg' | 'tfjs'): void {
   routeAroundRank5Broadcast('webgpu');
+  fixIntReductions('webgpu');
   const addN = tf.getKernel('AddN', 'webgpu');
   if (addN && !(addN.kernelFunc as unknown as Record<symbol, boolean>)[CHUNKED]) {
     const chunked = addNConfig(addN);
