@@ -1,7 +1,7 @@
 // Compare the inference convolution (VoxsegConv3DInference: conv + bias + LeakyReLU) on
 // channels-last activations against oneDNN's blocked layout with the input and output
 // reordered in the same call, interleaved per shape so machine load hits both alike.
-// Usage: node packages/backend-native/bench/conv3d-inference-layouts.mjs [patch=64]
+// Usage: node packages/backend-native/bench/conv3d-inference-layouts.mjs [patch=64] [in->out, e.g. 64->32: that shape only]
 // Needs the packages built (npm run build). The layouts give identical results (max diff printed).
 import * as tf from '@tensorflow/tfjs-core';
 import { loadavg } from 'node:os';
@@ -15,7 +15,8 @@ const P = Number(process.argv[2] ?? 64);
 // [edge, in, out, stride]: the BL U-Net's conv shapes at this patch.
 const shapes = [[P, 4, 32, 1], [P, 32, 32, 1], [P, 64, 32, 1], [P, 32, 64, 2], [P / 2, 64, 64, 1], [P / 2, 128, 64, 1], [P / 4, 128, 128, 1], [P / 8, 256, 256, 1]];
 const rand = (n) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) * 0.5);
-for (const [s, ci, co, st] of shapes) {
+const only = process.argv[3];
+for (const [s, ci, co, st] of shapes.filter(([, ci, co]) => !only || only === `${ci}->${co}`)) {
   const info = tf.backend_util.computeConv3DInfo([1, s, s, s, ci], [3, 3, 3, ci, co], st, 1, 'same');
   const p = convParams(info);
   const x = rand(s ** 3 * ci), w = rand(27 * ci * co), b = rand(co);

@@ -129,5 +129,9 @@ export function nativeBackendStatus(): NativeBackendStatus {
 }
 
 function allConfigs(): tf.KernelConfig[] {
-  return [conv3dConfig, conv3dBackpropInputConfig, conv3dBackpropFilterConfig, conv3dBiasConfig, conv3dBackpropFilterBiasConfig, conv3dInferenceConfig, ...nativeKernelConfigs];
+  // An addon compiled before the inference kernel existed (not rebuilt since) lacks it: then
+  // the kernel is not registered and layers take their generic path.
+  const l = loadAddon();
+  const inference = l.ok && typeof l.addon.conv3dInference === 'function' ? [conv3dInferenceConfig] : [];
+  return [conv3dConfig, conv3dBackpropInputConfig, conv3dBackpropFilterConfig, conv3dBiasConfig, conv3dBackpropFilterBiasConfig, ...inference, ...nativeKernelConfigs];
 }
