@@ -12,7 +12,7 @@
  * `--batch B` training batch (default 2), `--windows N` windows per forward (default 1),
  * `--runs R` timed repetitions after one warm-up (default 1), `--no-fold` (inference: run the
  * model as trained, without `prepareForInference`), `--top N` kernel rows printed (default 25),
- * `--json`.
+ * `--json`, `--whole-case D,H,W` with `--step F` (see below).
  *
  * How it measures: every kernel registered for the backend is re-registered with a wrapper that
  * times its `kernelFunc` (the cpu and native backends are synchronous, so wall time around the
@@ -27,6 +27,10 @@
  * Inference is measured as the sliding window runs it (`slidingWindowInference` on a volume of
  * one window, `--windows` times the patch along D): the predictor's time, and the window's own
  * work (gathering the window, sigmoid, Gaussian-weighted accumulation) separately.
+ *
+ * `--whole-case 155,240,240 --step 0.5` instead predicts one random 4-channel volume of that
+ * size (18 windows at 128^3), the time `voxseg predict` spends on a BraTS case without TTA
+ * (random weights: the time does not depend on them), no warm-up.
  *
  * Every figure is printed with the 1-minute load average at the time: on a shared machine wall
  * times move with the load, the per-op shares much less. Memory: BL at 128^3 needs about 3 GB
@@ -67,6 +71,19 @@ const windows = positiveInt('windows', 1);
 const runs = positiveInt('runs', 1);
 const top = positiveInt('top', 25);
 const json = argv.includes('--json');
+// --whole-case D,H,W: predict one random 4-channel volume of that size with the sliding window
+// (--step, default 0.5) instead of one window: the whole-case inference time, kernels included.
+const wholeCase = flag('whole-case', '');
+const wholeShape = wholeCase ? wholeCase.split(',').map(Number) : null;
+if (wholeShape && (wholeShape.length !== 3 || wholeShape.some((v) => !Number.isInteger(v) || v < 1))) {
+  console.error(`scripts/profile.mjs: --whole-case needs D,H,W (three positive integers, e.g. 155,240,240), got ${wholeCase}`);
+  process.exit(2);
+}
+const step = Number(flag('step', '0.5'));
+if (!(step > 0 && step <= 1)) {
+  console.error(`scripts/profile.mjs: --step must be in (0, 1], got ${flag('step', '')}`);
+  process.exit(2);
+}
 // prepareForInference: what `voxseg predict` runs (BatchNorm folded, fused kernels, one output).
 const fold = !argv.includes('--no-fold') && typeof unet.prepareForInference === 'function';
 if (!['infer', 'train', 'both'].includes(mode)) {
@@ -238,7 +255,7 @@ function printTable(title, s) {
 if (mode !== 'train') {
   const net = fold ? await unet.prepareForInference(model) : model;
   wrapLayers(net);
-  const shape = [patch * windows, patch, patch, 4];
+  const shape = wholeShape ? [...wholeShape, 4] : [patch * windows, patch, patch, 4];
   const volume = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal());
   let predictMs = 0;
   const predictor = (x) => {
@@ -247,15 +264,23 @@ if (mode !== 'train') {
     predictMs += performance.now() - t0;
     return out;
   };
-  const once = () => slidingWindowInference(volume, shape, predictor, { patchSize: patch, stepFraction: 1, windowBatchSize: windows });
+  let windowCount = 0;
+  const once = () =>
+    slidingWindowInference(volume, shape, predictor, {
+      patchSize: patch,
+      stepFraction: wholeShape ? step : 1,
+      windowBatchSize: windows,
+      onProgress: (p) => (windowCount = p.total),
+    });
   const before = tf.memory().numTensors;
-  await once(); // warm-up: oneDNN primitives are created on first use
+  if (!wholeShape) await once(); // warm-up: oneDNN primitives are created on first use (a whole case counts it, as predict does)
   rec = newRecord();
   predictMs = 0;
   where = 'sliding window';
   const t0 = performance.now();
   for (let i = 0; i < runs; i++) await once();
   const wall = (performance.now() - t0) / runs;
+  windowCount = windowCount || windows;
   const r = rec;
   rec = null;
   const s = summarise(r, wall, {
@@ -263,14 +288,18 @@ if (mode !== 'train') {
     folded: fold,
     predictMs: predictMs / runs,
     slidingWindowJsMs: wall - predictMs / runs,
-    perWindowMs: wall / windows,
+    windowsPredicted: windowCount,
+    perWindowMs: wall / windowCount,
+    ...(wholeShape ? { wholeCase: wholeShape, step } : {}),
     load: load(),
     rssMb: rssMb(),
     leakedTensors: tf.memory().numTensors - before,
   });
   result.infer = s;
   if (!json || process.stdout.isTTY) {
-    printTable(`inference: ${variant} ${patch}^3, ${windows} window(s) per forward, ${fold ? 'prepareForInference' : 'model as trained'}, on ${backendName}`, s);
+    const what = wholeShape ? `whole case ${wholeShape.join('x')}, step ${step}, ${windowCount} windows` : `${windows} window(s) per forward`;
+    printTable(`inference: ${variant} ${patch}^3, ${what}, ${fold ? 'prepareForInference' : 'model as trained'}, on ${backendName}`, s);
+    console.log(`  ${(s.perWindowMs / 1000).toFixed(3)} s per window`);
     console.log(`  predictor ${(s.predictMs / 1000).toFixed(3)} s; sliding window's own work (gather, sigmoid, Gaussian accumulation) ${(s.slidingWindowJsMs / 1000).toFixed(3)} s; tensors leaked: ${s.leakedTensors}`);
   }
 }
