@@ -111,6 +111,20 @@ describe('slidingWindowInference', () => {
     expect(progress.every((p) => p.total === windows)).toBe(true);
   });
 
+  it('gives the same probabilities with the sigmoid on the backend or in the accumulation loop (overlaps, TTA, a partial batch)', async () => {
+    const rng = new Rng(9);
+    const shape: Shape4 = [11, 9, 10, 2];
+    const volume = randomArray(rng, 11 * 9 * 10 * 2);
+    const kernel = tf.tensor5d(randomArray(rng, 27 * 2 * 3), [3, 3, 3, 2, 3]);
+    const base = { patchSize: [6, 5, 7] as Shape3, mirror: true, windowBatchSize: 3 };
+    const before = tf.memory().numTensors;
+    const inLoop = await slidingWindowInference(volume, shape, convPredictor(kernel), { ...base, sigmoidOnBackend: false });
+    const onBackend = await slidingWindowInference(volume, shape, convPredictor(kernel), { ...base, sigmoidOnBackend: true });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(maxAbsDiff(onBackend.data, inLoop.data)).toBeLessThan(1e-6);
+    kernel.dispose();
+  });
+
   it('mirroring TTA changes nothing for a flip-equivariant network', async () => {
     // A kernel symmetric along every axis with zero 'same' padding commutes with all flips.
     const rng = new Rng(4);

@@ -58,6 +58,13 @@ export interface SlidingWindowOptions {
    * afterwards). Default 0, the mean of z-scored images (what nnU-Net pads with).
    */
   padValue?: number;
+  /**
+   * Where the sigmoid runs: `true` as a tensor op on the active backend before the logits are
+   * read (one multithreaded pass on backend-native, on the GPU with webgpu), `false` fused into
+   * the accumulation loop here (on the pure-JS `cpu` backend a separate 6M-element sigmoid
+   * costs more than that whole loop). Default: `true` on every backend but `cpu`.
+   */
+  sigmoidOnBackend?: boolean;
   /** Called after each batch of windows. */
   onProgress?: (progress: SlidingWindowProgress) => void;
   /** Abort between batches; the function then rejects with the signal's reason. */
@@ -111,6 +118,7 @@ export async function slidingWindowInference(
     throw new RangeError(`slidingWindowInference(windowBatchSize): must be a positive integer, got ${batchSize}`);
   }
   const mirrorPasses: FlipAxes[] = options.mirror ? mirrorCombinations(options.mirrorAxes ?? [0, 1, 2]) : [[]];
+  const sigmoidOnBackend = options.sigmoidOnBackend ?? tf.getBackend() !== 'cpu';
 
   // 1. Pad to at least the patch.
   const padded = padToShape(volume, [D, H, W], patch, C, options.padValue ?? 0);
@@ -162,14 +170,14 @@ export async function slidingWindowInference(
           flipAxesInto(batch.subarray(w * span, (w + 1) * span), patch, axes, C, input.subarray(w * span, (w + 1) * span));
         }
       }
-      await runPredictor(predictor, input, [n, pd, ph, pw, C], (logits, channels) => {
+      await runPredictor(predictor, input, [n, pd, ph, pw, C], sigmoidOnBackend, (values, channels) => {
         if (K === 0) {
           K = channels;
           sum = new Float32Array(pD * pH * pW * K);
         } else if (channels !== K) {
           throw new Error(`slidingWindowInference: the predictor returned ${channels} channels, earlier ${K}`);
         }
-        accumulateProbabilities(sum!, logits, windows, patch, grid, K, weightsMap, 1 / mirrorPasses.length, axes);
+        accumulateProbabilities(sum!, values, sigmoidOnBackend, windows, patch, grid, K, weightsMap, 1 / mirrorPasses.length, axes);
       });
     }
     accumulateWeights(weight, windows, patch, grid, weightsMap);
@@ -208,31 +216,36 @@ function mirrorCombinations(axes: FlipAxes): FlipAxes[] {
 }
 
 /**
- * Runs the predictor on one batch and hands the first output's logits to `consume` as
- * plain data, `[n, pd, ph, pw, K]`. `consume` runs before the output tensors are disposed
- * (a backend may reuse the memory of a disposed tensor). Every tensor made here, and every
- * tensor the predictor returns, is disposed, also on error.
+ * Runs the predictor on one batch and hands the first output's logits (or, with `sigmoid`,
+ * their sigmoid computed on the backend) to `consume` as plain data, `[n, pd, ph, pw, K]`.
+ * `consume` runs before the output tensors are disposed (a backend may reuse the memory of a
+ * disposed tensor). Every tensor made here, and every tensor the predictor returns, is
+ * disposed, also on error.
  */
 async function runPredictor(
   predictor: WindowPredictor,
   batch: Float32Array,
   batchShape: [number, number, number, number, number],
-  consume: (logits: Float32Array, channels: number) => void,
+  sigmoid: boolean,
+  consume: (values: Float32Array, channels: number) => void,
 ): Promise<void> {
   const x = tf.tensor5d(batch, batchShape, 'float32');
   let outputs: tf.Tensor[] = [];
+  let probs: tf.Tensor | undefined;
   try {
     const raw = await predictor(x);
     outputs = Array.isArray(raw) ? raw : [raw];
     const logits = outputs[0];
     checkOutput(logits, batchShape);
+    if (sigmoid && logits!.dtype === 'float32') probs = tf.sigmoid(logits!);
     // Read outside any tidy: tidy walks returned typed arrays, which is slow on big tensors.
-    const data = await logits!.data();
+    const data = await (probs ?? logits!).data();
     if (!(data instanceof Float32Array)) {
       throw new TypeError(`slidingWindowInference: the predictor returned ${logits!.dtype} logits; expected float32`);
     }
     consume(data, logits!.shape[4]!);
   } finally {
+    probs?.dispose();
     for (const t of outputs) t.dispose();
     x.dispose(); // harmless when the predictor returned x itself (an identity network)
   }
@@ -255,12 +268,14 @@ function checkOutput(t: tf.Tensor | undefined, batchShape: number[]): void {
  * Adds `gaussian * sigmoid(logit) * scale` of each window into `sum`, where the logits were
  * predicted on the window mirrored along `mirrored`: they are read at the mirrored position,
  * which flips the prediction back. `scale` = 1 / number of mirror passes, so the passes
- * average. The sigmoid is computed here, fused with the accumulation, rather than as a tfjs
- * op (a 6M-element sigmoid on the cpu backend costs more than this whole loop).
+ * average. With `areProbabilities` the values are already sigmoid(logit) (computed on the
+ * backend); otherwise the sigmoid is computed here, fused with the accumulation, rather than
+ * as a tfjs op (a 6M-element sigmoid on the cpu backend costs more than this whole loop).
  */
 function accumulateProbabilities(
   sum: Float32Array,
   logits: Float32Array,
+  areProbabilities: boolean,
   windows: Shape3[],
   patch: Shape3,
   grid: Shape3,
@@ -287,7 +302,8 @@ function accumulateProbabilities(
           const weight = (gaussian ? gaussian[g0 + dx]! : 1) * scale;
           let src = src0 + (fx ? pw - 1 - dx : dx) * K;
           let dst = dst0 + dx * K;
-          for (let k = 0; k < K; k++, src++, dst++) sum[dst] = sum[dst]! + weight / (1 + Math.exp(-logits[src]!));
+          if (areProbabilities) for (let k = 0; k < K; k++, src++, dst++) sum[dst] = sum[dst]! + weight * logits[src]!;
+          else for (let k = 0; k < K; k++, src++, dst++) sum[dst] = sum[dst]! + weight / (1 + Math.exp(-logits[src]!));
         }
       }
     }
