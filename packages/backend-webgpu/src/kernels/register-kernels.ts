@@ -7,10 +7,11 @@ import { fixIntReductions } from './int-reductions.js';
 const CHUNKED = Symbol.for('voxseg.webgpu.chunkedAddN');
 const INT_TRANSPOSE = Symbol.for('voxseg.webgpu.intTranspose');
 import { conv3dKernelConfigs } from './conv3d-kernels.js';
+import { fusedNormKernelConfigs } from './fused-norm.js';
 
 /** voxseg's kernels for the `webgpu` backend (WGSL), registered over tfjs-backend-webgpu's. */
 export function voxsegKernelConfigs(): tf.KernelConfig[] {
-  return [...conv3dKernelConfigs];
+  return [...conv3dKernelConfigs, ...fusedNormKernelConfigs];
 }
 
 /**
