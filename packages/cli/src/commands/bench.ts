@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
+import { registerBenchInference } from './bench-inference.js';
 import { CliError, type CommandModule } from './types.js';
 
 /** Options of `voxseg bench conv3d` as commander parses them. */
@@ -173,7 +174,7 @@ async function runTrainStep(flags: TrainStepFlags): Promise<void> {
 export const benchCommand: CommandModule = {
   name: 'bench',
   register(program: Command) {
-    const bench = program.command('bench').description('benchmark conv3d or a U-Net training step on a backend');
+    const bench = program.command('bench').description('benchmark conv3d, a U-Net training step or whole-case inference on a backend');
     bench
       .command('conv3d')
       .description('Conv3D forward + input and filter gradients, 3x3x3 same padding: GFLOP/s')
@@ -197,5 +198,6 @@ export const benchCommand: CommandModule = {
       .option('--no-memory-check', 'run even when the estimated peak memory exceeds the memory available')
       .option('--json', 'print {"msPerStep": y, ...} as the last line')
       .action((flags: TrainStepFlags) => runTrainStep(flags));
+    registerBenchInference(bench);
   },
 };
