@@ -27,6 +27,8 @@ export interface TrainFlags {
   augmentation?: string;
   deepSupervision?: boolean;
   skipInvalid?: boolean;
+  checkpointDecoder?: boolean;
+  memoryCheck?: boolean;
   cacheDir?: string;
   dataWorkers?: number;
 }
@@ -52,6 +54,8 @@ export function addTrainOptions(cmd: Command): Command {
     .option('--augmentation <name>', 'da4 | none (default da4); any list: the config\'s augmentation')
     .option('--no-deep-supervision', 'train the full-resolution head only')
     .option('--skip-invalid', 'leave invalid cases out (listed) instead of refusing')
+    .option('--checkpoint-decoder', 'recompute the decoder stages in the backward pass instead of keeping their activations: less memory, ~1 more decoder forward per step = training.checkpointDecoder')
+    .option('--no-memory-check', 'start even when the estimated peak memory exceeds the machine\'s (training.memoryCheck: false)')
     .option('--data-workers <n>', 'threads preparing batches ahead of training (0 = main thread; default 1) = sampler.options.workers', intFlag('--data-workers'))
     .option('--cache-dir <dir>', 'preprocessed-case cache (default <data>/.voxseg-cache) = dataset.options.cacheDir');
 }
@@ -74,6 +78,8 @@ export function trainFlagsToLayer(flags: TrainFlags): ConfigLayer {
   set('backend', flags.backend);
   set('lr', flags.lr);
   if (flags.skipInvalid) training.skipInvalid = true;
+  if (flags.checkpointDecoder) training.checkpointDecoder = true;
+  if (flags.memoryCheck === false) training.memoryCheck = false;
   if (Object.keys(training).length) layer.training = training;
   const dataset: Record<string, unknown> = {};
   if (flags.data !== undefined) dataset.root = flags.data;
@@ -158,6 +164,8 @@ export function trainFlagsToArgs(flags: TrainFlags): string[] {
   }
   if (flags.deepSupervision === false) args.push('--no-deep-supervision');
   if (flags.skipInvalid) args.push('--skip-invalid');
+  if (flags.checkpointDecoder) args.push('--checkpoint-decoder');
+  if (flags.memoryCheck === false) args.push('--no-memory-check');
   for (const p of flags.plugin ?? []) args.push('--plugin', absolutePlugin(p));
   return args;
 }
