@@ -143,6 +143,9 @@ async function trainRunLocked(config: ExperimentConfig, options: TrainRunOptions
     const record = { ...config, run: { backend: backend.name, plugins: experiment.pluginList(), createdAt: new Date().toISOString() } };
     await writeFileAtomic(path.join(run, 'config.json'), JSON.stringify(record, null, 2) + '\n');
   }
+  // What predicting with this run needs of the dataset besides the images (e.g. nnU-Net's
+  // dataset.json), kept beside config.json; again on resume, for runs started before it was kept.
+  await opened.dataset.keepInRun?.(run);
 
   const trainCases = await loadCases(dataset, split.train, 'load train cases', options);
   const valCases = split.val.length ? await loadCases(dataset, split.val, 'load validation cases', options) : [];
