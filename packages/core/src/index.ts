@@ -15,6 +15,7 @@ export * from './contracts/batch.js';
 export * from './contracts/optimizer.js';
 export * from './contracts/sampler.js';
 export * from './contracts/criterion.js';
+export * from './augmentation/define-augmenter.js';
 export * from './container/tokens.js';
 export * from './container/registry.js';
 export * from './container/experiment.js';
