@@ -20,4 +20,4 @@ export { WebGPUError, type ErrorGuard, type ErrorGuardOptions } from './backend/
 export { type GpuProviderOptions } from './backend/gpu-provider.js';
 export { BINARY_KERNELS, collapsedShape } from './kernels/binary-broadcast.js';
 export { voxsegKernelConfigs } from './kernels/register-kernels.js';
-export { benchConv3dAsync, finish, type Conv3dBenchOptions, type Conv3dBenchResult } from './bench/conv3d-bench.js';
+export { finish } from './bench/finish.js';

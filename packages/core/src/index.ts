@@ -28,4 +28,5 @@ export * from './metrics/index.js';
 export * from './backend/index.js';
 export * from './volume/index.js';
 export * from './io/index.js';
+export * from './bench/conv3d-bench.js';
 export * from './core-plugin.js';
