@@ -17,8 +17,7 @@ class RandShift extends defineAugmenter<ShiftOptions>({
   defaults: { p: 0.5, range: [0, 1], invert: false },
   nameFor: (o) => (o.invert ? 'RandShiftInverted' : 'RandShift'),
   validate: (o, check) => {
-    const range = check.range('range', o.range);
-    if (range[0] < 0) check.invalid('range', 'must be >= 0', o.range);
+    const range = check.range('range', o.range, 'non-negative');
     return { p: check.probability('p', o.p), range, invert: Boolean(o.invert) };
   },
 }) {
@@ -65,5 +64,8 @@ describe('defineAugmenter', () => {
     expect(fired[2]).toBe(b.next() < 0.5);
     expect(a.next()).toBe(b.next());
     expect(() => optionChecks('X').probability('q', Number.NaN)).toThrow('X: option q must be a probability in [0, 1], got null');
+    expect(() => optionChecks('X').range('r', [0, 1], 'positive')).toThrow('X: option r must be positive, got [0,1]');
+    expect(optionChecks('X').range('r', [0, 1], 'non-negative')).toEqual([0, 1]);
+    expect(() => optionChecks('X').invalid('axes', 'must list spatial axes', [3])).toThrow(new RangeError('X: option axes must list spatial axes, got [3]'));
   });
 });

@@ -8,8 +8,11 @@ import type { Rng } from '../random/rng.js';
 export interface OptionChecks {
   /** A probability in [0, 1]; returns it. */
   probability(option: string, value: unknown): number;
-  /** A closed range `[low, high]` of two finite numbers, low <= high; returns a copy. */
-  range(option: string, value: unknown): [number, number];
+  /**
+   * A closed range `[low, high]` of two finite numbers, low <= high; returns a copy. With
+   * `bound`, `low` must also be `'positive'` (> 0) or `'non-negative'` (>= 0).
+   */
+  range(option: string, value: unknown, bound?: 'positive' | 'non-negative'): [number, number];
   /** Throw for an option that breaks `requirement` (e.g. `must be >= 0`). */
   invalid(option: string, requirement: string, value: unknown): never;
 }
@@ -24,11 +27,13 @@ export function optionChecks(owner: string): OptionChecks {
       if (typeof p !== 'number' || !(p >= 0 && p <= 1)) invalid(option, 'must be a probability in [0, 1]', p);
       return p as number;
     },
-    range(option, r) {
+    range(option, r, bound) {
       if (!Array.isArray(r) || r.length !== 2 || !r.every((v) => typeof v === 'number' && Number.isFinite(v)) || r[0] > r[1]) {
         invalid(option, 'must be [low, high] with low <= high', r);
       }
       const [low, high] = r as [number, number];
+      if (bound === 'positive' && !(low > 0)) invalid(option, 'must be positive', r);
+      if (bound === 'non-negative' && !(low >= 0)) invalid(option, 'must be >= 0', r);
       return [low, high];
     },
     invalid,

@@ -45,8 +45,7 @@ export class RandElastic extends defineAugmenter<RandElasticOptions>({
   description: 'Elastic deformation of the patch grid by smoothed random displacements (DA4: scale 0-0.25 of the patch, p 0.3)',
   defaults: RAND_ELASTIC_DEFAULTS,
   validate: (o, check) => {
-    const deformationScale = check.range('deformationScale', o.deformationScale);
-    if (deformationScale[0] < 0) check.invalid('deformationScale', 'must be >= 0', o.deformationScale);
+    const deformationScale = check.range('deformationScale', o.deformationScale, 'non-negative');
     return { p: check.probability('p', o.p), deformationScale };
   },
 }) {

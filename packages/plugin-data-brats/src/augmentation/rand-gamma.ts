@@ -125,8 +125,7 @@ export class RandGamma extends defineAugmenter<RandGammaOptions>({
   defaults: RAND_GAMMA_DEFAULTS,
   nameFor: (o) => (o.invertImage ? 'RandGammaInverted' : 'RandGamma'),
   validate: (o, check) => {
-    const gammaRange = check.range('gammaRange', o.gammaRange);
-    if (!(gammaRange[0] > 0)) check.invalid('gammaRange', 'must be positive', o.gammaRange);
+    const gammaRange = check.range('gammaRange', o.gammaRange, 'positive');
     if (!(o.epsilon >= 0)) check.invalid('epsilon', 'must be >= 0', o.epsilon);
     return {
       p: check.probability('p', o.p),

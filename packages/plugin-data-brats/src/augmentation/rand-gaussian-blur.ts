@@ -34,8 +34,7 @@ export class RandGaussianBlur extends defineAugmenter<RandGaussianBlurOptions>({
   description: 'Gaussian blur per channel (DA4: sigma 0.5-1.5, p 0.2, per channel 0.5)',
   defaults: RAND_GAUSSIAN_BLUR_DEFAULTS,
   validate: (o, check) => {
-    const sigmaRange = check.range('sigmaRange', o.sigmaRange);
-    if (!(sigmaRange[0] >= 0)) check.invalid('sigmaRange', 'must be >= 0', o.sigmaRange);
+    const sigmaRange = check.range('sigmaRange', o.sigmaRange, 'non-negative');
     return {
       p: check.probability('p', o.p),
       sigmaRange,

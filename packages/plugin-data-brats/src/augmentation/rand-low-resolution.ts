@@ -35,8 +35,7 @@ export class RandLowResolution extends defineAugmenter<RandLowResolutionOptions>
   description: 'Low-resolution simulation: nearest downsample, cubic upsample (DA4: zoom 0.5-1, p 0.25, per channel 0.5)',
   defaults: RAND_LOW_RESOLUTION_DEFAULTS,
   validate: (o, check) => {
-    const zoomRange = check.range('zoomRange', o.zoomRange);
-    if (!(zoomRange[0] > 0)) check.invalid('zoomRange', 'must be positive', o.zoomRange);
+    const zoomRange = check.range('zoomRange', o.zoomRange, 'positive');
     return {
       p: check.probability('p', o.p),
       zoomRange,

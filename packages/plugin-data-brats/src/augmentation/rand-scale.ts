@@ -30,8 +30,7 @@ export class RandScale extends defineAugmenter<RandScaleOptions>({
   description: 'Random scaling of the patch grid (DA4: 0.65-1.6, p 0.3, independent per axis with p 0.3)',
   defaults: RAND_SCALE_DEFAULTS,
   validate: (o, check) => {
-    const scaleRange = check.range('scaleRange', o.scaleRange);
-    if (!(scaleRange[0] > 0)) check.invalid('scaleRange', 'must be positive', o.scaleRange);
+    const scaleRange = check.range('scaleRange', o.scaleRange, 'positive');
     return {
       p: check.probability('p', o.p),
       scaleRange,
