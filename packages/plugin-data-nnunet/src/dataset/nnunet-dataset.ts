@@ -1,6 +1,7 @@
 import { type CaseData, type CaseMeta, type Dataset, type DatasetFactory, type DatasetValidation, type LabelMap, type TargetEncoding, writeFileAtomic } from '@voxseg/core';
 import {
   CaseCache,
+  caseFromFiles,
   DataError,
   PREPROCESSING_VERSION,
   type ReadResult,
@@ -10,7 +11,6 @@ import {
   describeSystemError,
   fileError,
   formatProblem,
-  preprocessCase,
   readForCheck,
   readNifti,
   writeNifti,
@@ -80,9 +80,9 @@ const NON_ZSCORE_CHANNELS = ['ct', 'nonorm', 'rescale_to_0_1', 'rgb_to_0_1'];
  *
  * Cases are preprocessed as the BraTS plugin does (crop to the non-zero box of all channels,
  * per-channel z-score inside it) through `@voxseg/plugin-data-brats`'s exported
- * `preprocessCase`, and cached on disk with its `CaseCache`. Targets come from `dataset.json`
- * ({@link nnunetTargetEncoding}); label values in the files are kept as stored (nnU-Net's
- * consecutive integers).
+ * `caseFromFiles` (its `preprocessCase`), and cached on disk with its `CaseCache`. Targets
+ * come from `dataset.json` ({@link nnunetTargetEncoding}); label values in the files are kept
+ * as stored (nnU-Net's consecutive integers).
  */
 export class NnunetDataset implements Dataset {
   readonly name = 'nnunet';
@@ -159,29 +159,10 @@ export class NnunetDataset implements Dataset {
     }
     const names = this.modalityNames(info);
     const { read, problems } = await this.readChecked(id, files);
-    if (problems.length > 0) {
-      const p = problems[0]!;
-      const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
-      throw new DataError(`${formatProblem(this.explain(p))}${more}`, p.file, id);
-    }
-    const images = read.filter((r) => r.role !== 'seg').map((r) => r.volume!);
-    const seg = read.find((r) => r.role === 'seg')?.volume;
-    const ref = images[0]!;
-    const pre = preprocessCase({ channels: images.map((v) => v.data), label: seg ? Uint8Array.from(seg.data) : undefined, shape: ref.shape });
     const fileMap: Record<string, string> = {};
     names.forEach((n, c) => (fileMap[n] = files.images[c]!));
     if (files.label) fileMap.seg = files.label;
-    const meta: CaseMeta = {
-      id,
-      affine: ref.affine,
-      spacing: ref.spacing,
-      originalShape: pre.originalShape,
-      cropBox: pre.cropBox,
-      modalities: names,
-      files: fileMap,
-      header: ref.header,
-    };
-    const data: CaseData = pre.label ? { meta, image: pre.image, shape: pre.shape, label: pre.label } : { meta, image: pre.image, shape: pre.shape };
+    const data = caseFromFiles(id, read, problems.map((p) => this.explain(p)), { modalities: names, files: fileMap });
     if (this.cache) {
       try {
         await this.cache.put(id, key, data);
@@ -191,7 +172,6 @@ export class NnunetDataset implements Dataset {
     }
     return data;
   }
-
 
   /**
    * Check every case (before training or prediction): structure first (a missing channel or
