@@ -26,7 +26,9 @@ const webgpuEnv: Record<string, string> =
         VK_ICD_FILENAMES: swiftshaderIcd,
       }
     : {};
-const webgpuSuites = ['packages/backend-webgpu/src/**/*.test.ts'];
+// The CLI's end-to-end run on `--backend webgpu` needs the same environment (its child
+// processes inherit it).
+const webgpuSuites = ['packages/backend-webgpu/src/**/*.test.ts', 'packages/cli/src/commands/webgpu-e2e.test.ts'];
 
 export default defineConfig({
   resolve: {

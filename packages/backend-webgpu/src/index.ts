@@ -20,4 +20,6 @@ export { WebGPUError, type ErrorGuard, type ErrorGuardOptions } from './backend/
 export { type GpuProviderOptions } from './backend/gpu-provider.js';
 export { BINARY_KERNELS, collapsedShape } from './kernels/binary-broadcast.js';
 export { voxsegKernelConfigs } from './kernels/register-kernels.js';
+export { fusedNormKernelConfigs } from './kernels/fused-norm.js';
+export { setMaxBindingBytes, maxBindingBytes } from './kernels/binding-split.js';
 export { finish } from './bench/finish.js';

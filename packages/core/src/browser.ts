@@ -10,3 +10,4 @@ export * from './volume/index.js';
 export * from './inference/index.js';
 export type * from './events/types.js';
 export type * from './contracts/dataset.js';
+export * from './backend/fused-norm-kernels.js';

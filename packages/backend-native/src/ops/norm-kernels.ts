@@ -1,27 +1,15 @@
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
+import { FUSED_NORM_BACKWARD, FUSED_NORM_FORWARD, type FusedNormKernelAttrs } from '@voxseg/core';
 import { addon } from '../addon/load-addon.js';
 import { alloc, f32, fmt, output, sizeOf } from '../kernels/tensor-data.js';
 
-/** Kernel: normalise x, returning [y, mean, variance] (statistics shape [N, G], or [G] across the batch). */
-export const NORM_FORWARD = 'VoxsegNormForward';
-/** Kernel: gradients [dx, dgamma, dbeta] of {@link NORM_FORWARD}. */
-export const NORM_BACKWARD = 'VoxsegNormBackward';
-
-/** Attributes of both norm kernels. */
-export interface NormKernelAttrs {
-  /** Channel groups: C for instance norm, 32 for the GN variants, C with acrossBatch for batch norm. */
-  groups: number;
-  /** Statistics over batch and space per channel (BatchNorm training) instead of per sample. */
-  acrossBatch: boolean;
-  epsilon: number;
-  /**
-   * Optional LeakyReLU fused after the normalisation: forward returns
-   * `leakyRelu(norm(x), negativeSlope)`; backward then needs the forward output as input `y`
-   * and takes `dy` through the activation itself. Absent: no activation.
-   */
-  negativeSlope?: number;
-}
+/** Kernel names and attributes: the fused-norm contract lives in `@voxseg/core` (one home; see there). */
+export const NORM_FORWARD = FUSED_NORM_FORWARD;
+/** Gradients [dx, dgamma, dbeta] of {@link NORM_FORWARD}. */
+export const NORM_BACKWARD = FUSED_NORM_BACKWARD;
+/** Attributes of both norm kernels (core's {@link FusedNormKernelAttrs}). */
+export type NormKernelAttrs = FusedNormKernelAttrs;
 
 /** [N, S, C, G, acrossBatch] for the addon: channels-last x seen as [N, S, C]. */
 function normShape(op: string, x: readonly number[], a: NormKernelAttrs): number[] {

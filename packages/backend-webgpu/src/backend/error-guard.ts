@@ -25,7 +25,7 @@ export class WebGPUError extends Error {
 /** The part of tfjs-backend-webgpu's `WebGPUBackend` the guard wraps. */
 export interface GuardedBackend {
   device: GPUDevice;
-  runWebGPUProgram(program: { constructor: { name: string }; shaderKey?: string }, ...rest: unknown[]): unknown;
+  runWebGPUProgram(program: { constructor: { name: string }; shaderKey?: string; label?: string }, ...rest: unknown[]): unknown;
   read(dataId: object): Promise<unknown>;
 }
 
@@ -85,7 +85,8 @@ export function installErrorGuard(backend: GuardedBackend, options: ErrorGuardOp
     try {
       out = run(program, ...rest);
     } finally {
-      const name = `WebGPU kernel ${program.constructor.name}`;
+      // voxseg's generic WGSL programs carry their own label.
+      const name = `WebGPU kernel ${typeof program.label === 'string' ? program.label : program.constructor.name}`;
       const validation = device.popErrorScope();
       const oom = device.popErrorScope();
       open.push(validation.then((e) => record(name, e)), oom.then((e) => record(name, e)));

@@ -54,6 +54,10 @@ const GEOMETRY = [
   'sD', 'sH', 'sW',
   'pD', 'pH', 'pW',
   'dD', 'dH', 'dW',
+  // Element shifts added to every index into the A operand's tensor (x or dy), the B
+  // operand's (w or dy) and the output: non-zero when a batch chunk of a tensor larger than
+  // one storage binding is bound as a sub-range (binding-split.ts).
+  'aShift', 'bShift', 'oShift',
 ] as const;
 
 /** A tfjs-backend-webgpu program (the fields `runWebGPUProgram` reads). */
@@ -126,7 +130,7 @@ export class ConvGemmProgram {
           let kh = t % uniforms.fH; let kd = t / uniforms.fH;
           let id = rD[i] + kd * uniforms.dD; let ih = rH[i] + kh * uniforms.dH; let iw = rW[i] + kw * uniforms.dW;
           if (id >= 0 && id < uniforms.inD && ih >= 0 && ih < uniforms.inH && iw >= 0 && iw < uniforms.inW) {
-            v = x[(((rB[i] * uniforms.inD + id) * uniforms.inH + ih) * uniforms.inW + iw) * uniforms.inC + ci];
+            v = x[(((rB[i] * uniforms.inD + id) * uniforms.inH + ih) * uniforms.inW + iw) * uniforms.inC + ci + uniforms.aShift];
           }
         }`;
     } else if (mode === 'inputGrad') {
@@ -147,7 +151,7 @@ export class ConvGemmProgram {
           if (td >= 0 && th >= 0 && tw >= 0 && td % uniforms.sD == 0 && th % uniforms.sH == 0 && tw % uniforms.sW == 0) {
             let od = td / uniforms.sD; let oh = th / uniforms.sH; let ow = tw / uniforms.sW;
             if (od < uniforms.outD && oh < uniforms.outH && ow < uniforms.outW) {
-              v = dy[(((rB[i] * uniforms.outD + od) * uniforms.outH + oh) * uniforms.outW + ow) * uniforms.outC + co];
+              v = dy[(((rB[i] * uniforms.outD + od) * uniforms.outH + oh) * uniforms.outW + ow) * uniforms.outC + co + uniforms.aShift];
             }
           }
         }`;
@@ -167,21 +171,21 @@ export class ConvGemmProgram {
           let od = t % uniforms.outD; let n = t / uniforms.outD;
           let id = od * uniforms.sD + rD[i]; let ih = oh * uniforms.sH + rH[i]; let iw = ow * uniforms.sW + rW[i];
           if (id >= 0 && id < uniforms.inD && ih >= 0 && ih < uniforms.inH && iw >= 0 && iw < uniforms.inW) {
-            v = x[(((n * uniforms.inD + id) * uniforms.inH + ih) * uniforms.inW + iw) * uniforms.inC + rB[i]];
+            v = x[(((n * uniforms.inD + id) * uniforms.inH + ih) * uniforms.inW + iw) * uniforms.inC + rB[i] + uniforms.aShift];
           }
         }`;
     }
     let loadB: string;
     if (mode === 'forward') {
-      loadB = `if (gk < uniforms.K && gn < uniforms.N) { v = w[gk * uniforms.N + gn]; }`;
+      loadB = `if (gk < uniforms.K && gn < uniforms.N) { v = w[gk * uniforms.N + gn + uniforms.bShift]; }`;
     } else if (mode === 'inputGrad') {
       // B[k = (tap, co), n = ci] = w[tap, ci, co]
       loadB = `if (gk < uniforms.K && gn < uniforms.N) {
           let co = gk % uniforms.outC; let tap = gk / uniforms.outC;
-          v = w[(tap * uniforms.inC + gn) * uniforms.outC + co];
+          v = w[(tap * uniforms.inC + gn) * uniforms.outC + co + uniforms.bShift];
         }`;
     } else {
-      loadB = `if (gk < kEnd && gn < uniforms.N) { v = dy[gk * uniforms.N + gn]; }`;
+      loadB = `if (gk < kEnd && gn < uniforms.N) { v = dy[gk * uniforms.N + gn + uniforms.bShift]; }`;
     }
     const bRowCol = mode === 'inputGrad' ? `let row = e % ${TK}; let col = e / ${TK};` : `let row = e / ${TN}; let col = e % ${TN};`;
     return `
@@ -250,7 +254,7 @@ export class ConvGemmProgram {
           if (gm < uniforms.M) {
             for (var c = 0; c < ${RN}; c++) {
               let gn = tileN + tx + c * ${WX};
-              if (gn < uniforms.N) { result[outBase + gm * uniforms.N + gn] = acc[r * ${RN} + c]; }
+              if (gn < uniforms.N) { result[outBase + gm * uniforms.N + gn + uniforms.oShift] = acc[r * ${RN} + c]; }
             }
           }
         }
@@ -268,7 +272,14 @@ function getMain(): string {
 }
 
 /** The geometry uniforms of a conv, in {@link GEOMETRY} order. */
-export function convUniforms(info: tf.backend_util.Conv3DInfo, m: number, n: number, k: number, kChunk: number): { type: string; data: number[] }[] {
+export function convUniforms(
+  info: tf.backend_util.Conv3DInfo,
+  m: number,
+  n: number,
+  k: number,
+  kChunk: number,
+  shifts: { a: number; b: number; o: number } = { a: 0, b: 0, o: 0 },
+): { type: string; data: number[] }[] {
   const p = info.padInfo;
   const values = [
     m, n, k, kChunk,
@@ -278,6 +289,7 @@ export function convUniforms(info: tf.backend_util.Conv3DInfo, m: number, n: num
     info.strideDepth, info.strideHeight, info.strideWidth,
     p.front, p.top, p.left,
     info.dilationDepth, info.dilationHeight, info.dilationWidth,
+    shifts.a, shifts.b, shifts.o,
   ];
   return values.map((v) => ({ type: 'int32', data: [v] }));
 }

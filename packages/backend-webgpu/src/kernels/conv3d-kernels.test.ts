@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { relError, runOn, seeded, webgpuForTests } from '../__tests__/webgpu-test-env.js';
 import { registerConv3dTransposeGradient } from '@voxseg/plugin-unet';
+import { setMaxBindingBytes } from './binding-split.js';
 import { filterGradSplits, gemmTiles } from './conv3d-kernels.js';
 
 // tfjs has no gradient for Conv3DBackpropInputV2 (conv3dTranspose); the U-Net plugin's.
@@ -94,6 +95,35 @@ describe.skipIf(!status.available)('Conv3D kernels on webgpu match cpu', () => {
     const cpu = await runOn('cpu', convAndGrads(c));
     const gpu = await runOn('webgpu', convAndGrads(c));
     expect(relError(gpu[2]!, cpu[2]!)).toBeLessThan(1e-5);
+  });
+
+  it('runs in batch pieces below a lowered binding limit: the same values as one piece, and cpu', async () => {
+    // 3 samples of 5x6x7x8 floats (6.6 KiB each) against a 16 KiB cap: pieces of 2 and 1
+    // samples, bound as sub-ranges at an unaligned offset (1680 floats).
+    const c: Case = { name: 'pieces', x: [3, 5, 6, 7, 8], filter: [3, 3, 3, 8, 8], strides: 1, pad: 'same' };
+    const whole = await runOn('webgpu', convAndGrads(c));
+    setMaxBindingBytes(16 * 1024);
+    try {
+      await tf.setBackend('webgpu');
+      const before = tf.memory().numTensors;
+      const split = await runOn('webgpu', convAndGrads(c));
+      expect(tf.memory().numTensors).toBe(before);
+      // Forward and grad input compute each output in the same order: identical bits.
+      expect(relError(split[0]!, whole[0]!, 1e-30), 'forward').toBe(0);
+      expect(relError(split[1]!, whole[1]!, 1e-30), 'grad input').toBe(0);
+      // The filter gradient sums the pieces' partial gradients: a different order.
+      expect(relError(split[2]!, whole[2]!), 'grad filter').toBeLessThan(1e-5);
+      const cpu = await runOn('cpu', convAndGrads(c));
+      ['forward', 'grad input', 'grad filter'].forEach((what, i) => expect(relError(split[i]!, cpu[i]!), what).toBeLessThan(1e-5));
+      // One sample larger than a binding is one clear error.
+      await tf.setBackend('webgpu');
+      const big = tf.zeros([1, 8, 8, 8, 8]);
+      const w = tf.zeros([3, 3, 3, 8, 8]);
+      expect(() => tf.conv3d(big as tf.Tensor5D, w as tf.Tensor5D, 1, 'same')).toThrow(/Conv3D on webgpu: one sample's activation \(16384 bytes\) exceeds the device's storage-binding limit/);
+      tf.dispose([big, w]);
+    } finally {
+      setMaxBindingBytes(undefined);
+    }
   });
 });
 

@@ -2,14 +2,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { addNConfig } from './add-n.js';
 import { routeAroundRank5Broadcast } from './binary-broadcast.js';
 import { transposeIntConfig } from './transpose-int.js';
+import { fixIntReductions } from './int-reductions.js';
 
 const CHUNKED = Symbol.for('voxseg.webgpu.chunkedAddN');
 const INT_TRANSPOSE = Symbol.for('voxseg.webgpu.intTranspose');
 import { conv3dKernelConfigs } from './conv3d-kernels.js';
+import { fusedNormKernelConfigs } from './fused-norm.js';
 
 /** voxseg's kernels for the `webgpu` backend (WGSL), registered over tfjs-backend-webgpu's. */
 export function voxsegKernelConfigs(): tf.KernelConfig[] {
-  return [...conv3dKernelConfigs];
+  return [...conv3dKernelConfigs, ...fusedNormKernelConfigs];
 }
 
 /**
@@ -18,6 +20,7 @@ export function voxsegKernelConfigs(): tf.KernelConfig[] {
  */
 export function registerVoxsegKernels(which: 'voxseg' | 'tfjs'): void {
   routeAroundRank5Broadcast('webgpu');
+  fixIntReductions('webgpu');
   const addN = tf.getKernel('AddN', 'webgpu');
   if (addN && !(addN.kernelFunc as unknown as Record<symbol, boolean>)[CHUNKED]) {
     const chunked = addNConfig(addN);

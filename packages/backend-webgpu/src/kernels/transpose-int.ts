@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { isIntStored } from './stored-dtype.js';
 
 /**
  * int32/bool -> float32 by value. tfjs-backend-webgpu's `Cast` to float32 keeps the int32
@@ -37,8 +38,7 @@ export function transposeIntConfig(original: tf.KernelConfig): tf.KernelConfig {
       const x = (args.inputs as { x: tf.TensorInfo }).x;
       const backend = args.backend as tf.KernelBackend;
       // The buffer's own type decides the shader: a float32 tensor cast from int32 still holds i32.
-      const stored = (backend as unknown as { tensorMap?: { get(id: object): { dtype: tf.DataType } | undefined } }).tensorMap?.get(x.dataId)?.dtype ?? x.dtype;
-      if (stored !== 'int32' && stored !== 'bool') return original.kernelFunc(args);
+      if (!isIntStored(backend, x)) return original.kernelFunc(args);
       const cast = tf.getKernel('Cast', 'webgpu')!.kernelFunc;
       const run = backend as unknown as { runWebGPUProgram(p: object, i: tf.TensorInfo[], d: tf.DataType): tf.TensorInfo };
       const xf = run.runWebGPUProgram(new ToFloatProgram([...x.shape]), [x], 'float32');

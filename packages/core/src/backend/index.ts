@@ -1,2 +1,3 @@
 export * from './select-backend.js';
 export * from './test-backend.js';
+export * from './fused-norm-kernels.js';

@@ -1,21 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { FUSED_NORM_BACKWARD, FUSED_NORM_FORWARD, type FusedNormKernelAttrs } from '@voxseg/core';
 import { type NormGeometry, normBackwardJs, normForwardJs } from './fused-norm-js.js';
 import { releaseUpstream } from './layer-utils.js';
 
 /**
- * Name of the fused normalisation kernel `@voxseg/backend-native` registers on its backend
- * (forward + one-kernel backward). Used when the active backend has it; this package does not
- * depend on the backend package, only on the kernel's name and contract:
- * inputs `{ x, gamma, beta }`, attrs `{ groups, acrossBatch, epsilon }`, outputs
- * `[y, mean, variance]` (biased). This module calls it and its backward kernel inside its own
- * differentiable op, so the LeakyReLU can be fused too.
+ * Name of the fused normalisation forward kernel (the contract lives in `@voxseg/core`:
+ * {@link FUSED_NORM_FORWARD}). Used when the active backend registers it
+ * (`@voxseg/backend-native`, `@voxseg/backend-webgpu`); this package depends only on the
+ * kernel's name and contract, never on a backend package: inputs `{ x, gamma, beta }`, attrs
+ * `{ groups, acrossBatch, epsilon }`, outputs `[y, mean, variance]` (biased). This module calls
+ * it and its backward kernel inside its own differentiable op.
  */
-export const NATIVE_NORM_KERNEL = 'VoxsegNormForward';
+export const NATIVE_NORM_KERNEL = FUSED_NORM_FORWARD;
 /**
- * Its backward kernel: inputs `{ dy, x, mean, variance, gamma }`, same attrs, outputs
- * `[dx, dgamma, dbeta]`.
+ * Its backward kernel ({@link FUSED_NORM_BACKWARD}): inputs `{ dy, x, mean, variance, gamma }`,
+ * same attrs, outputs `[dx, dgamma, dbeta]`.
  */
-export const NATIVE_NORM_BACKWARD_KERNEL = 'VoxsegNormBackward';
+export const NATIVE_NORM_BACKWARD_KERNEL = FUSED_NORM_BACKWARD;
 
 /** How {@link fusedNorm} groups the statistics. */
 export interface FusedNormOptions {
@@ -31,7 +32,8 @@ export interface FusedNormOptions {
    */
   negativeSlope?: number;
   /**
-   * `'auto'` (default): backend-native's kernels when registered, plain loops on the `cpu`
+   * `'auto'` (default): the active backend's fused norm kernels when it registers them
+   * (backend-native, backend-webgpu), plain loops on the `cpu`
    * backend, tfjs ops elsewhere. `'tfjs-ops'` forces the op-by-op version (any backend;
    * used by tests to check the loops against it).
    */
@@ -70,7 +72,8 @@ export function fusedNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, optio
   const loops = auto && !native && tf.getBackend() === 'cpu';
   const geometry: NormGeometry = { n, s: x.size / (n * c), c, groups, acrossBatch };
   const gStatShape = [acrossBatch ? 1 : n, 1, groups, 1];
-  const attrs = { groups, acrossBatch, epsilon } as unknown as tf.NamedAttrMap;
+  const kernelAttrs: FusedNormKernelAttrs = { groups, acrossBatch, epsilon };
+  const attrs = kernelAttrs as unknown as tf.NamedAttrMap;
   // [B, M, G, K]: statistics over axes 1 and 3 (space and the channels of a group).
   const grouped = [acrossBatch ? 1 : n, -1, groups, c / groups];
   const reduceAxes = x.shape.slice(0, -1).map((_, i) => i);
