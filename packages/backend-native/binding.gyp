@@ -7,7 +7,8 @@
         "src/native/conv3d.cc",
         "src/native/matmul.cc",
         "src/native/elementwise.cc",
-        "src/native/norm.cc"
+        "src/native/norm.cc",
+        "src/native/conv3d-infer.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],

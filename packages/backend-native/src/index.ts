@@ -24,3 +24,4 @@ export {
 } from './ops/norm.js';
 export { NORM_FORWARD, NORM_BACKWARD, type NormKernelAttrs } from './ops/norm-kernels.js';
 export { nativeConv3dBias, CONV3D_BIAS, CONV3D_BACKPROP_FILTER_BIAS } from './kernels/conv3d.js';
+export { CONV3D_INFERENCE, type Conv3DInferenceAttrs } from './kernels/conv3d-inference.js';

@@ -25,5 +25,6 @@ export {
 export { saveNetwork, loadNetwork, type LoadedNetwork } from './io/network-io.js';
 export { summarizeModel, formatSummary, type ModelSummary, type LayerRow } from './summary/model-summary.js';
 export { Conv3DBias, type Conv3DBiasArgs } from './layers/conv3d-bias.js';
+export { prepareForInference, type PrepareForInferenceOptions } from './inference/prepare-for-inference.js';
 export { fusedNorm, NATIVE_NORM_KERNEL, type FusedNormOptions, type FusedNormResult } from './layers/fused-norm.js';
 export { registerUnetLayers } from './browser.js';

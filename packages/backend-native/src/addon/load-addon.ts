@@ -19,6 +19,11 @@ export interface NativeAddon {
   conv3dBackwardFilterBias(x: Float32Array, dy: Float32Array, dw: Float32Array, dbias: Float32Array, params: Int32Array): void;
   conv3dImplInfo(params: Int32Array): { forward: string; backwardData?: string; backwardFilter?: string };
   clearConvCache(): number;
+  /** Inference conv + bias + LeakyReLU (slope NaN: none); layout 0 channels-last, 1 blocked with reorders. */
+  conv3dInference(x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, params: Int32Array, slope: number, layout: number): void;
+  /** oneDNN implementation per cached inference primitive. */
+  conv3dInferenceImpls(): Record<string, string>;
+  clearConvInferenceCache(): number;
   batchMatMul(a: Float32Array, b: Float32Array, c: Float32Array, params: Int32Array): void;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array | Uint8Array, dims: number[], stridesA: number[], stridesB: number[]): void;
   select(cond: Uint8Array, a: Float32Array, b: Float32Array, out: Float32Array): void;

@@ -11,6 +11,7 @@ import {
   conv3dConfig,
   CONV3D_BIAS,
 } from '../kernels/conv3d.js';
+import { conv3dInferenceConfig } from '../kernels/conv3d-inference.js';
 import { leakyReluGradConfig, LEAKY_RELU_GRAD } from '../kernels/elementwise.js';
 import { nativeKernelConfigs } from '../kernels/index.js';
 import { normGradConfig, NORM_FORWARD } from '../ops/norm-kernels.js';
@@ -128,5 +129,5 @@ export function nativeBackendStatus(): NativeBackendStatus {
 }
 
 function allConfigs(): tf.KernelConfig[] {
-  return [conv3dConfig, conv3dBackpropInputConfig, conv3dBackpropFilterConfig, conv3dBiasConfig, conv3dBackpropFilterBiasConfig, ...nativeKernelConfigs];
+  return [conv3dConfig, conv3dBackpropInputConfig, conv3dBackpropFilterConfig, conv3dBiasConfig, conv3dBackpropFilterBiasConfig, conv3dInferenceConfig, ...nativeKernelConfigs];
 }

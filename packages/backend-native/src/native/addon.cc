@@ -42,6 +42,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitMatmul(env, exports);
   InitElementwise(env, exports);
   InitNorm(env, exports);
+  InitConvInfer(env, exports);
   return exports;
 }
 

@@ -58,5 +58,6 @@ void InitConv(Napi::Env env, Napi::Object exports);
 void InitMatmul(Napi::Env env, Napi::Object exports);
 void InitElementwise(Napi::Env env, Napi::Object exports);
 void InitNorm(Napi::Env env, Napi::Object exports);
+void InitConvInfer(Napi::Env env, Napi::Object exports);
 
 }  // namespace voxseg

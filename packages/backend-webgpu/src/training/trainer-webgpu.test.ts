@@ -88,7 +88,7 @@ describe.skipIf(!status.available)('Trainer on webgpu', () => {
     await tf.setBackend('cpu');
   });
 
-  it(`trains BL for ${ITERATIONS} iterations with cpu's losses, validates, leaks nothing`, { timeout: 600_000 }, async () => {
+  it(`trains BL for ${ITERATIONS} iterations with cpu's losses, validates, leaks nothing`, { timeout: 900_000 }, async () => {
     const cpu = await train('cpu');
     const gpu = await train('webgpu');
     expect(gpu.losses).toHaveLength(ITERATIONS);

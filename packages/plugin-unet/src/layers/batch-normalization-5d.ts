@@ -94,9 +94,27 @@ export class BatchNormalization5D extends tfl.layers.Layer {
         this.updateRunningStatistics(mean, variance, x.size / c);
         return y;
       }
-      const scale = tf.mul(tf.rsqrt(tf.add(this.runningVariance!.read(), this.epsilon)), gamma);
-      const y = tf.add(tf.mul(tf.sub(x, this.runningMean!.read()), scale), beta);
+      // Inference: a per-channel affine map, x * scale + shift, two passes over x (a model
+      // prepared with prepareForInference has this folded into the preceding conv instead).
+      const { scale, shift } = this.inferenceAffine();
+      const y = tf.add(tf.mul(x, scale), shift);
       return this.negativeSlope === undefined ? y : tf.leakyRelu(y, this.negativeSlope);
+    });
+  }
+
+  /**
+   * The inference map as `x * scale + shift` per channel: `scale = gamma / sqrt(var + eps)`,
+   * `shift = beta - mean * scale`, from the running statistics. Used to fold this layer into
+   * the preceding convolution (see `prepareForInference`). The caller owns the tensors.
+   */
+  inferenceAffine(): { scale: tf.Tensor1D; shift: tf.Tensor1D } {
+    return tf.tidy(() => {
+      const c = this.runningMean!.shape[0]!;
+      const gamma = this.gamma ? this.gamma.read() : tf.ones([c]);
+      const beta = this.beta ? this.beta.read() : tf.zeros([c]);
+      const scale = tf.mul(tf.rsqrt(tf.add(this.runningVariance!.read(), this.epsilon)), gamma) as tf.Tensor1D;
+      const shift = tf.sub(beta, tf.mul(this.runningMean!.read(), scale)) as tf.Tensor1D;
+      return { scale, shift };
     });
   }
 

@@ -1,7 +1,30 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { serialization } from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { type CallKwargs, channelsOf, releaseUpstream, singleInput } from './layer-utils.js';
+import { type CallKwargs, channelsOf, isTraining, releaseUpstream, singleInput } from './layer-utils.js';
+
+/**
+ * Kernels `@voxseg/backend-native` registers (this package uses them by name, without
+ * depending on it; see that package's README): conv + bias in one oneDNN primitive, the
+ * filter and bias gradients in one, and the inference conv + bias + LeakyReLU.
+ */
+export const NATIVE_CONV3D_BIAS_KERNEL = 'VoxsegConv3DBias';
+export const NATIVE_CONV3D_BACKPROP_FILTER_BIAS_KERNEL = 'VoxsegConv3DBackpropFilterBias';
+export const NATIVE_CONV3D_INFERENCE_KERNEL = 'VoxsegConv3DInference';
+
+function hasKernel(name: string): boolean {
+  return tf.getKernel(name, tf.getBackend()) !== undefined;
+}
+
+/**
+ * Whether a gradient tape is recording (inside `tf.grads`, `variableGrads`, `minimize`): the
+ * inference kernel has no gradient, so it is used only when nothing differentiates the call
+ * (tfjs-layers' `predict`, or `apply` outside any gradient function). Unknown: assume yes.
+ */
+function tapeOn(): boolean {
+  const engine = tf.engine() as unknown as { isTapeOn?: () => boolean };
+  return typeof engine.isTapeOn === 'function' ? engine.isTapeOn() : true;
+}
 
 /** Options of {@link Conv3DBias}. */
 export interface Conv3DBiasArgs {
@@ -19,6 +42,12 @@ export interface Conv3DBiasArgs {
   useBias?: boolean;
   /** Whether the weights are trained. Default `true`. */
   trainable?: boolean;
+  /**
+   * Apply LeakyReLU with this slope to the result. Default: none. Set by
+   * `prepareForInference` when it folds the following BatchNorm (and its activation) into this
+   * conv: at inference conv, bias and activation then run as one native pass.
+   */
+  negativeSlope?: number;
 }
 
 /**
@@ -41,6 +70,7 @@ export class Conv3DBias extends tfl.layers.Layer {
   readonly strides: number;
   readonly padding: 'same' | 'valid';
   readonly useBias: boolean;
+  readonly negativeSlope: number | undefined;
   private kernel: tfl.LayerVariable | null = null;
   private bias: tfl.LayerVariable | null = null;
 
@@ -51,6 +81,7 @@ export class Conv3DBias extends tfl.layers.Layer {
     this.strides = args.strides ?? 1;
     this.padding = args.padding ?? 'same';
     this.useBias = args.useBias ?? true;
+    this.negativeSlope = args.negativeSlope ?? undefined;
     for (const [k, v] of [['filters', this.filters], ['kernelSize', this.kernelSize], ['strides', this.strides]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new Error(`${this.name}: ${k} must be a positive integer, got ${v}`);
     }
@@ -72,17 +103,30 @@ export class Conv3DBias extends tfl.layers.Layer {
     return [s[0]!, edge(s[1]!), edge(s[2]!), edge(s[3]!), this.filters];
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: CallKwargs): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: CallKwargs): tf.Tensor {
     return tf.tidy(() => {
       const x = singleInput(inputs, this.name) as tf.Tensor5D;
       const w = this.kernel!.read() as tf.Tensor5D;
       const strides = this.strides;
       const pad = this.padding;
-      if (!this.bias) return tf.conv3d(x, w, strides, pad);
+      const slope = this.negativeSlope;
+      // Inference on backend-native: conv, bias and activation in one oneDNN primitive.
+      if (!isTraining(kwargs) && !tapeOn() && x.dtype === 'float32' && hasKernel(NATIVE_CONV3D_INFERENCE_KERNEL)) {
+        const ins: tf.NamedTensorMap = this.bias ? { x, filter: w, bias: this.bias.read() } : { x, filter: w };
+        const attrs = { strides: [strides, strides, strides], pad, dilations: [1, 1, 1], ...(slope === undefined ? {} : { negativeSlope: slope }) };
+        return tf.engine().runKernel(NATIVE_CONV3D_INFERENCE_KERNEL, ins, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+      }
+      const act = (t: tf.Tensor): tf.Tensor => (slope === undefined ? t : tf.leakyRelu(t, slope));
+      if (!this.bias) return act(tf.conv3d(x, w, strides, pad));
+      const native = x.dtype === 'float32' && hasKernel(NATIVE_CONV3D_BIAS_KERNEL) && hasKernel(NATIVE_CONV3D_BACKPROP_FILTER_BIAS_KERNEL);
+      const s3 = [strides, strides, strides];
       const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
         const [xx, ww, bb, save] = args as [tf.Tensor5D, tf.Tensor5D, tf.Tensor1D, tf.GradSaveFunc];
         save([xx, ww]);
-        const value = tf.tidy(() => tf.add(tf.conv3d(xx, ww, strides, pad), bb));
+        // backend-native: the bias is added inside the convolution primitive (no extra pass).
+        const value = native
+          ? (tf.engine().runKernel(NATIVE_CONV3D_BIAS_KERNEL, { x: xx, filter: ww, bias: bb }, { strides: s3, pad, dilations: [1, 1, 1] } as unknown as tf.NamedAttrMap) as tf.Tensor)
+          : tf.tidy(() => tf.add(tf.conv3d(xx, ww, strides, pad), bb));
         return {
           value,
           gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
@@ -90,6 +134,15 @@ export class Conv3DBias extends tfl.layers.Layer {
               const g = (Array.isArray(dy) ? dy[0]! : dy) as tf.Tensor5D;
               const [sx, sw] = saved as [tf.Tensor5D, tf.Tensor5D];
               const dx = tf.conv3dTranspose(g, sw, sx.shape, strides, pad);
+              if (native) {
+                // Filter and bias gradients from one oneDNN primitive.
+                const [dw, db] = tf.engine().runKernel(
+                  NATIVE_CONV3D_BACKPROP_FILTER_BIAS_KERNEL,
+                  { x: sx, dy: g } as unknown as tf.NamedTensorMap,
+                  { strides: s3, pad, filterShape: sw.shape } as unknown as tf.NamedAttrMap,
+                ) as tf.Tensor[];
+                return [dx, dw!, db!];
+              }
               const dw = tf.engine().runKernel(
                 tf.Conv3DBackpropFilterV2,
                 { x: sx, dy: g } as unknown as tf.NamedTensorMap,
@@ -102,7 +155,7 @@ export class Conv3DBias extends tfl.layers.Layer {
           },
         };
       });
-      return op(x, w, this.bias.read());
+      return act(op(x, w, this.bias.read()));
     });
   }
 
@@ -114,6 +167,7 @@ export class Conv3DBias extends tfl.layers.Layer {
       strides: this.strides,
       padding: this.padding,
       useBias: this.useBias,
+      ...(this.negativeSlope === undefined ? {} : { negativeSlope: this.negativeSlope }),
     };
   }
 }

@@ -74,6 +74,8 @@ export function fusedNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, optio
   const gStatShape = [acrossBatch ? 1 : n, 1, groups, 1];
   const kernelAttrs: FusedNormKernelAttrs = { groups, acrossBatch, epsilon };
   const attrs = kernelAttrs as unknown as tf.NamedAttrMap;
+  // The native kernels fuse the LeakyReLU (forward) and its gradient (backward, given y).
+  const nativeAttrs = (slope === undefined ? kernelAttrs : { ...kernelAttrs, negativeSlope: slope }) as unknown as tf.NamedAttrMap;
   // [B, M, G, K]: statistics over axes 1 and 3 (space and the channels of a group).
   const grouped = [acrossBatch ? 1 : n, -1, groups, c / groups];
   const reduceAxes = x.shape.slice(0, -1).map((_, i) => i);
@@ -100,11 +102,11 @@ export function fusedNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, optio
         return [tf.tensor(r.y, xx.shape), tf.tensor(r.invStd, gStatShape)];
       }
       if (native) {
-        const [yy, mean, variance] = tf.engine().runKernel(NATIVE_NORM_KERNEL, { x: xx, gamma: g, beta: b }, attrs) as tf.Tensor[];
-        normed = yy!;
+        // The LeakyReLU runs inside the kernel's normalisation pass (nativeAttrs).
+        const [yy, mean, variance] = tf.engine().runKernel(NATIVE_NORM_KERNEL, { x: xx, gamma: g, beta: b }, nativeAttrs) as tf.Tensor[];
         stats.mean = tf.keep(mean!);
         stats.variance = tf.keep(variance!);
-        keepAux = stats.variance;
+        return [yy!, stats.variance];
       } else {
         const xg = tf.reshape(xx, grouped);
         const m = tf.moments(xg, [1, 3], true);
@@ -142,14 +144,15 @@ export function fusedNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, optio
             );
             return [tf.tensor(r.dx, sx.shape), tf.tensor(r.dgamma, [c]), tf.tensor(r.dbeta, [c])];
           }
-          if (slope !== undefined) upstream = tf.mul(upstream, tf.step(sy!, slope));
           if (native) {
+            // With the slope, the kernel takes dy through the LeakyReLU itself (needs y).
             return tf.engine().runKernel(
               NATIVE_NORM_BACKWARD_KERNEL,
-              { dy: upstream, x: sx, mean: sMean, variance: sAux, gamma: sg },
-              attrs,
+              slope === undefined ? { dy: upstream, x: sx, mean: sMean, variance: sAux, gamma: sg } : { dy: upstream, x: sx, mean: sMean, variance: sAux, gamma: sg, y: sy! },
+              nativeAttrs,
             ) as tf.Tensor[];
           }
+          if (slope !== undefined) upstream = tf.mul(upstream, tf.step(sy!, slope));
           const xhat = tf.mul(tf.sub(tf.reshape(sx, grouped), sMean), sAux);
           const dbeta = tf.sum(upstream, reduceAxes);
           const dgamma = tf.sum(tf.mul(upstream, tf.reshape(xhat, sx.shape)), reduceAxes);

@@ -1,0 +1,195 @@
+// Conv3D for inference: convolution + bias + optional LeakyReLU in one oneDNN primitive.
+//
+// At inference a U-Net block conv -> BatchNorm -> LeakyReLU collapses into one pass: the
+// BatchNorm (running statistics) is folded into the convolution's weights and bias by the
+// caller, and the LeakyReLU runs as an eltwise post-op of the same primitive, applied to
+// each output block while it is still in cache. Training's primitives (conv3d.cc) cannot do
+// this: their backward passes need the pre-activation output. Activations stay channels-last
+// (ndhwc) in the tensors' own arrays as in conv3d.cc; the weights (tfjs `[kd,kh,kw,in,out]`)
+// are reordered each call into a cached buffer (weights are small next to activations, and
+// the arrays of different models may share an address once recycled, so the reordered copy
+// is never trusted across calls).
+#include <dnnl.hpp>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <unordered_map>
+#include "common.h"
+#include "onednn.h"
+
+namespace voxseg {
+using namespace dnnl;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+namespace {
+
+struct InferGeom {
+  int64_t n, id, ih, iw, ic, od, oh, ow, oc, kd, kh, kw;
+  memory::dims strides, padL, padR, dil;
+  memory::dims src() const { return {n, ic, id, ih, iw}; }
+  memory::dims dst() const { return {n, oc, od, oh, ow}; }
+  memory::dims wei() const { return {oc, ic, kd, kh, kw}; }
+};
+
+struct InferEntry {
+  convolution_forward::primitive_desc pd;
+  convolution_forward prim;
+  std::unique_ptr<memory> wei;  // reorder target for the weights
+};
+
+/**
+ * Blocked-layout copies of the input and output, shared by every primitive and grown to the
+ * largest needed (two buffers in all, not two per layer shape: at 128^3 one U-Net layer's
+ * activations are hundreds of MB).
+ */
+struct Scratch {
+  void* p = nullptr;
+  size_t bytes = 0;
+  void* get(size_t n) {
+    if (n > bytes) {
+      std::free(p);
+      bytes = (n + 4095) / 4096 * 4096;
+      p = std::aligned_alloc(4096, bytes);
+      if (!p) {
+        bytes = 0;
+        throw std::bad_alloc();
+      }
+    }
+    return p;
+  }
+  void release() {
+    std::free(p);
+    p = nullptr;
+    bytes = 0;
+  }
+};
+Scratch& SrcScratch() {
+  static Scratch s;
+  return s;
+}
+Scratch& DstScratch() {
+  static Scratch s;
+  return s;
+}
+
+std::unordered_map<std::string, std::unique_ptr<InferEntry>>& InferCache() {
+  static std::unordered_map<std::string, std::unique_ptr<InferEntry>> c;
+  return c;
+}
+
+// conv3dInference(x, filter, bias | null, y, params, negativeSlope | NaN, layout)
+//   params: the 24 integers of conv3d.cc (see conv3d.ts `convParams`)
+//   negativeSlope: NaN for no activation, else y = leakyRelu(conv + bias, slope)
+//   layout: 0 channels-last in and out; 1 oneDNN's blocked layout (x reordered into a scratch
+//   buffer, the result reordered back into y; faster for wide layers on AVX2, see
+//   conv3d-inference.ts); 2/3 (blocked input only / output only) exist for measurement: oneDNN
+//   2.6 has no fast kernel for them.
+Napi::Value Inference(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto p = Ints(info, 4, "conv3dInference params");
+  if (p.size() != 24) throw Napi::TypeError::New(env, "conv3dInference params: expected 24 integers");
+  InferGeom g{p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11],
+              {p[12], p[13], p[14]}, {p[15], p[16], p[17]}, {p[18], p[19], p[20]},
+              {p[21] - 1, p[22] - 1, p[23] - 1}};
+  float* x = F32(info, 0, "conv3dInference x");
+  float* w = F32(info, 1, "conv3dInference filter");
+  const bool hasBias = !info[2].IsNull() && !info[2].IsUndefined();
+  float* b = hasBias ? F32(info, 2, "conv3dInference bias") : nullptr;
+  float* y = F32(info, 3, "conv3dInference y");
+  const double slopeArg = info.Length() > 5 && info[5].IsNumber() ? info[5].As<Napi::Number>().DoubleValue() : NAN;
+  const bool act = !std::isnan(slopeArg);
+  const int layout = info.Length() > 6 && info[6].IsNumber() ? info[6].As<Napi::Number>().Int32Value() : 0;
+  const bool srcBlocked = layout == 1 || layout == 2, dstBlocked = layout == 1 || layout == 3;
+  const float slope = static_cast<float>(slopeArg);
+  auto check = [&](size_t i, int64_t want, const char* what) {
+    if (static_cast<int64_t>(Len(info, i)) != want) {
+      throw Napi::RangeError::New(env, std::string("VoxsegConv3DInference: ") + what + " has " + std::to_string(Len(info, i)) +
+                                           " elements, expected " + std::to_string(want) + " for params " + Dims(p));
+    }
+  };
+  check(0, g.n * g.id * g.ih * g.iw * g.ic, "x");
+  check(1, g.kd * g.kh * g.kw * g.ic * g.oc, "filter");
+  if (hasBias) check(2, g.oc, "bias");
+  check(3, g.n * g.od * g.oh * g.ow * g.oc, "y");
+
+  std::string key = Dims(p) + (hasBias ? "b" : "-") + std::to_string(layout);
+  if (act) {
+    uint32_t bits;
+    std::memcpy(&bits, &slope, sizeof bits);
+    key += "s" + std::to_string(bits);
+  }
+  try {
+    auto& cache = InferCache();
+    auto it = cache.find(key);
+    if (it == cache.end()) {
+      memory::desc src(g.src(), dt::f32, srcBlocked ? tag::any : tag::ndhwc), dst(g.dst(), dt::f32, dstBlocked ? tag::any : tag::ndhwc);
+      memory::desc wei(g.wei(), dt::f32, tag::any);
+      auto d = hasBias ? convolution_forward::desc(prop_kind::forward_inference, algorithm::convolution_direct, src, wei,
+                                                   memory::desc({g.oc}, dt::f32, tag::x), dst, g.strides, g.dil, g.padL, g.padR)
+                       : convolution_forward::desc(prop_kind::forward_inference, algorithm::convolution_direct, src, wei, dst,
+                                                   g.strides, g.dil, g.padL, g.padR);
+      primitive_attr attr;
+      if (act) {
+        post_ops po;
+        po.append_eltwise(1.f, algorithm::eltwise_relu, slope, 0.f);  // relu with alpha = leaky slope
+        attr.set_post_ops(po);
+      }
+      convolution_forward::primitive_desc pd(d, attr, Eng());
+      auto e = std::unique_ptr<InferEntry>(new InferEntry{pd, convolution_forward(pd), nullptr});
+      it = cache.emplace(key, std::move(e)).first;
+    }
+    InferEntry& e = *it->second;
+    memory xu({g.src(), dt::f32, tag::ndhwc}, Eng(), x), yu({g.dst(), dt::f32, tag::ndhwc}, Eng(), y);
+    memory xm = xu, ym = yu;
+    if (e.pd.src_desc() != xu.get_desc()) {
+      xm = memory(e.pd.src_desc(), Eng(), SrcScratch().get(e.pd.src_desc().get_size()));
+      reorder(xu, xm).execute(Strm(), xu, xm);
+    }
+    if (e.pd.dst_desc() != yu.get_desc()) ym = memory(e.pd.dst_desc(), Eng(), DstScratch().get(e.pd.dst_desc().get_size()));
+    memory wu({g.wei(), dt::f32, tag::dhwio}, Eng(), w);
+    memory wm = wu;
+    if (e.pd.weights_desc() != wu.get_desc()) {
+      if (!e.wei) e.wei = std::make_unique<memory>(e.pd.weights_desc(), Eng());
+      reorder(wu, *e.wei).execute(Strm(), wu, *e.wei);
+      wm = *e.wei;
+    }
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, ym}};
+    if (hasBias) args.insert({DNNL_ARG_BIAS, memory(e.pd.bias_desc(), Eng(), b)});
+    e.prim.execute(Strm(), args);
+    if (ym.get_data_handle() != yu.get_data_handle()) reorder(ym, yu).execute(Strm(), ym, yu);
+    Strm().wait();
+  } catch (const std::bad_alloc&) {
+    throw Napi::Error::New(env, "VoxsegConv3DInference: out of memory for the blocked-layout buffers, params " + Dims(p));
+  } catch (const dnnl::error& err) {
+    throw Napi::Error::New(env, std::string("VoxsegConv3DInference failed in oneDNN (") + err.what() + ") for params " + Dims(p));
+  }
+  return env.Undefined();
+}
+
+Napi::Value InferImpl(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto o = Napi::Object::New(env);
+  for (auto& [k, e] : InferCache()) o.Set(k, e->pd.impl_info_str());
+  return o;
+}
+
+Napi::Value ClearInferCache(const Napi::CallbackInfo& info) {
+  size_t n = InferCache().size();
+  InferCache().clear();
+  SrcScratch().release();
+  DstScratch().release();
+  return Napi::Number::New(info.Env(), static_cast<double>(n));
+}
+
+}  // namespace
+
+void InitConvInfer(Napi::Env env, Napi::Object exports) {
+  exports.Set("conv3dInference", Napi::Function::New(env, Inference));
+  exports.Set("conv3dInferenceImpls", Napi::Function::New(env, InferImpl));
+  exports.Set("clearConvInferenceCache", Napi::Function::New(env, ClearInferCache));
+}
+
+}  // namespace voxseg
