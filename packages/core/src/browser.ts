@@ -11,3 +11,4 @@ export * from './inference/index.js';
 export type * from './events/types.js';
 export type * from './contracts/dataset.js';
 export * from './backend/fused-norm-kernels.js';
+export * from './backend/softmax-kernels.js';

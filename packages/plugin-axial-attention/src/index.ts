@@ -14,3 +14,4 @@ export {
 } from './blocks/axial-attention-block.js';
 export { BL_AA_PRESET } from './presets/bl-aa.js';
 export * from './layers/index.js';
+export { softmaxLastAxis } from './ops/softmax-last-axis.js';

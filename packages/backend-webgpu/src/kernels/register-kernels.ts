@@ -8,10 +8,11 @@ const CHUNKED = Symbol.for('voxseg.webgpu.chunkedAddN');
 const INT_TRANSPOSE = Symbol.for('voxseg.webgpu.intTranspose');
 import { conv3dKernelConfigs } from './conv3d-kernels.js';
 import { fusedNormKernelConfigs } from './fused-norm.js';
+import { softmaxKernelConfigs } from './softmax.js';
 
 /** voxseg's kernels for the `webgpu` backend (WGSL), registered over tfjs-backend-webgpu's. */
 export function voxsegKernelConfigs(): tf.KernelConfig[] {
-  return [...conv3dKernelConfigs, ...fusedNormKernelConfigs];
+  return [...conv3dKernelConfigs, ...fusedNormKernelConfigs, ...softmaxKernelConfigs];
 }
 
 /**
