@@ -4,10 +4,13 @@
  *
  * 1. `voxseg bench conv3d` (forward + both gradients, 64^3, 32 -> 32) on `native`, and on
  *    `cpu` at a small size (pure JS runs conv3d at ~0.5 GFLOP/s);
- * 2. `voxseg bench train-step` (BL, 64^3, batch 2) on `native`, and a small one on `cpu`;
- * 3. the same conv3d and training step in PyTorch (scripts/torch_bench.py) when a python3
- *    with torch is found, with the ratios;
- * 4. every `packages/<pkg>/bench/index.mjs` that exports `run()`, each in its own process.
+ * 2. `voxseg bench train-step` (BL at the published patch and batch, 128^3 batch 2) on
+ *    `native`, and a small one on `cpu`;
+ * 3. `voxseg bench inference`: a whole BraTS-size case (155x240x240x4, BL, patch 128, step
+ *    0.5), without and with 8-way TTA, on `native`;
+ * 4. the same conv3d, training step and whole-case inference in PyTorch
+ *    (scripts/torch_bench.py) when a python3 with torch is found, with the ratios;
+ * 5. every `packages/<pkg>/bench/index.mjs` that exports `run()`, each in its own process.
  * Then a summary. Each part runs in a child process, so one failure does not stop the rest.
  *
  * Needs the packages built (`npm run build`). Flags: `--quick` (small sizes, for a smoke
@@ -71,7 +74,9 @@ function findTorchPython() {
 const python = findTorchPython();
 
 const conv = quick ? { size: 32, channels: 16 } : { size: 64, channels: 32 };
-const step = quick ? { patch: 32, batch: 1, steps: 1 } : { patch: 64, batch: 2, steps: 3 };
+const step = quick ? { patch: 32, batch: 1, steps: 1 } : { patch: 128, batch: 2, steps: 2 };
+// A whole case, as `voxseg predict` segments it; --quick: a small volume and patch.
+const infer = quick ? { shape: '40,48,48,4', patch: 32, step: 0.5 } : { shape: '155,240,240,4', patch: 128, step: 0.5 };
 const cpuConv = { size: 16, channels: 8 };
 const cpuStep = { patch: 16, batch: 1, steps: 1 };
 
@@ -88,6 +93,16 @@ results.trainTorch = python
   : { skipped: 'no python3 with torch' };
 results.trainCpu = run(`train-step BL ${cpuStep.patch}^3 batch ${cpuStep.batch}, cpu (small: pure JS)`, process.execPath, [cli, 'bench', 'train-step', '--backend', 'cpu', '--variant', 'BL', '--patch', `${cpuStep.patch}`, '--batch', `${cpuStep.batch}`, '--steps', `${cpuStep.steps}`, '--json']);
 results.trainNativeSmall = run(`train-step BL ${cpuStep.patch}^3 batch ${cpuStep.batch}, native (same small size)`, process.execPath, [cli, 'bench', 'train-step', '--backend', 'native', '--variant', 'BL', '--patch', `${cpuStep.patch}`, '--batch', `${cpuStep.batch}`, '--steps', `${cpuStep.steps}`, '--json']);
+
+for (const tta of [false, true]) {
+  const key = tta ? 'inferTta' : 'infer';
+  const label = `inference BL case ${infer.shape}, patch ${infer.patch}, step ${infer.step}${tta ? ', 8-way TTA' : ''}`;
+  const flag = tta ? ['--tta'] : [];
+  results[`${key}Native`] = run(`${label}, native`, process.execPath, [cli, 'bench', 'inference', '--backend', 'native', '--variant', 'BL', '--shape', infer.shape, '--patch', `${infer.patch}`, '--step', `${infer.step}`, ...flag, '--json']);
+  results[`${key}Torch`] = python
+    ? run(`${label}, PyTorch`, python, ['scripts/torch_bench.py', '--only', 'inference', '--variant', 'BL', '--shape', infer.shape, '--patch', `${infer.patch}`, '--step', `${infer.step}`, ...flag])?.inference ?? { error: 'no result' }
+    : { skipped: 'no python3 with torch' };
+}
 
 // Every package's bench/index.mjs that exports run(), each in its own process.
 if (!args.has('--skip-packages')) {
@@ -109,8 +124,14 @@ const ratio = (a, b) => (typeof a === 'number' && typeof b === 'number' && b > 0
 lines.push('', '== summary (figures from this run; the machine may be shared, so compare within the run)');
 lines.push(`conv3d ${conv.size}^3 ${conv.channels}->${conv.channels} fwd+bwd GFLOP/s: native ${fmt(results.conv3dNative.gflops)}, PyTorch ${fmt(results.conv3dTorch.gflops)}, native/PyTorch ${ratio(results.conv3dNative.gflops, results.conv3dTorch.gflops)} (target >= 1.0, aim 1.5)`);
 lines.push(`conv3d ${cpuConv.size}^3 ${cpuConv.channels}->${cpuConv.channels} GFLOP/s: native ${fmt(results.conv3dNativeSmall.gflops)}, cpu ${fmt(results.conv3dCpu.gflops, 2)}, native/cpu ${ratio(results.conv3dNativeSmall.gflops, results.conv3dCpu.gflops)}`);
-lines.push(`train-step BL ${step.patch}^3 batch ${step.batch} ms/step: native ${fmt(results.trainNative.msPerStep, 0)}, PyTorch ${fmt(results.trainTorch.msPerStep, 0)}, native/PyTorch time ${ratio(results.trainNative.msPerStep, results.trainTorch.msPerStep)} (target <= 1.5)`);
+lines.push(`train-step BL ${step.patch}^3 batch ${step.batch} ms/step: native ${fmt(results.trainNative.msPerStep, 0)}, PyTorch ${fmt(results.trainTorch.msPerStep, 0)}, native/PyTorch time ${ratio(results.trainNative.msPerStep, results.trainTorch.msPerStep)} (target ${step.patch === 128 ? '<= 0.5' : '<= 1.5'}), native peak RSS ${fmt(results.trainNative.peakRssMb, 0)} MB`);
 lines.push(`train-step BL ${cpuStep.patch}^3 batch ${cpuStep.batch} ms/step: native ${fmt(results.trainNativeSmall.msPerStep, 0)}, cpu ${fmt(results.trainCpu.msPerStep, 0)}, cpu/native time ${ratio(results.trainCpu.msPerStep, results.trainNativeSmall.msPerStep)}`);
+for (const tta of [false, true]) {
+  const n = results[tta ? 'inferTtaNative' : 'inferNative'];
+  const t = results[tta ? 'inferTtaTorch' : 'inferTorch'];
+  const target = quick ? '' : tta ? ' (target: native <= 480 s)' : ' (target: native <= 60 s, >= 3.5x faster than PyTorch)';
+  lines.push(`inference BL case ${infer.shape} patch ${infer.patch}${tta ? ' 8-way TTA' : ''} s/case: native ${fmt(n.seconds)}, PyTorch ${fmt(t.seconds)}, PyTorch/native time ${ratio(t.seconds, n.seconds)}${target}`);
+}
 for (const [pkg, r] of Object.entries(results.packages ?? {})) lines.push(`packages/${pkg}: ${r.error ? `failed: ${r.error}` : `done in ${fmt(r.seconds)} s`}`);
 process.stdout.write(`${lines.join('\n')}\n`);
 if (args.has('--json')) process.stdout.write(`${JSON.stringify(results)}\n`);

@@ -15,6 +15,12 @@ LeakyReLU(0.01); stride-2 first conv per lower stage; transposed conv 2x2x2 s2 w
 to the skip width; concat [up, skip]; a 1x1x1 head without bias per decoder stage), loss =
 deep-supervision-weighted BCE-with-logits on random binary targets, SGD momentum 0.99
 nesterov; median ms per step after one warm-up step.
+
+inference: whole-case sliding-window inference as nnU-Net (and `voxseg bench inference`)
+runs it: a random case [C, D, H, W], the network without deep supervision in eval mode under
+torch.no_grad, windows at nnU-Net's steps (step fraction of the patch), Gaussian importance
+weighting (sigma = patch / 8), sigmoid probabilities accumulated and normalised, optional
+8-way mirroring (TTA), then thresholding at 0.5; seconds for the whole case.
 """
 import argparse
 import json
@@ -29,7 +35,10 @@ def emit(obj):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--only", choices=["conv3d", "train-step", "all"], default="all")
+    p.add_argument("--only", choices=["conv3d", "train-step", "inference", "all"], default="all")
+    p.add_argument("--shape", default="155,240,240,4", help="inference case D,H,W,C")
+    p.add_argument("--step", type=float, default=0.5)
+    p.add_argument("--tta", action="store_true")
     p.add_argument("--size", type=int, default=64)
     p.add_argument("--channels", type=int, default=32)
     p.add_argument("--repeats", type=int, default=3)
@@ -50,6 +59,8 @@ def main():
         out["conv3d"] = bench_conv3d(torch, a.size, a.channels, a.repeats)
     if a.only in ("train-step", "all"):
         out["trainStep"] = bench_train_step(torch, a.variant, a.patch, a.batch, a.steps)
+    if a.only == "inference":
+        out["inference"] = bench_inference(torch, a.variant, [int(v) for v in a.shape.split(",")], a.patch, a.step, a.tta)
     emit(out)
     return 0
 
@@ -83,7 +94,7 @@ PRESETS = {
 }
 
 
-def build_unet(torch, variant, patch, in_ch=4, out_ch=3):
+def build_unet(torch, variant, patch, in_ch=4, out_ch=3, deep_supervision=True):
     nn = torch.nn
     if variant not in PRESETS:
         raise SystemExit(f"torch_bench.py: unknown --variant {variant}; known: {', '.join(PRESETS)}")
@@ -127,7 +138,7 @@ def build_unet(torch, variant, patch, in_ch=4, out_ch=3):
             for i, (u, d, h) in enumerate(zip(self.up, self.dec, self.heads)):
                 x = d(torch.cat([u(x), skips[-2 - i]], 1))
                 outs.append(h(x))
-            return outs[::-1]  # highest resolution first
+            return outs[::-1] if deep_supervision else outs[-1:]  # highest resolution first
 
     return UNet()
 
@@ -161,6 +172,58 @@ def bench_train_step(torch, variant, patch, batch, steps):
     times.sort()
     params = sum(p.numel() for p in net.parameters() if p.requires_grad)
     return {"msPerStep": times[len(times) // 2], "parameters": params, "variant": variant, "patch": patch, "batch": batch}
+
+
+def sliding_steps(patch, size, step):
+    """nnU-Net's window origins along one axis (compute_steps_for_sliding_window)."""
+    if size <= patch:
+        return [0]
+    import math
+
+    n = math.ceil((size - patch) / (patch * step)) + 1
+    actual = (size - patch) / (n - 1)
+    return [int(round(actual * i)) for i in range(n)]
+
+
+def bench_inference(torch, variant, shape, patch, step, tta):
+    import torch.nn.functional as F
+
+    d, h, w, c = shape
+    torch.manual_seed(0)
+    net = build_unet(torch, variant, patch, in_ch=c, deep_supervision=False)
+    net.eval()
+    t0 = time.perf_counter()
+    x = torch.randn(1, c, d, h, w)
+    # Pad to at least the patch (as voxseg and nnU-Net do).
+    pads = [max(0, patch - s) for s in (d, h, w)]
+    if any(pads):
+        x = F.pad(x, (pads[2] // 2, pads[2] - pads[2] // 2, pads[1] // 2, pads[1] - pads[1] // 2, pads[0] // 2, pads[0] - pads[0] // 2))
+    _, _, pd, ph, pw = x.shape
+    origins = [(z, y, xx) for z in sliding_steps(patch, pd, step) for y in sliding_steps(patch, ph, step) for xx in sliding_steps(patch, pw, step)]
+    # Gaussian importance map, sigma = patch / 8, normalised to max 1 (nnU-Net's _get_gaussian).
+    r = torch.arange(patch, dtype=torch.float32) - (patch - 1) / 2
+    g1 = torch.exp(-(r ** 2) / (2 * (patch / 8) ** 2))
+    g = g1[:, None, None] * g1[None, :, None] * g1[None, None, :]
+    g = g / g.max()
+    g[g == 0] = g[g > 0].min()
+    acc = torch.zeros(3, pd, ph, pw)
+    wsum = torch.zeros(pd, ph, pw)
+    flips = [()] + ([(4,), (3,), (2,), (4, 3), (4, 2), (3, 2), (4, 3, 2)] if tta else [])
+    with torch.no_grad():
+        for z, y, xx in origins:
+            win = x[:, :, z:z + patch, y:y + patch, xx:xx + patch]
+            prob = torch.zeros(3, patch, patch, patch)
+            for f in flips:
+                inp = torch.flip(win, f) if f else win
+                out = torch.sigmoid(net(inp)[0])
+                prob += (torch.flip(out, f) if f else out)[0]
+            prob /= len(flips)
+            acc[:, z:z + patch, y:y + patch, xx:xx + patch] += prob * g
+            wsum[z:z + patch, y:y + patch, xx:xx + patch] += g
+    probs = acc / wsum
+    labels = (probs > 0.5).to(torch.uint8)
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "windows": len(origins), "tta": tta, "variant": variant, "shape": shape, "patch": patch, "step": step, "positives": int(labels.sum())}
 
 
 if __name__ == "__main__":

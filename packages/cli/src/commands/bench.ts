@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
+import { registerBenchInference } from './bench-inference.js';
 import { CliError, type CommandModule } from './types.js';
 
 /** Options of `voxseg bench conv3d` as commander parses them. */
@@ -20,6 +21,8 @@ interface TrainStepFlags {
   steps: string;
   backend: string;
   seed: string;
+  checkpointDecoder?: boolean;
+  memoryCheck?: boolean;
   json?: boolean;
 }
 
@@ -86,9 +89,31 @@ async function runTrainStep(flags: TrainStepFlags): Promise<void> {
   } catch {
     // BL+AA stays unknown without the attention plugin; the preset lookup says so.
   }
+  const build = (patchSize: number, initialize: boolean) =>
+    unet.buildPreset(exp, flags.variant, { inChannels: 4, outChannels: 3, patchSize, deepSupervision: true, seed, initialize });
+  let builder: import('@voxseg/core').NetworkBuilder;
+  try {
+    builder = exp.get('network', exp.get('preset', flags.variant).network);
+  } catch (err) {
+    throw new CliError(`voxseg bench train-step: --variant ${flags.variant}: ${(err as Error).message}`);
+  }
+  const decoderStageOf = builder.decoderStageOf ? (name: string) => builder.decoderStageOf!(name) : undefined;
+  let segmentOf: import('@voxseg/core').SegmentOf | undefined;
+  if (flags.checkpointDecoder) {
+    if (!decoderStageOf) throw new CliError(`voxseg bench train-step: --checkpoint-decoder: network "${builder.name}" does not name its decoder stages`);
+    segmentOf = decoderStageOf;
+  }
+  // Estimate the peak before building anything big; refuse what would be OOM-killed.
+  const estimator = core.planEstimator((p) => build(p, false), decoderStageOf);
+  const plan = { patch, batch, checkpointDecoder: segmentOf !== undefined };
+  const estimate = { totalMb: estimator(plan) };
+  if (flags.memoryCheck !== false) {
+    const refusal = core.memoryRefusal(plan, estimator, core.availableMemory(), { canCheckpoint: decoderStageOf !== undefined, overrideFlag: '--no-memory-check' });
+    if (refusal) throw new CliError(`voxseg bench train-step: ${flags.variant}: ${refusal}`);
+  }
   let model: import('@tensorflow/tfjs-layers').LayersModel;
   try {
-    model = unet.buildPreset(exp, flags.variant, { inChannels: 4, outChannels: 3, patchSize: patch, deepSupervision: true, seed });
+    model = build(patch, true);
   } catch (err) {
     throw new CliError(`voxseg bench train-step: --variant ${flags.variant}: ${(err as Error).message}`);
   }
@@ -106,7 +131,8 @@ async function runTrainStep(flags: TrainStepFlags): Promise<void> {
     const t0 = performance.now();
     const loss = optimizer.minimize(
       () => {
-        const outs = ([] as tf.Tensor[]).concat(model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[]);
+        const out = segmentOf ? core.applyWithCheckpoints(model, x, { training: true, segmentOf }) : model.apply(x, { training: true });
+        const outs = ([] as tf.Tensor[]).concat(out as tf.Tensor | tf.Tensor[]);
         return tf.addN(outs.map((o, i) => tf.mul(tf.losses.sigmoidCrossEntropy(targets[i]!, o), weights[i]!))) as tf.Scalar;
       },
       true,
@@ -128,10 +154,14 @@ async function runTrainStep(flags: TrainStepFlags): Promise<void> {
   model.dispose();
   times.sort((a, b) => a - b);
   const msPerStep = times[Math.floor(times.length / 2)]!;
+  // The process's high-water mark (what the kernel's OOM killer compares), in MB.
+  const peakRssMb = process.resourceUsage().maxRSS / 1024;
+  const checkpointDecoder = segmentOf !== undefined;
   report(
-    `train-step ${flags.variant} patch ${patch}^3 batch ${batch} on ${backend}: ${msPerStep.toFixed(0)} ms/step ` +
-      `(median of ${steps}; RSS ${rssGrowthMb >= 0 ? '+' : ''}${rssGrowthMb.toFixed(1)} MB, tensors ${leaked >= 0 ? '+' : ''}${leaked} over the timed steps)`,
-    { msPerStep, variant: flags.variant, patch, batch, steps, backend, rssGrowthMb, leakedTensors: leaked },
+    `train-step ${flags.variant} patch ${patch}^3 batch ${batch}${checkpointDecoder ? ' (decoder checkpointed)' : ''} on ${backend}: ${msPerStep.toFixed(0)} ms/step ` +
+      `(median of ${steps}; RSS ${rssGrowthMb >= 0 ? '+' : ''}${rssGrowthMb.toFixed(1)} MB, tensors ${leaked >= 0 ? '+' : ''}${leaked} over the timed steps; ` +
+      `peak RSS ${peakRssMb.toFixed(0)} MB${estimate ? `, estimated ${estimate.totalMb.toFixed(0)} MB` : ''})`,
+    { msPerStep, variant: flags.variant, patch, batch, steps, backend, rssGrowthMb, leakedTensors: leaked, peakRssMb, checkpointDecoder, ...(estimate ? { estimatedPeakMb: estimate.totalMb } : {}) },
     flags.json,
   );
 }
@@ -140,7 +170,7 @@ async function runTrainStep(flags: TrainStepFlags): Promise<void> {
 export const benchCommand: CommandModule = {
   name: 'bench',
   register(program: Command) {
-    const bench = program.command('bench').description('benchmark conv3d or a U-Net training step on a backend');
+    const bench = program.command('bench').description('benchmark conv3d, a U-Net training step or whole-case inference on a backend');
     bench
       .command('conv3d')
       .description('Conv3D forward + input and filter gradients, 3x3x3 same padding: GFLOP/s')
@@ -160,7 +190,10 @@ export const benchCommand: CommandModule = {
       .option('--steps <N>', 'timed steps after a warm-up (median is reported)', '3')
       .option('--seed <S>', 'seed of the init and the random batch', '0')
       .option('--backend <B>', 'auto, tensorflow, webgpu, native, cpu, wasm', 'auto')
+      .option('--checkpoint-decoder', 'recompute the decoder stages in the backward pass instead of keeping their activations (less memory)')
+      .option('--no-memory-check', 'run even when the estimated peak memory exceeds the memory available')
       .option('--json', 'print {"msPerStep": y, ...} as the last line')
       .action((flags: TrainStepFlags) => runTrainStep(flags));
+    registerBenchInference(bench);
   },
 };

@@ -15,6 +15,10 @@ export interface TrainFlags extends FlatTrainSettings {
   plugin?: string[];
   /** `da4` or `none` (any other list: the config's `augmentation`). */
   augmentation?: string;
+  /** `training.checkpointDecoder` (`--checkpoint-decoder`). */
+  checkpointDecoder?: boolean;
+  /** `training.memoryCheck` (`--no-memory-check`: false). */
+  memoryCheck?: boolean;
 }
 
 /** Add the shared training flags: shorthands over the experiment config (defaults: the published recipe). */
@@ -38,6 +42,8 @@ export function addTrainOptions(cmd: Command): Command {
     .option('--augmentation <name>', 'da4 | none (default da4); any list: the config\'s augmentation')
     .option('--no-deep-supervision', 'train the full-resolution head only')
     .option('--skip-invalid', 'leave invalid cases out (listed) instead of refusing')
+    .option('--checkpoint-decoder', 'recompute the decoder stages in the backward pass instead of keeping their activations: less memory, ~1 more decoder forward per step = training.checkpointDecoder')
+    .option('--no-memory-check', 'start even when the estimated peak memory exceeds the machine\'s (training.memoryCheck: false)')
     .option('--data-workers <n>', 'threads preparing batches ahead of training (0 = main thread; default 1) = sampler.options.workers', intFlag('--data-workers'))
     .option('--cache-dir <dir>', 'preprocessed-case cache (default <data>/.voxseg-cache) = dataset.options.cacheDir');
 }
@@ -47,6 +53,9 @@ export function trainFlagsToLayer(flags: TrainFlags): ConfigLayer {
   if (flags.dataWorkers !== undefined && flags.dataWorkers < 0) throw new CliError(`--data-workers: expected a non-negative integer, got ${flags.dataWorkers}`);
   // commander sets `deepSupervision: true` when --no-deep-supervision is absent: only the flag given counts.
   const layer = flatSettingsToLayer({ ...flags, deepSupervision: flags.deepSupervision === false ? false : undefined, skipInvalid: flags.skipInvalid ? true : undefined });
+  // Training switches that only the flags spell (no flat config.json ever had them).
+  if (flags.checkpointDecoder) layer.training = { ...layer.training, checkpointDecoder: true };
+  if (flags.memoryCheck === false) layer.training = { ...layer.training, memoryCheck: false };
   if (flags.augmentation !== undefined) {
     if (flags.augmentation === 'da4') layer.augmentation = DA4_AUGMENTATION.map((name) => ({ name, options: {} }));
     else if (flags.augmentation === 'none') layer.augmentation = [];
@@ -116,6 +125,8 @@ export function trainFlagsToArgs(flags: TrainFlags): string[] {
   }
   if (flags.deepSupervision === false) args.push('--no-deep-supervision');
   if (flags.skipInvalid) args.push('--skip-invalid');
+  if (flags.checkpointDecoder) args.push('--checkpoint-decoder');
+  if (flags.memoryCheck === false) args.push('--no-memory-check');
   for (const p of flags.plugin ?? []) args.push('--plugin', absolutePlugin(p));
   return args;
 }

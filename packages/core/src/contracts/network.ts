@@ -24,6 +24,13 @@ export interface NetworkBuilder<O extends NetworkOptions = NetworkOptions> {
   readonly name: string;
   readonly description?: string;
   build(options: O, ctx: ExperimentContext): tfl.LayersModel;
+  /**
+   * Gradient checkpointing of the decoder (`training.checkpointDecoder`): the decoder stage a
+   * layer of a model this builder made belongs to (one recomputed segment per stage, see
+   * `applyWithCheckpoints`), or `undefined` for the other layers. Optional: a builder without
+   * it does not support the option, and a run that asks for it is refused with that reason.
+   */
+  decoderStageOf?(layerName: string): string | undefined;
 }
 
 /**

@@ -8,3 +8,5 @@ export * from './trainer.js';
 export * from './adamw.js';
 export * from './warmup-cosine-scheduler.js';
 export * from './commands-file.js';
+export * from './checkpointed-apply.js';
+export * from './memory-estimate.js';

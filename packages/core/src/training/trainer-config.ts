@@ -8,6 +8,7 @@ import type { Scheduler } from '../contracts/scheduler.js';
 import type { EventLogger } from '../events/event-bus.js';
 import type { ModelMeta } from '../io/model-files.js';
 import type { Rng } from '../random/rng.js';
+import type { SegmentOf } from './checkpointed-apply.js';
 
 /**
  * Everything a {@link Trainer} needs. Defaults are nnU-Net's (and the BraTS 2021 winners')
@@ -117,9 +118,16 @@ export interface TrainerConfig {
   logger?: EventLogger;
   /** Clock in ms since the Unix epoch, for timestamps and durations. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Gradient checkpointing: the layers this names are run in segments whose activations are
+   * recomputed in the backward pass instead of kept (see {@link applyWithCheckpoints}); less
+   * memory for about one more forward pass of those layers per step. Gradients are unchanged.
+   * E.g. the `unet` builder's `decoderStageOf` (each decoder stage one segment). Default: none.
+   */
+  checkpoint?: SegmentOf;
 }
 
 /** The config with every default applied. */
-export type ResolvedTrainerConfig = Required<Omit<TrainerConfig, 'val' | 'outDir' | 'modelDir' | 'clipNorm' | 'optimizer' | 'commandsFile'>> &
+export type ResolvedTrainerConfig = Required<Omit<TrainerConfig, 'val' | 'outDir' | 'modelDir' | 'clipNorm' | 'optimizer' | 'commandsFile' | 'checkpoint'>> &
   { optimizer: (variables: readonly tf.Variable[]) => Optimizer } &
-  Pick<TrainerConfig, 'val' | 'outDir' | 'modelDir' | 'commandsFile'> & { clipNorm: number | null };
+  Pick<TrainerConfig, 'val' | 'outDir' | 'modelDir' | 'commandsFile' | 'checkpoint'> & { clipNorm: number | null };

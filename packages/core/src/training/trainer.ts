@@ -10,6 +10,7 @@ import { Rng } from '../random/rng.js';
 import { copyDirAtomic } from '../io/atomic-dir.js';
 import { fsErrorFor } from '../io/fs-error.js';
 import { checkpointDir, type CheckpointKind, cleanCheckpoints, hasCheckpoint, restoreCheckpoint, type TrainerState, writeCheckpoint } from './checkpoint.js';
+import { applyWithCheckpoints } from './checkpointed-apply.js';
 import { clipCoefficient } from './clip-grad-norm.js';
 import { commandsFilePath, CommandsFileFollower } from './commands-file.js';
 import { polyScheduler } from './poly-scheduler.js';
@@ -319,7 +320,9 @@ class TrainingRun {
     let grads: tf.NamedTensorMap = {};
     let clip: { coef: tf.Scalar; totalNorm: tf.Scalar } | undefined;
     try {
-      ({ value, grads } = tf.variableGrads(() => this.cfg.loss.compute(asList(this.model.apply(x, { training: true })), [y]), this.variables));
+      const checkpoint = this.cfg.checkpoint;
+      const forward = () => (checkpoint ? applyWithCheckpoints(this.model, x, { training: true, segmentOf: checkpoint }) : this.model.apply(x, { training: true }));
+      ({ value, grads } = tf.variableGrads(() => this.cfg.loss.compute(asList(forward() as tf.Tensor | tf.Tensor[]), [y]), this.variables));
       const ordered = this.variables.map((v) => grads[v.name]);
       const present = ordered.filter((g): g is tf.Tensor => g !== undefined);
       // The clipping coefficient is applied inside the optimizer's step (no scaled copy of the gradients).
@@ -596,6 +599,7 @@ function resolveConfig(c: TrainerConfig): ResolvedTrainerConfig {
     outDir: c.outDir,
     modelDir: c.modelDir,
     commandsFile: c.commandsFile,
+    checkpoint: c.checkpoint,
     saveEvery: positiveInt('saveEvery', c.saveEvery ?? 1),
     resume: c.resume ?? false,
     seed,

@@ -59,6 +59,18 @@ export interface TrainingConfig {
   backend: string;
   /** Leave invalid cases out (listed) instead of refusing to train. Default false. */
   skipInvalid: boolean;
+  /**
+   * Gradient checkpointing of the decoder: each decoder stage's activations are recomputed in
+   * the backward pass instead of kept (the network's builder must name its stages, as `unet`
+   * does). Same gradients, less memory, about one more decoder forward pass per step. Default false.
+   */
+  checkpointDecoder: boolean;
+  /**
+   * Estimate the run's peak memory before it starts and refuse, in one line naming the estimate
+   * and the settings that fit, when it exceeds the machine's memory (`VOXSEG_MEMORY_LIMIT_MB`
+   * caps it). Default true; false (`--no-memory-check`) starts anyway.
+   */
+  memoryCheck: boolean;
 }
 
 /** How whole cases are predicted (end-of-training validation and `voxseg predict`). */
@@ -149,6 +161,8 @@ export function defaultExperimentConfig(): ExperimentConfig {
       splitSeed: 12345,
       backend: 'auto',
       skipInvalid: false,
+      checkpointDecoder: false,
+      memoryCheck: true,
     },
     plugins: [],
   };

@@ -11,6 +11,10 @@ import {
   type ExperimentContext,
   type Loss,
   type NetworkOptions,
+  type SegmentOf,
+  availableMemory,
+  memoryRefusal,
+  planEstimator,
   type TrainingEvent,
   type TrainingSummary,
   Trainer,
@@ -147,6 +151,8 @@ async function trainRunLocked(config: ExperimentConfig, options: TrainRunOptions
   // dataset.json), kept beside config.json; again on resume, for runs started before it was kept.
   await opened.dataset.keepInRun?.(run);
 
+  // Before any case is loaded: refuse a run whose estimated peak exceeds the machine's memory.
+  const decoderStageOf = checkedMemoryPlan(experiment, parts, config, dataset.inChannels, dataset.targets.channels.length);
   const trainCases = await loadCases(dataset, split.train, 'load train cases', options);
   const valCases = split.val.length ? await loadCases(dataset, split.val, 'load validation cases', options) : [];
   const patch: [number, number, number] = [t.patch, t.patch, t.patch];
@@ -196,6 +202,7 @@ async function trainRunLocked(config: ExperimentConfig, options: TrainRunOptions
     targetChannels: regions,
     modelMeta: { network: parts.networkBuilder, variant, options: networkOptions, regions, patchSize: t.patch, inChannels: dataset.inChannels, dataset: opened.name },
     logger: { warn: (m: string) => logger.warn(m) },
+    ...(t.checkpointDecoder && decoderStageOf ? { checkpoint: decoderStageOf } : {}),
   });
   const writer = writeEventsJsonl(trainer.events$, path.join(run, 'events.jsonl'));
   options.onEvents?.(trainer.events$);
@@ -267,7 +274,8 @@ function resolveParts(experiment: ExperimentContext, config: ExperimentConfig) {
   }
   const preset = presets.has(name) ? presets.get(name) : undefined;
   const networkBuilder = preset ? preset.network : name;
-  const buildNetwork = (inChannels: number, outChannels: number): { model: tfl.LayersModel; networkOptions: NetworkOptions; variant: string } => {
+  /** The run's network; `overrides` (a patch size, `initialize: false`) serve the memory estimate. */
+  const buildNetwork = (inChannels: number, outChannels: number, overrides: Partial<NetworkOptions> = {}): { model: tfl.LayersModel; networkOptions: NetworkOptions; variant: string } => {
     const networkOptions: NetworkOptions = {
       ...(preset?.options ?? {}),
       inChannels,
@@ -275,11 +283,36 @@ function resolveParts(experiment: ExperimentContext, config: ExperimentConfig) {
       patchSize: config.training.patch,
       seed: config.training.seed,
       ...config.network.options,
+      ...overrides,
     };
     const model = named(`network ${name}`, () => experiment.get('network', networkBuilder).build(networkOptions, experiment));
     return { model, networkOptions, variant: name };
   };
   return { loss, scheduler, optimizer, criterion, buildNetwork, networkBuilder };
+}
+
+/**
+ * The network's decoder stages (for `training.checkpointDecoder`), after checking that the
+ * run fits in memory: the peak is estimated from the network at the run's patch and batch
+ * (`estimateTrainingMemory`) and compared with the machine's memory (`availableMemory`); a run
+ * that does not fit is refused in one line naming the estimate and the settings that fit,
+ * unless `training.memoryCheck` is false.
+ */
+function checkedMemoryPlan(experiment: Experiment, parts: ReturnType<typeof resolveParts>, config: ExperimentConfig, inChannels: number, outChannels: number): SegmentOf | undefined {
+  const t = config.training;
+  const builder = experiment.get('network', parts.networkBuilder);
+  const decoderStageOf = builder.decoderStageOf ? (name: string) => builder.decoderStageOf!(name) : undefined;
+  if (t.checkpointDecoder && !decoderStageOf) {
+    throw new EngineError(`training.checkpointDecoder: network "${parts.networkBuilder}" does not name its decoder stages (its builder has no decoderStageOf)`);
+  }
+  if (t.memoryCheck === false) return decoderStageOf;
+  const estimator = planEstimator((patch) => parts.buildNetwork(inChannels, outChannels, { patchSize: patch, initialize: false }).model, decoderStageOf);
+  const refusal = memoryRefusal({ patch: t.patch, batch: t.batch, checkpointDecoder: t.checkpointDecoder === true }, estimator, availableMemory(), {
+    canCheckpoint: decoderStageOf !== undefined,
+    overrideFlag: '--no-memory-check (training.memoryCheck: false)',
+  });
+  if (refusal) throw new EngineError(`training: ${config.network.name}: ${refusal}`);
+  return decoderStageOf;
 }
 
 /** The dataset with only its valid, labelled cases (validated first; invalid ones refused unless `skipInvalid`). */

@@ -189,6 +189,21 @@ export class AxialAttention3D extends tfl.layers.Layer {
     return tf.reshape(tf.add(tf.matMul(merged, wts.outKernel.read()), wts.outBias.read()), seqShape);
   }
 
+  /**
+   * Float32 elements per sample this layer keeps for the backward pass (the training memory
+   * estimate of `@voxseg/core` reads it): per axis of length L over V voxels, the softmaxed
+   * scores (heads x V x L, the dominant term: it grows with the patch's fourth power), the
+   * per-head q, k, v and the merged heads (4 x V x heads*dimHead), and two C-wide copies of the
+   * sequence (the transposed input and the output projection); then the output.
+   */
+  trainingActivationElements(inputShape: tfl.Shape | tfl.Shape[]): number {
+    const [d, h, w, c] = spatialShape(singleShape(inputShape), this.name);
+    const v = d * h * w;
+    const hd = this.heads * this.dimHead;
+    const len: Record<Axis, number> = { d, h, w };
+    return this.axes.reduce((n, axis) => n + 4 * this.heads * v * len[axis] + 4 * v * hd + 2 * v * c, v * c);
+  }
+
   override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
     return singleShape(inputShape);
   }

@@ -135,9 +135,21 @@ function jsonOptions(options: UnetOptions): Record<string, unknown> {
   return JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
 }
 
+/**
+ * The decoder stage of a layer of {@link buildUnet}'s model, for gradient checkpointing: the
+ * layers named `dec<s>_...` (transposed conv, the decoder block's layers, which are named
+ * with the `dec<s>_slot` prefix, concat, convs and norms) form stage `dec<s>`; encoder layers and
+ * the 1x1x1 heads (`head<s>`) are kept as usual. Each stage then keeps only its output for the
+ * backward pass; its inputs (the stage below's output and the skip) are kept anyway.
+ */
+export function unetDecoderStageOf(layerName: string): string | undefined {
+  return /^(dec\d+)_/.exec(layerName)?.[1];
+}
+
 /** The `unet` network builder registered by `unetPlugin()`. */
 export const unetBuilder: NetworkBuilder<UnetOptions> = {
   name: 'unet',
   description: "nnU-Net's 3-D U-Net (Generic_UNet): strided-conv encoder, transposed-conv decoder, deep supervision",
   build: (options, ctx) => buildUnet(options, ctx),
+  decoderStageOf: unetDecoderStageOf,
 };
