@@ -19,8 +19,8 @@ describe('training flags', () => {
       sampler: { options: { workers: 0 } },
       augmentation: [],
     });
-    expect(trainFlagsToLayer(parse('--no-deep-supervision', '--skip-invalid'))).toEqual({
-      training: { skipInvalid: true },
+    expect(trainFlagsToLayer(parse('--no-deep-supervision', '--skip-invalid', '--checkpoint-decoder', '--no-memory-check'))).toEqual({
+      training: { skipInvalid: true, checkpointDecoder: true, memoryCheck: false },
       network: { options: { deepSupervision: false } },
     });
   });
