@@ -34,20 +34,18 @@ console.log(webgpu.formatWebGPUStatus(status));
 if (!status.available) process.exit(2);
 await tf.setBackend('webgpu');
 const result = { tiny, adapter: status.adapter, webgpu: {}, torch: null, ratios: {} };
+const core = await import('@voxseg/core');
 
 if (!skip.has('conv3d')) {
   result.webgpu.conv3d = [];
   for (const size of cfg.sizes) {
-    const r = await webgpu.benchConv3dAsync({ size, channels: cfg.channels, repeats: cfg.repeats });
+    const options = { size, channels: cfg.channels, repeats: cfg.repeats };
+    const r = await core.benchConv3d(options, { finish: webgpu.finish });
     result.webgpu.conv3d.push({ size, channels: cfg.channels, ...r });
-    console.log(
-      `webgpu conv3d ${size}^3 ${cfg.channels}->${cfg.channels} fwd+both grads: ${r.tflops.toFixed(3)} TFLOP/s ` +
-        `(fwd ${r.msForward.toFixed(1)} ms, grad input ${r.msBackwardInput.toFixed(1)} ms, grad filter ${r.msBackwardFilter.toFixed(1)} ms)`,
-    );
+    console.log(core.formatConv3dBench(r, options, 'TFLOP/s'));
   }
 }
 
-const core = await import('@voxseg/core');
 const unet = await import('@voxseg/plugin-unet');
 const exp = core.createExperiment({ plugins: [unet.unetPlugin()] });
 

@@ -25,4 +25,3 @@ export {
 export { NORM_FORWARD, NORM_BACKWARD, type NormKernelAttrs } from './ops/norm-kernels.js';
 export { nativeConv3dBias, CONV3D_BIAS, CONV3D_BACKPROP_FILTER_BIAS } from './kernels/conv3d.js';
 export { CONV3D_INFERENCE, type Conv3DInferenceAttrs } from './kernels/conv3d-inference.js';
-export { benchConv3d, type Conv3dBenchOptions, type Conv3dBenchResult } from './bench/conv3d-bench.js';

@@ -22,4 +22,4 @@ export { BINARY_KERNELS, collapsedShape } from './kernels/binary-broadcast.js';
 export { voxsegKernelConfigs } from './kernels/register-kernels.js';
 export { fusedNormKernelConfigs } from './kernels/fused-norm.js';
 export { setMaxBindingBytes, maxBindingBytes } from './kernels/binding-split.js';
-export { benchConv3dAsync, finish, type Conv3dBenchOptions, type Conv3dBenchResult } from './bench/conv3d-bench.js';
+export { finish } from './bench/finish.js';

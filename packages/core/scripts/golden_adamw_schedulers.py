@@ -1,9 +1,10 @@
 """Golden values for voxseg's AdamW and warmup-cosine scheduler
 (packages/core/src/training/adamw.test.ts).
 
-AdamW: runs PyTorch's own torch.optim.AdamW on the problem of golden_sgd.py (two parameters,
-loss = sum(s * w^3 / 3 + c * w), so the gradient depends on the weights) with a learning rate
-that changes between steps, and records the weights and both moments after every step.
+AdamW: runs PyTorch's own torch.optim.AdamW on the problem of the SGD golden values
+(cubic_problem.py: two parameters, loss = sum(s * w^3 / 3 + c * w), so the gradient depends on
+the weights) with a learning rate that changes between steps, and records the weights and both
+moments after every step.
 
 warmup-cosine: PyTorch has no single scheduler for it, so the values come from
 torch.optim.lr_scheduler.LambdaLR with the closed form as its lambda, stepped once per
@@ -14,16 +15,10 @@ Usage: /usr/bin/python3 packages/core/scripts/golden_adamw_schedulers.py > packa
 """
 import json
 import math
-import os
 
 import torch
 
-torch.set_default_dtype(torch.float32)
-
-
-# The same problem (initial weights, s, c) as the SGD golden values, read from their file.
-HERE = os.path.dirname(os.path.abspath(__file__))
-INITIAL = json.load(open(os.path.join(HERE, "..", "src", "training", "sgd.golden.json")))["initial"]
+from cubic_problem import INITIAL, flat, steps
 
 CASES = [
     {"name": "torch-defaults", "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01, "lrs": [0.01, 0.01, 0.009, 0.02, 0.005, 0.001]},
@@ -32,28 +27,16 @@ CASES = [
 
 
 def run(case):
-    params = {k: torch.tensor(v["w"]).reshape(v["shape"]).clone().requires_grad_(True) for k, v in INITIAL.items()}
-    s = {k: torch.tensor(v["s"]).reshape(v["shape"]) for k, v in INITIAL.items()}
-    c = {k: torch.tensor(v["c"]).reshape(v["shape"]) for k, v in INITIAL.items()}
-    order = ["w1", "w2"]
-    opt = torch.optim.AdamW([params[k] for k in order], lr=case["lrs"][0], betas=(case["beta1"], case["beta2"]),
-                            eps=case["eps"], weight_decay=case["weight_decay"], foreach=False)
-    steps = []
-    for lr in case["lrs"]:
-        for g in opt.param_groups:
-            g["lr"] = lr
-        opt.zero_grad()
-        loss = sum((s[k] * params[k] ** 3 / 3 + c[k] * params[k]).sum() for k in order)
-        loss.backward()
-        opt.step()
-        st = [opt.state[params[k]] for k in order]
-        steps.append({
-            "w1": params["w1"].detach().reshape(-1).tolist(),
-            "w2": params["w2"].detach().reshape(-1).tolist(),
-            "m1": st[0]["exp_avg"].reshape(-1).tolist(),
-            "v2": st[1]["exp_avg_sq"].reshape(-1).tolist(),
+    make = lambda ps: torch.optim.AdamW(ps, lr=case["lrs"][0], betas=(case["beta1"], case["beta2"]), eps=case["eps"], weight_decay=case["weight_decay"], foreach=False)
+    out = []
+    for opt, params, _ in steps(make, case["lrs"]):
+        out.append({
+            "w1": flat(params["w1"]),
+            "w2": flat(params["w2"]),
+            "m1": flat(opt.state[params["w1"]]["exp_avg"]),
+            "v2": flat(opt.state[params["w2"]]["exp_avg_sq"]),
         })
-    return {**case, "steps": steps}
+    return {**case, "steps": out}
 
 
 SCHEDULES = [

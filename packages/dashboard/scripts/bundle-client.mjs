@@ -2,11 +2,13 @@
 // dist/client/<page>.js with esbuild. The third-party libraries (vega, niivue) are not bundled:
 // the pages load their builds from node_modules through the server's /lib/ route.
 import { build } from 'esbuild';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const pages = ['index', 'run', 'group', 'viewer', 'infer'];
+// One bundle per page: every client/<page>-page.ts (the pages the server lists in src/server/pages.ts).
+const pages = readdirSync(path.join(root, 'client')).filter((f) => f.endsWith('-page.ts')).map((f) => f.slice(0, -'-page.ts'.length));
 
 export async function bundleClient(outdir = path.join(root, 'dist', 'client')) {
   await build({

@@ -3,7 +3,7 @@ export { EngineError } from './errors.js';
 export { type EngineHost, type EngineLogger, type ProgressFactory, type ProgressHandle, noProgress, silentLogger } from './host.js';
 export * from './config/experiment-config.js';
 export { type ConfigLayer, parseConfigLayer, resolveExperimentConfig } from './config/validate-config.js';
-export { isLegacyConfig, legacyConfigToLayer, type LegacyRunConfig } from './config/legacy-config.js';
+export { type FlatTrainSettings, flatSettingsToLayer, isLegacyConfig, legacyConfigToLayer, type LegacyRunConfig } from './config/legacy-config.js';
 export { readRunConfig } from './config/run-config.js';
 export { describeChanges, FREE_ON_RESUME, resumeConfig, type SettingChange } from './config/resume-config.js';
 export type { ComponentLayer } from './config/validate-config.js';

@@ -1,11 +1,5 @@
-import type { Plugin } from '@voxseg/core';
-import { createRequire } from 'node:module';
+import { type Plugin, pluginVersion } from '@voxseg/core';
 import { nnunetDatasetFactory } from './dataset/nnunet-dataset.js';
-
-/** This package's version, from its package.json (one level above both `src/` and `dist/`). */
-function packageVersion(): string {
-  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
-}
 
 /**
  * The nnU-Net data plugin: registers the `nnunet` dataset (nnU-Net v2 raw folders). Holds no
@@ -20,7 +14,7 @@ function packageVersion(): string {
 export function nnunetPlugin(): Plugin {
   return {
     name: '@voxseg/plugin-data-nnunet',
-    version: packageVersion(),
+    version: pluginVersion(import.meta.url),
     register(ctx) {
       ctx.registerDataset(nnunetDatasetFactory);
     },

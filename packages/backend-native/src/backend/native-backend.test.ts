@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { status } from '../__tests__/compare.js';
-import { benchConv3d } from '../bench/conv3d-bench.js';
 import { NATIVE_BACKEND, nativeBackendStatus, registerNativeBackend } from './native-backend.js';
 
 describe.skipIf(!status.available)('registerNativeBackend', () => {
@@ -22,13 +21,5 @@ describe.skipIf(!status.available)('registerNativeBackend', () => {
     const y = tf.transpose(tf.tensor2d([[1, 2, 3]]));
     expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
     y.dispose();
-  });
-
-  it('benchConv3d times the three kernels on the active backend', () => {
-    tf.setBackend(NATIVE_BACKEND);
-    const r = benchConv3d({ size: 6, channels: 3, repeats: 1 });
-    expect(r.backend).toBe('native');
-    expect(r.flops).toBe(3 * 2 * 6 ** 3 * 27 * 9);
-    expect(r.gflops).toBeGreaterThan(0);
   });
 });

@@ -55,17 +55,13 @@ async function runConv3d(flags: Conv3dFlags): Promise<void> {
   const batch = positive(flags.batch, '--batch');
   const repeats = positive(flags.repeats, '--repeats');
   const backend = await useBackend(flags.backend);
-  // webgpu reads asynchronously (and times its queue without read-back): its package's bench.
-  const r =
-    backend === 'webgpu'
-      ? await import('@voxseg/backend-webgpu').then(async (m) => {
-          const g = await m.benchConv3dAsync({ size, channels, batch, repeats });
-          return { ...g, gflops: g.tflops * 1000 };
-        })
-      : (await import('@voxseg/backend-native')).benchConv3d({ size, channels, batch, repeats });
+  // webgpu is timed through its queue, without read-back: its package's finish.
+  const finish = backend === 'webgpu' ? (await import('@voxseg/backend-webgpu')).finish : undefined;
+  const options = { size, channels, batch, repeats };
+  const core = await import('@voxseg/core');
+  const r = await core.benchConv3d(options, finish ? { finish } : {});
   report(
-    `conv3d ${size}^3 ${channels}->${channels} batch ${batch} on ${backend}: ${r.gflops.toFixed(2)} GFLOP/s ` +
-      `(forward ${r.msForward.toFixed(1)} ms, grad input ${r.msBackwardInput.toFixed(1)} ms, grad filter ${r.msBackwardFilter.toFixed(1)} ms; best of ${repeats})`,
+    core.formatConv3dBench(r, options),
     { gflops: r.gflops, msForward: r.msForward, msBackwardInput: r.msBackwardInput, msBackwardFilter: r.msBackwardFilter, size, channels, batch, backend },
     flags.json,
   );

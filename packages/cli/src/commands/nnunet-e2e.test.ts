@@ -1,8 +1,9 @@
 // An nnU-Net v2 raw dataset end to end through the real `voxseg` binary, with nothing named:
 // the folder is detected as `nnunet` (dataset.json), trained on, its imagesTs predicted and the
-// predictions scored against labelsTs, per region of dataset.json. Tiny sizes.
+// predictions scored against labelsTs, per region of dataset.json; a flat folder of images with no
+// dataset.json predicted through the copy the run kept. Tiny sizes.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +52,22 @@ describe('voxseg on an nnU-Net-format dataset', () => {
       expect(p.shape).toEqual(img.shape);
       expect(p.affine).toEqual(img.affine);
       expect(Array.from(p.data).every((v) => v >= 0 && v <= 3)).toBe(true);
+    }
+  }, 300_000);
+
+  it('predict takes a flat folder with no dataset.json anywhere near: the run kept a copy', async () => {
+    expect(readFileSync(path.join(run, 'dataset.json'), 'utf8')).toBe(readFileSync(path.join(data, 'dataset.json'), 'utf8'));
+    const alone = path.join(work, 'elsewhere', 'cases');
+    mkdirSync(alone, { recursive: true });
+    for (const f of readdirSync(path.join(data, 'imagesTs'))) copyFileSync(path.join(data, 'imagesTs', f), path.join(alone, f));
+    expect(existsSync(path.join(alone, 'dataset.json')) || existsSync(path.join(alone, '..', 'dataset.json'))).toBe(false);
+    const out = path.join(work, 'pred-alone');
+    const r = voxseg('predict', '--run', run, '--input', alone, '--out', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    // The same model and inputs as from imagesTs: the same label maps.
+    for (const id of ['BraTS2021_00005', 'BraTS2021_00006']) {
+      const [a, b] = await Promise.all([readNifti(path.join(out, `${id}.nii.gz`), { as: 'native' }), readNifti(path.join(pred, `${id}.nii.gz`), { as: 'native' })]);
+      expect(Array.from(a.data)).toEqual(Array.from(b.data));
     }
   }, 300_000);
 

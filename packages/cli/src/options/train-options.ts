@@ -1,36 +1,24 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { type ConfigLayer, DA4_AUGMENTATION, type ExperimentConfig, readRunConfig, resolveExperimentConfig } from '@voxseg/engine';
+import { type ConfigLayer, DA4_AUGMENTATION, type ExperimentConfig, type FlatTrainSettings, flatSettingsToLayer, readRunConfig, resolveExperimentConfig } from '@voxseg/engine';
 import { CliError } from '../commands/types.js';
 import { collect, intFlag, numberFlag } from './flags.js';
 
-/** The training flags `voxseg train` and `voxseg cv` share, as commander parses them. */
-export interface TrainFlags {
-  data?: string;
+/**
+ * The training flags `voxseg train` and `voxseg cv` share, as commander parses them: the flat
+ * settings the engine maps onto the experiment config (one home for their names and types),
+ * plus the flags that are not settings.
+ */
+export interface TrainFlags extends FlatTrainSettings {
   out?: string;
   config?: string;
   plugin?: string[];
-  variant?: string;
-  fold?: number;
-  folds?: number;
-  epochs?: number;
-  iterations?: number;
-  valIterations?: number;
-  batch?: number;
-  patch?: number;
-  baseFilters?: number;
-  maxFilters?: number;
-  stages?: number;
-  seed?: number;
-  backend?: string;
-  lr?: number;
+  /** `da4` or `none` (any other list: the config's `augmentation`). */
   augmentation?: string;
-  deepSupervision?: boolean;
-  skipInvalid?: boolean;
+  /** `training.checkpointDecoder` (`--checkpoint-decoder`). */
   checkpointDecoder?: boolean;
+  /** `training.memoryCheck` (`--no-memory-check`: false). */
   memoryCheck?: boolean;
-  cacheDir?: string;
-  dataWorkers?: number;
 }
 
 /** Add the shared training flags: shorthands over the experiment config (defaults: the published recipe). */
@@ -62,44 +50,17 @@ export function addTrainOptions(cmd: Command): Command {
 
 /** The config layer the flags give (only what was given). */
 export function trainFlagsToLayer(flags: TrainFlags): ConfigLayer {
-  const layer: ConfigLayer = {};
-  const training: NonNullable<ConfigLayer['training']> = {};
-  const set = <K extends keyof NonNullable<ConfigLayer['training']>>(k: K, v: NonNullable<ConfigLayer['training']>[K] | undefined) => {
-    if (v !== undefined) training[k] = v;
-  };
-  set('fold', flags.fold);
-  set('folds', flags.folds);
-  set('epochs', flags.epochs);
-  set('iterations', flags.iterations);
-  set('valIterations', flags.valIterations);
-  set('batch', flags.batch);
-  set('patch', flags.patch);
-  set('seed', flags.seed);
-  set('backend', flags.backend);
-  set('lr', flags.lr);
-  if (flags.skipInvalid) training.skipInvalid = true;
-  if (flags.checkpointDecoder) training.checkpointDecoder = true;
-  if (flags.memoryCheck === false) training.memoryCheck = false;
-  if (Object.keys(training).length) layer.training = training;
-  const dataset: Record<string, unknown> = {};
-  if (flags.data !== undefined) dataset.root = flags.data;
-  if (flags.cacheDir !== undefined) dataset.cacheDir = flags.cacheDir;
-  const network: Record<string, unknown> = {};
-  if (flags.deepSupervision === false) network.deepSupervision = false;
-  if (flags.baseFilters !== undefined) network.baseFilters = flags.baseFilters;
-  if (flags.maxFilters !== undefined) network.maxFilters = flags.maxFilters;
-  if (flags.stages !== undefined) network.stages = flags.stages;
+  if (flags.dataWorkers !== undefined && flags.dataWorkers < 0) throw new CliError(`--data-workers: expected a non-negative integer, got ${flags.dataWorkers}`);
+  // commander sets `deepSupervision: true` when --no-deep-supervision is absent: only the flag given counts.
+  const layer = flatSettingsToLayer({ ...flags, deepSupervision: flags.deepSupervision === false ? false : undefined, skipInvalid: flags.skipInvalid ? true : undefined });
+  // Training switches that only the flags spell (no flat config.json ever had them).
+  if (flags.checkpointDecoder) layer.training = { ...layer.training, checkpointDecoder: true };
+  if (flags.memoryCheck === false) layer.training = { ...layer.training, memoryCheck: false };
   if (flags.augmentation !== undefined) {
     if (flags.augmentation === 'da4') layer.augmentation = DA4_AUGMENTATION.map((name) => ({ name, options: {} }));
     else if (flags.augmentation === 'none') layer.augmentation = [];
     else throw new CliError(`--augmentation: expected da4 or none, got ${flags.augmentation} (name other augmenters in the config's "augmentation" list)`);
   }
-  if (flags.dataWorkers !== undefined) {
-    if (flags.dataWorkers < 0) throw new CliError(`--data-workers: expected a non-negative integer, got ${flags.dataWorkers}`);
-    layer.sampler = { options: { workers: flags.dataWorkers } };
-  }
-  if (Object.keys(dataset).length) layer.dataset = { options: dataset };
-  if (flags.variant !== undefined || Object.keys(network).length) layer.network = { ...(flags.variant !== undefined ? { name: flags.variant } : {}), options: network };
   if (flags.plugin?.length) layer.plugins = flags.plugin.map((p) => absolutePlugin(p));
   return layer;
 }

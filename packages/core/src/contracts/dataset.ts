@@ -119,6 +119,15 @@ export interface Dataset {
   readonly metricOptions?: Record<string, Record<string, unknown>>;
   /** Read a label map file (a reference, or a prediction written by {@link writePrediction}). */
   readLabelMap?(file: string): Promise<LabelMap>;
+  /**
+   * Keep in a run folder, atomically, what reading this dataset's prediction inputs needs
+   * besides the images (nnU-Net: a copy of `dataset.json`: channels, labels, regions, file
+   * ending). The engine calls it when a training run starts. When it predicts with that run,
+   * it passes the run folder back as the `run` option ({@link DatasetFactory}), so a folder of
+   * images alone can be read without the training dataset at hand.
+   * Without it: nothing is kept; prediction inputs must be readable on their own.
+   */
+  keepInRun?(runDir: string): Promise<void>;
 }
 
 /**
@@ -126,7 +135,9 @@ export interface Dataset {
  * the engine sets:
  * - `root`: the folder (from `--data`, `--input`, `--gt`);
  * - `readOnly: true` when the folder is only read for prediction or evaluation: the dataset
- *   must then write nothing into it (no preprocessed-case cache).
+ *   must then write nothing into it (no preprocessed-case cache);
+ * - `run`: when predicting with a run trained on this dataset, that run's folder (where
+ *   {@link Dataset.keepInRun} kept what the inputs need).
  */
 export interface DatasetFactory<O = Record<string, unknown>> extends Factory<Dataset, O> {
   /**

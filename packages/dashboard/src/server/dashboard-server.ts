@@ -7,6 +7,7 @@ import { discoverRuns } from '../runs/discover-runs.js';
 import { JsonlTail } from '../runs/jsonl-tail.js';
 import { listPredictionCases, type PredictionSetOptions, resolvePredictionFile } from '../predictions/prediction-sets.js';
 import { clientDir, libraryFiles, publicDir } from './assets.js';
+import { PAGES, readPageTemplate, renderPage } from './pages.js';
 import { PathRefusedError, resolveInside } from './safe-path.js';
 import { createToken, tokenMatches } from './token.js';
 
@@ -38,8 +39,6 @@ export interface DashboardServer {
   /** Stop listening and end every live stream. */
   close(): Promise<void>;
 }
-
-const PAGES = new Set(['index', 'run', 'group', 'viewer', 'infer']);
 
 /**
  * Start the dashboard's HTTP server (fastify): pages, the browser libraries from node_modules,
@@ -90,9 +89,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   });
 
   // Pages: fixed templates; the page code reads the token from the URL.
-  for (const page of PAGES) {
+  for (const page of Object.keys(PAGES)) {
     app.get(page === 'index' ? '/' : `/${page}`, async (_req, reply) => {
-      const html = await fs.readFile(path.join(publicDir(), `${page}.html`), 'utf8');
+      const html = renderPage(await readPageTemplate(), page);
       return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html);
     });
   }

@@ -60,7 +60,9 @@ export async function predictFolder(options: PredictFolderOptions): Promise<{ fi
       const detected = await datasetFactoryFor(experiment, { name: 'auto' }, options.input, '--input').catch(() => null);
       name = detected?.name ?? models[0]!.dataset ?? 'auto';
     }
-    const { dataset } = await openDataset(experiment, { name, options: {} }, options.input, { flag: '--input', readOnly: true });
+    // A run trained on this format may have kept what its inputs need (nnU-Net: dataset.json).
+    const trainedOn = models.find((m) => m.dataset === name)?.run;
+    const { dataset } = await openDataset(experiment, { name, options: {} }, options.input, { flag: '--input', readOnly: true, ...(trainedOn ? { run: trainedOn } : {}) });
     if (!dataset.writePrediction) throw new EngineError(`--input ${options.input}: the ${dataset.name} dataset cannot write predictions (no writePrediction)`);
     const all = await validInputIds(dataset, options.input);
     const ids = options.parts ? shardCases(all, options.parts.count, options.parts.index) : all;

@@ -26,15 +26,24 @@ export async function datasetFactoryFor(experiment: ExperimentContext, component
   );
 }
 
-/** Create the dataset of a folder (see {@link datasetFactoryFor}) with the config's options and `root`. */
+/**
+ * Create the dataset of a folder (see {@link datasetFactoryFor}) with the config's options and
+ * the options the engine sets (`root`, `readOnly`, `run`: see core's `DatasetFactory`).
+ */
 export async function openDataset(
   experiment: ExperimentContext,
   component: ComponentSpec,
   root: string,
-  options: { flag?: string; readOnly?: boolean } = {},
+  options: { flag?: string; readOnly?: boolean; run?: string } = {},
 ): Promise<{ dataset: Dataset; name: string }> {
   const factory = await datasetFactoryFor(experiment, component, root, options.flag);
-  const opts = { ...(factory.defaults ?? {}), ...(component.name === factory.name ? component.options ?? {} : {}), root, ...(options.readOnly ? { readOnly: true } : {}) };
+  const opts = {
+    ...(factory.defaults ?? {}),
+    ...(component.name === factory.name ? component.options ?? {} : {}),
+    root,
+    ...(options.readOnly ? { readOnly: true } : {}),
+    ...(options.run ? { run: options.run } : {}),
+  };
   try {
     return { dataset: factory.create(opts, experiment), name: factory.name };
   } catch (err) {

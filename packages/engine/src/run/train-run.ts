@@ -147,6 +147,9 @@ async function trainRunLocked(config: ExperimentConfig, options: TrainRunOptions
     const record = { ...config, run: { backend: backend.name, plugins: experiment.pluginList(), createdAt: new Date().toISOString() } };
     await writeFileAtomic(path.join(run, 'config.json'), JSON.stringify(record, null, 2) + '\n');
   }
+  // What predicting with this run needs of the dataset besides the images (e.g. nnU-Net's
+  // dataset.json), kept beside config.json; again on resume, for runs started before it was kept.
+  await opened.dataset.keepInRun?.(run);
 
   // Before any case is loaded: refuse a run whose estimated peak exceeds the machine's memory.
   const decoderStageOf = checkedMemoryPlan(experiment, parts, config, dataset.inChannels, dataset.targets.channels.length);

@@ -1,4 +1,4 @@
-import type { Rng } from '@voxseg/core';
+import { optionChecks, type Rng } from '@voxseg/core';
 
 /** A closed range [low, high] of a random factor. */
 export type Range = readonly [number, number];
@@ -14,18 +14,12 @@ export function drawAroundOne(rng: Rng, range: Range): number {
   return rng.uniform(Math.max(low, 1), high);
 }
 
-/** Check an option range: two finite numbers, low <= high. Throws naming the augmenter and option. */
+/** Check an option range: two finite numbers, low <= high. Throws naming the augmenter and option (core's {@link optionChecks}). */
 export function checkRange(owner: string, option: string, r: unknown): Range {
-  if (!Array.isArray(r) || r.length !== 2 || !r.every((v) => typeof v === 'number' && Number.isFinite(v)) || r[0] > r[1]) {
-    throw new RangeError(`${owner}: option ${option} must be [low, high] with low <= high, got ${JSON.stringify(r)}`);
-  }
-  return [r[0], r[1]];
+  return optionChecks(owner).range(option, r);
 }
 
-/** Check a probability option in [0, 1]. */
+/** Check a probability option in [0, 1] (core's {@link optionChecks}). */
 export function checkProbability(owner: string, option: string, p: unknown): number {
-  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
-    throw new RangeError(`${owner}: option ${option} must be a probability in [0, 1], got ${JSON.stringify(p)}`);
-  }
-  return p;
+  return optionChecks(owner).probability(option, p);
 }

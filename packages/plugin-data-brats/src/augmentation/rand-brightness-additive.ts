@@ -1,5 +1,4 @@
-import type { Augmenter, AugmenterFactory, Rng, Sample } from '@voxseg/core';
-import { checkProbability } from './draw.js';
+import { type AugmenterFactory, chance, defineAugmenter, type Rng, type Sample } from '@voxseg/core';
 
 /** Options of {@link RandBrightnessAdditive}. */
 export interface RandBrightnessAdditiveOptions {
@@ -25,32 +24,21 @@ export const RAND_BRIGHTNESS_ADDITIVE_DEFAULTS: Required<RandBrightnessAdditiveO
 };
 
 /** Adds a Gaussian-distributed offset to image channels (batchgenerators `BrightnessTransform`). */
-export class RandBrightnessAdditive implements Augmenter {
-  /** Registry and log name of this augmenter. */
-  readonly name = 'RandBrightnessAdditive';
-  /** `'intensity'`: changes image values only, never the label. */
-  readonly kind = 'intensity' as const;
-  /** The options in use: the caller's merged over the defaults, validated. */
-  readonly options: Required<RandBrightnessAdditiveOptions>;
-
-  /** @throws RangeError naming the augmenter and option when an option is invalid */
-  constructor(options: RandBrightnessAdditiveOptions = {}) {
-    const o = { ...RAND_BRIGHTNESS_ADDITIVE_DEFAULTS, ...options };
-    if (!Number.isFinite(o.mu)) throw new RangeError(`${this.name}: option mu must be a finite number, got ${JSON.stringify(o.mu)}`);
-    if (!(o.sigma >= 0)) throw new RangeError(`${this.name}: option sigma must be >= 0, got ${JSON.stringify(o.sigma)}`);
-    this.options = {
-      p: checkProbability(this.name, 'p', o.p),
-      mu: o.mu,
-      sigma: o.sigma,
-      pPerChannel: checkProbability(this.name, 'pPerChannel', o.pPerChannel),
-      perChannel: Boolean(o.perChannel),
-    };
-  }
-
+export class RandBrightnessAdditive extends defineAugmenter<RandBrightnessAdditiveOptions>({
+  name: 'RandBrightnessAdditive',
+  kind: 'intensity',
+  description: 'Additive brightness per channel (DA4: N(0, 0.2), p 0.3, per channel 0.5)',
+  defaults: RAND_BRIGHTNESS_ADDITIVE_DEFAULTS,
+  validate: (o, check) => {
+    if (!Number.isFinite(o.mu)) check.invalid('mu', 'must be a finite number', o.mu);
+    if (!(o.sigma >= 0)) check.invalid('sigma', 'must be >= 0', o.sigma);
+    return { p: check.probability('p', o.p), mu: o.mu, sigma: o.sigma, pPerChannel: check.probability('pPerChannel', o.pPerChannel), perChannel: Boolean(o.perChannel) };
+  },
+}) {
   /** Transform the read patch in place (see the class description). */
   apply(sample: Sample, rng: Rng): void {
     const { p, mu, sigma, pPerChannel, perChannel } = this.options;
-    if (!(rng.next() < p)) return;
+    if (!chance(rng, p)) return;
     const shared = perChannel ? 0 : rng.normal(mu, sigma);
     const { image, channels: C } = sample;
     for (let c = 0; c < C; c++) {
@@ -63,9 +51,4 @@ export class RandBrightnessAdditive implements Augmenter {
 }
 
 /** Registry entry for {@link RandBrightnessAdditive}. */
-export const randBrightnessAdditiveFactory: AugmenterFactory<RandBrightnessAdditiveOptions> = {
-  name: 'RandBrightnessAdditive',
-  description: 'Additive brightness per channel (DA4: N(0, 0.2), p 0.3, per channel 0.5)',
-  defaults: RAND_BRIGHTNESS_ADDITIVE_DEFAULTS,
-  create: (options) => new RandBrightnessAdditive(options),
-};
+export const randBrightnessAdditiveFactory: AugmenterFactory<RandBrightnessAdditiveOptions> = RandBrightnessAdditive.factory();

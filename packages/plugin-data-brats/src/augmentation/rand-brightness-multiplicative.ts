@@ -1,5 +1,5 @@
-import type { Augmenter, AugmenterFactory, Rng, Sample } from '@voxseg/core';
-import { checkProbability, checkRange, type Range } from './draw.js';
+import { type AugmenterFactory, chance, defineAugmenter, type Rng, type Sample } from '@voxseg/core';
+import type { Range } from './draw.js';
 
 /** Options of {@link RandBrightnessMultiplicative}. */
 export interface RandBrightnessMultiplicativeOptions {
@@ -19,28 +19,17 @@ export const RAND_BRIGHTNESS_MULTIPLICATIVE_DEFAULTS: Required<RandBrightnessMul
 };
 
 /** Multiplies image channels by a random factor (batchgenerators `BrightnessMultiplicativeTransform`). */
-export class RandBrightnessMultiplicative implements Augmenter {
-  /** Registry and log name of this augmenter. */
-  readonly name = 'RandBrightnessMultiplicative';
-  /** `'intensity'`: changes image values only, never the label. */
-  readonly kind = 'intensity' as const;
-  /** The options in use: the caller's merged over the defaults, validated. */
-  readonly options: Required<RandBrightnessMultiplicativeOptions>;
-
-  /** @throws RangeError naming the augmenter and option when an option is invalid */
-  constructor(options: RandBrightnessMultiplicativeOptions = {}) {
-    const o = { ...RAND_BRIGHTNESS_MULTIPLICATIVE_DEFAULTS, ...options };
-    this.options = {
-      p: checkProbability(this.name, 'p', o.p),
-      multiplierRange: checkRange(this.name, 'multiplierRange', o.multiplierRange),
-      perChannel: Boolean(o.perChannel),
-    };
-  }
-
+export class RandBrightnessMultiplicative extends defineAugmenter<RandBrightnessMultiplicativeOptions>({
+  name: 'RandBrightnessMultiplicative',
+  kind: 'intensity',
+  description: 'Multiplicative brightness per channel (DA4: 0.7-1.3, p 0.15)',
+  defaults: RAND_BRIGHTNESS_MULTIPLICATIVE_DEFAULTS,
+  validate: (o, check) => ({ p: check.probability('p', o.p), multiplierRange: check.range('multiplierRange', o.multiplierRange), perChannel: Boolean(o.perChannel) }),
+}) {
   /** Transform the read patch in place (see the class description). */
   apply(sample: Sample, rng: Rng): void {
     const { p, multiplierRange: [lo, hi], perChannel } = this.options;
-    if (!(rng.next() < p)) return;
+    if (!chance(rng, p)) return;
     const { image, channels: C } = sample;
     const shared = rng.uniform(lo, hi);
     const m = Array.from({ length: C }, () => (perChannel ? rng.uniform(lo, hi) : shared));
@@ -49,9 +38,4 @@ export class RandBrightnessMultiplicative implements Augmenter {
 }
 
 /** Registry entry for {@link RandBrightnessMultiplicative}. */
-export const randBrightnessMultiplicativeFactory: AugmenterFactory<RandBrightnessMultiplicativeOptions> = {
-  name: 'RandBrightnessMultiplicative',
-  description: 'Multiplicative brightness per channel (DA4: 0.7-1.3, p 0.15)',
-  defaults: RAND_BRIGHTNESS_MULTIPLICATIVE_DEFAULTS,
-  create: (options) => new RandBrightnessMultiplicative(options),
-};
+export const randBrightnessMultiplicativeFactory: AugmenterFactory<RandBrightnessMultiplicativeOptions> = RandBrightnessMultiplicative.factory();

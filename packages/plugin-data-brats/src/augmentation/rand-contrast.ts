@@ -1,5 +1,5 @@
-import type { Augmenter, AugmenterFactory, Rng, Sample } from '@voxseg/core';
-import { checkProbability, checkRange, drawAroundOne, type Range } from './draw.js';
+import { type AugmenterFactory, chance, defineAugmenter, type Rng, type Sample } from '@voxseg/core';
+import { drawAroundOne, type Range } from './draw.js';
 
 /** Options of {@link RandContrast}. */
 export interface RandContrastOptions {
@@ -51,30 +51,23 @@ export function adjustContrast(image: Float32Array, channels: number, c: number,
 }
 
 /** Random contrast change per channel (batchgenerators `ContrastAugmentationTransform`). */
-export class RandContrast implements Augmenter {
-  /** Registry and log name of this augmenter. */
-  readonly name = 'RandContrast';
-  /** `'intensity'`: changes image values only, never the label. */
-  readonly kind = 'intensity' as const;
-  /** The options in use: the caller's merged over the defaults, validated. */
-  readonly options: Required<RandContrastOptions>;
-
-  /** @throws RangeError naming the augmenter and option when an option is invalid */
-  constructor(options: RandContrastOptions = {}) {
-    const o = { ...RAND_CONTRAST_DEFAULTS, ...options };
-    this.options = {
-      p: checkProbability(this.name, 'p', o.p),
-      contrastRange: checkRange(this.name, 'contrastRange', o.contrastRange),
-      preserveRange: Boolean(o.preserveRange),
-      perChannel: Boolean(o.perChannel),
-      pPerChannel: checkProbability(this.name, 'pPerChannel', o.pPerChannel),
-    };
-  }
-
+export class RandContrast extends defineAugmenter<RandContrastOptions>({
+  name: 'RandContrast',
+  kind: 'intensity',
+  description: 'Contrast about the channel mean, range preserved (DA4: 0.65-1.5, p 0.15)',
+  defaults: RAND_CONTRAST_DEFAULTS,
+  validate: (o, check) => ({
+    p: check.probability('p', o.p),
+    contrastRange: check.range('contrastRange', o.contrastRange),
+    preserveRange: Boolean(o.preserveRange),
+    perChannel: Boolean(o.perChannel),
+    pPerChannel: check.probability('pPerChannel', o.pPerChannel),
+  }),
+}) {
   /** Transform the read patch in place (see the class description). */
   apply(sample: Sample, rng: Rng): void {
     const { p, contrastRange, preserveRange, perChannel, pPerChannel } = this.options;
-    if (!(rng.next() < p)) return;
+    if (!chance(rng, p)) return;
     const shared = perChannel ? 0 : drawAroundOne(rng, contrastRange);
     for (let c = 0; c < sample.channels; c++) {
       if (!(rng.next() < pPerChannel)) continue;
@@ -85,9 +78,4 @@ export class RandContrast implements Augmenter {
 }
 
 /** Registry entry for {@link RandContrast}. */
-export const randContrastFactory: AugmenterFactory<RandContrastOptions> = {
-  name: 'RandContrast',
-  description: 'Contrast about the channel mean, range preserved (DA4: 0.65-1.5, p 0.15)',
-  defaults: RAND_CONTRAST_DEFAULTS,
-  create: (options) => new RandContrast(options),
-};
+export const randContrastFactory: AugmenterFactory<RandContrastOptions> = RandContrast.factory();

@@ -1,5 +1,5 @@
-import type { Augmenter, AugmenterFactory, Rng, SamplingGrid, Shape3 } from '@voxseg/core';
-import { checkProbability, checkRange, type Range } from './draw.js';
+import { type AugmenterFactory, chance, defineAugmenter, type Rng, type SamplingGrid, type Shape3 } from '@voxseg/core';
+import type { Range } from './draw.js';
 import { recursiveGaussian3d } from './filters/recursive-gaussian.js';
 import { upsampleLinear } from './filters/resize.js';
 
@@ -39,26 +39,20 @@ export const RAND_ELASTIC_DEFAULTS: Required<RandElasticOptions> = { p: 0.3, def
  * is added after rotation and scaling (nnU-Net deforms first, then rotates and scales the
  * displaced coordinates; both give smooth random fields of the same magnitudes).
  */
-export class RandElastic implements Augmenter {
-  /** Registry and log name of this augmenter. */
-  readonly name = 'RandElastic';
-  /** `'spatial'`: moves voxels; the label follows the image. */
-  readonly kind = 'spatial' as const;
-  /** The options in use: the caller's merged over the defaults, validated. */
-  readonly options: Required<RandElasticOptions>;
-
-  /** @throws RangeError naming the augmenter and option when an option is invalid */
-  constructor(options: RandElasticOptions = {}) {
-    const o = { ...RAND_ELASTIC_DEFAULTS, ...options };
-    const deformationScale = checkRange(this.name, 'deformationScale', o.deformationScale);
-    if (deformationScale[0] < 0) throw new RangeError(`${this.name}: option deformationScale must be >= 0, got ${JSON.stringify(o.deformationScale)}`);
-    this.options = { p: checkProbability(this.name, 'p', o.p), deformationScale };
-  }
-
+export class RandElastic extends defineAugmenter<RandElasticOptions>({
+  name: 'RandElastic',
+  kind: 'spatial',
+  description: 'Elastic deformation of the patch grid by smoothed random displacements (DA4: scale 0-0.25 of the patch, p 0.3)',
+  defaults: RAND_ELASTIC_DEFAULTS,
+  validate: (o, check) => {
+    const deformationScale = check.range('deformationScale', o.deformationScale, 'non-negative');
+    return { p: check.probability('p', o.p), deformationScale };
+  },
+}) {
   /** Transform the patch's sampling grid in place, with probability `p`. */
   transformGrid(grid: SamplingGrid, rng: Rng): void {
     const { p, deformationScale } = this.options;
-    if (!(rng.next() < p)) return;
+    if (!chance(rng, p)) return;
     const s = rng.uniform(deformationScale[0], deformationScale[1]);
     const shape = grid.shape;
     const sigmas: Shape3 = [s * shape[0], s * shape[1], s * shape[2]];
@@ -99,9 +93,4 @@ export class RandElastic implements Augmenter {
 }
 
 /** Registry entry for {@link RandElastic}. */
-export const randElasticFactory: AugmenterFactory<RandElasticOptions> = {
-  name: 'RandElastic',
-  description: 'Elastic deformation of the patch grid by smoothed random displacements (DA4: scale 0-0.25 of the patch, p 0.3)',
-  defaults: RAND_ELASTIC_DEFAULTS,
-  create: (options) => new RandElastic(options),
-};
+export const randElasticFactory: AugmenterFactory<RandElasticOptions> = RandElastic.factory();

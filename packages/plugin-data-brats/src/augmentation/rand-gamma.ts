@@ -1,5 +1,5 @@
-import type { Augmenter, AugmenterFactory, Rng, Sample } from '@voxseg/core';
-import { checkProbability, checkRange, drawAroundOne, type Range } from './draw.js';
+import { type AugmenterFactory, chance, defineAugmenter, type Rng, type Sample } from '@voxseg/core';
+import { drawAroundOne, type Range } from './draw.js';
 
 /** Options of {@link RandGamma}. */
 export interface RandGammaOptions {
@@ -118,35 +118,29 @@ function powTable(gamma: number): Float64Array {
  * Random gamma per channel (batchgenerators `GammaTransform`). The inverted variant of DA4 is
  * this class with `invertImage: true` and `p: 0.15` (factory `RandGammaInverted`).
  */
-export class RandGamma implements Augmenter {
-  /** Registry and log name of this augmenter. */
-  readonly name: string;
-  /** `'intensity'`: changes image values only, never the label. */
-  readonly kind = 'intensity' as const;
-  /** The options in use: the caller's merged over the defaults, validated. */
-  readonly options: Required<RandGammaOptions>;
-
-  /** @throws RangeError naming the augmenter and option when an option is invalid */
-  constructor(options: RandGammaOptions = {}) {
-    const o = { ...RAND_GAMMA_DEFAULTS, ...options };
-    this.name = o.invertImage ? 'RandGammaInverted' : 'RandGamma';
-    const gammaRange = checkRange(this.name, 'gammaRange', o.gammaRange);
-    if (!(gammaRange[0] > 0)) throw new RangeError(`${this.name}: option gammaRange must be positive, got ${JSON.stringify(o.gammaRange)}`);
-    if (!(o.epsilon >= 0)) throw new RangeError(`${this.name}: option epsilon must be >= 0, got ${JSON.stringify(o.epsilon)}`);
-    this.options = {
-      p: checkProbability(this.name, 'p', o.p),
+export class RandGamma extends defineAugmenter<RandGammaOptions>({
+  name: 'RandGamma',
+  kind: 'intensity',
+  description: 'Gamma per channel, mean and std retained (DA4: 0.5-1.6, p 0.3)',
+  defaults: RAND_GAMMA_DEFAULTS,
+  nameFor: (o) => (o.invertImage ? 'RandGammaInverted' : 'RandGamma'),
+  validate: (o, check) => {
+    const gammaRange = check.range('gammaRange', o.gammaRange, 'positive');
+    if (!(o.epsilon >= 0)) check.invalid('epsilon', 'must be >= 0', o.epsilon);
+    return {
+      p: check.probability('p', o.p),
       gammaRange,
       invertImage: Boolean(o.invertImage),
       perChannel: Boolean(o.perChannel),
       retainStats: Boolean(o.retainStats),
       epsilon: o.epsilon,
     };
-  }
-
+  },
+}) {
   /** Transform the read patch in place (see the class description). */
   apply(sample: Sample, rng: Rng): void {
     const { p, gammaRange, perChannel } = this.options;
-    if (!(rng.next() < p)) return;
+    if (!chance(rng, p)) return;
     if (perChannel) {
       for (let c = 0; c < sample.channels; c++) applyGamma(sample.image, sample.channels, c, drawAroundOne(rng, gammaRange), this.options);
     } else {
@@ -158,12 +152,7 @@ export class RandGamma implements Augmenter {
 }
 
 /** Registry entry for {@link RandGamma}. */
-export const randGammaFactory: AugmenterFactory<RandGammaOptions> = {
-  name: 'RandGamma',
-  description: 'Gamma per channel, mean and std retained (DA4: 0.5-1.6, p 0.3)',
-  defaults: RAND_GAMMA_DEFAULTS,
-  create: (options) => new RandGamma(options),
-};
+export const randGammaFactory: AugmenterFactory<RandGammaOptions> = RandGamma.factory();
 
 /** Registry entry for the inverted-gamma preset of {@link RandGamma}. */
 export const randGammaInvertedFactory: AugmenterFactory<RandGammaOptions> = {

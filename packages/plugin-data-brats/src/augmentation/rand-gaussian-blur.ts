@@ -1,5 +1,5 @@
-import type { Augmenter, AugmenterFactory, Rng, Sample } from '@voxseg/core';
-import { checkProbability, checkRange, type Range } from './draw.js';
+import { type AugmenterFactory, chance, defineAugmenter, type Rng, type Sample } from '@voxseg/core';
+import type { Range } from './draw.js';
 import { readChannel, writeChannel } from './filters/channels.js';
 import { gaussianFilter3d } from './filters/gaussian-filter.js';
 
@@ -28,31 +28,25 @@ export const RAND_GAUSSIAN_BLUR_DEFAULTS: Required<RandGaussianBlurOptions> = {
  * `gaussian_filter(channel, sigma)` with its defaults (mode `reflect`, truncate 4), the same
  * sigma on every axis.
  */
-export class RandGaussianBlur implements Augmenter {
-  /** Registry and log name of this augmenter. */
-  readonly name = 'RandGaussianBlur';
-  /** `'intensity'`: changes image values only, never the label. */
-  readonly kind = 'intensity' as const;
-  /** The options in use: the caller's merged over the defaults, validated. */
-  readonly options: Required<RandGaussianBlurOptions>;
-
-  /** @throws RangeError naming the augmenter and option when an option is invalid */
-  constructor(options: RandGaussianBlurOptions = {}) {
-    const o = { ...RAND_GAUSSIAN_BLUR_DEFAULTS, ...options };
-    const sigmaRange = checkRange(this.name, 'sigmaRange', o.sigmaRange);
-    if (!(sigmaRange[0] >= 0)) throw new RangeError(`${this.name}: option sigmaRange must be >= 0, got ${JSON.stringify(o.sigmaRange)}`);
-    this.options = {
-      p: checkProbability(this.name, 'p', o.p),
+export class RandGaussianBlur extends defineAugmenter<RandGaussianBlurOptions>({
+  name: 'RandGaussianBlur',
+  kind: 'intensity',
+  description: 'Gaussian blur per channel (DA4: sigma 0.5-1.5, p 0.2, per channel 0.5)',
+  defaults: RAND_GAUSSIAN_BLUR_DEFAULTS,
+  validate: (o, check) => {
+    const sigmaRange = check.range('sigmaRange', o.sigmaRange, 'non-negative');
+    return {
+      p: check.probability('p', o.p),
       sigmaRange,
-      pPerChannel: checkProbability(this.name, 'pPerChannel', o.pPerChannel),
+      pPerChannel: check.probability('pPerChannel', o.pPerChannel),
       perChannel: Boolean(o.perChannel),
     };
-  }
-
+  },
+}) {
   /** Transform the read patch in place (see the class description). */
   apply(sample: Sample, rng: Rng): void {
     const { p, sigmaRange: [lo, hi], pPerChannel, perChannel } = this.options;
-    if (!(rng.next() < p)) return;
+    if (!chance(rng, p)) return;
     const shared = perChannel ? 0 : rng.uniform(lo, hi);
     const { image, channels: C, shape } = sample;
     const buf = new Float32Array(image.length / C);
@@ -66,9 +60,4 @@ export class RandGaussianBlur implements Augmenter {
 }
 
 /** Registry entry for {@link RandGaussianBlur}. */
-export const randGaussianBlurFactory: AugmenterFactory<RandGaussianBlurOptions> = {
-  name: 'RandGaussianBlur',
-  description: 'Gaussian blur per channel (DA4: sigma 0.5-1.5, p 0.2, per channel 0.5)',
-  defaults: RAND_GAUSSIAN_BLUR_DEFAULTS,
-  create: (options) => new RandGaussianBlur(options),
-};
+export const randGaussianBlurFactory: AugmenterFactory<RandGaussianBlurOptions> = RandGaussianBlur.factory();

@@ -1,5 +1,5 @@
-import type { Augmenter, AugmenterFactory, Rng, Sample } from '@voxseg/core';
-import { checkProbability, checkRange, type Range } from './draw.js';
+import { type AugmenterFactory, chance, defineAugmenter, type Rng, type Sample } from '@voxseg/core';
+import type { Range } from './draw.js';
 import { addNormalNoise, zigguratNormal } from './filters/normal.js';
 
 /** Options of {@link RandGaussianNoise}. */
@@ -31,29 +31,22 @@ export const RAND_GAUSSIAN_NOISE_DEFAULTS: Required<RandGaussianNoiseOptions> = 
  * Additive Gaussian noise on the image (batchgenerators `GaussianNoiseTransform`); the
  * deviates come from the ziggurat method ({@link zigguratNormal}) for speed.
  */
-export class RandGaussianNoise implements Augmenter {
-  /** Registry and log name of this augmenter. */
-  readonly name = 'RandGaussianNoise';
-  /** `'intensity'`: changes image values only, never the label. */
-  readonly kind = 'intensity' as const;
-  /** The options in use: the caller's merged over the defaults, validated. */
-  readonly options: Required<RandGaussianNoiseOptions>;
-
-  /** @throws RangeError naming the augmenter and option when an option is invalid */
-  constructor(options: RandGaussianNoiseOptions = {}) {
-    const o = { ...RAND_GAUSSIAN_NOISE_DEFAULTS, ...options };
-    this.options = {
-      p: checkProbability(this.name, 'p', o.p),
-      noiseVariance: checkRange(this.name, 'noiseVariance', o.noiseVariance),
-      pPerChannel: checkProbability(this.name, 'pPerChannel', o.pPerChannel),
-      perChannel: Boolean(o.perChannel),
-    };
-  }
-
+export class RandGaussianNoise extends defineAugmenter<RandGaussianNoiseOptions>({
+  name: 'RandGaussianNoise',
+  kind: 'intensity',
+  description: 'Additive Gaussian noise (DA4: "variance" 0-0.1, p 0.15)',
+  defaults: RAND_GAUSSIAN_NOISE_DEFAULTS,
+  validate: (o, check) => ({
+    p: check.probability('p', o.p),
+    noiseVariance: check.range('noiseVariance', o.noiseVariance),
+    pPerChannel: check.probability('pPerChannel', o.pPerChannel),
+    perChannel: Boolean(o.perChannel),
+  }),
+}) {
   /** Transform the read patch in place (see the class description). */
   apply(sample: Sample, rng: Rng): void {
     const { p, noiseVariance: [lo, hi], pPerChannel, perChannel } = this.options;
-    if (!(rng.next() < p)) return;
+    if (!chance(rng, p)) return;
     const draw = (): number => (lo === hi ? lo : rng.uniform(lo, hi));
     const shared = perChannel ? 0 : draw();
     const { image, channels: C } = sample;
@@ -67,9 +60,4 @@ export class RandGaussianNoise implements Augmenter {
 }
 
 /** Registry entry for {@link RandGaussianNoise}. */
-export const randGaussianNoiseFactory: AugmenterFactory<RandGaussianNoiseOptions> = {
-  name: 'RandGaussianNoise',
-  description: 'Additive Gaussian noise (DA4: "variance" 0-0.1, p 0.15)',
-  defaults: RAND_GAUSSIAN_NOISE_DEFAULTS,
-  create: (options) => new RandGaussianNoise(options),
-};
+export const randGaussianNoiseFactory: AugmenterFactory<RandGaussianNoiseOptions> = RandGaussianNoise.factory();

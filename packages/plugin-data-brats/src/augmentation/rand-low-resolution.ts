@@ -1,5 +1,5 @@
-import type { Augmenter, AugmenterFactory, Rng, Sample, Shape3 } from '@voxseg/core';
-import { checkProbability, checkRange, type Range } from './draw.js';
+import { type AugmenterFactory, chance, defineAugmenter, type Rng, type Sample, type Shape3 } from '@voxseg/core';
+import type { Range } from './draw.js';
 import { readChannel, writeChannel } from './filters/channels.js';
 import { resizeCubic, resizeNearest } from './filters/resize.js';
 
@@ -29,31 +29,25 @@ export const RAND_LOW_RESOLUTION_DEFAULTS: Required<RandLowResolutionOptions> = 
  * `round(shape * zoom)` by nearest neighbour, then back to its shape with cubic B-spline
  * interpolation, both as scipy/skimage map coordinates ({@link resizeNearest}, {@link resizeCubic}).
  */
-export class RandLowResolution implements Augmenter {
-  /** Registry and log name of this augmenter. */
-  readonly name = 'RandLowResolution';
-  /** `'intensity'`: changes image values only, never the label. */
-  readonly kind = 'intensity' as const;
-  /** The options in use: the caller's merged over the defaults, validated. */
-  readonly options: Required<RandLowResolutionOptions>;
-
-  /** @throws RangeError naming the augmenter and option when an option is invalid */
-  constructor(options: RandLowResolutionOptions = {}) {
-    const o = { ...RAND_LOW_RESOLUTION_DEFAULTS, ...options };
-    const zoomRange = checkRange(this.name, 'zoomRange', o.zoomRange);
-    if (!(zoomRange[0] > 0)) throw new RangeError(`${this.name}: option zoomRange must be positive, got ${JSON.stringify(o.zoomRange)}`);
-    this.options = {
-      p: checkProbability(this.name, 'p', o.p),
+export class RandLowResolution extends defineAugmenter<RandLowResolutionOptions>({
+  name: 'RandLowResolution',
+  kind: 'intensity',
+  description: 'Low-resolution simulation: nearest downsample, cubic upsample (DA4: zoom 0.5-1, p 0.25, per channel 0.5)',
+  defaults: RAND_LOW_RESOLUTION_DEFAULTS,
+  validate: (o, check) => {
+    const zoomRange = check.range('zoomRange', o.zoomRange, 'positive');
+    return {
+      p: check.probability('p', o.p),
       zoomRange,
-      pPerChannel: checkProbability(this.name, 'pPerChannel', o.pPerChannel),
+      pPerChannel: check.probability('pPerChannel', o.pPerChannel),
       perChannel: Boolean(o.perChannel),
     };
-  }
-
+  },
+}) {
   /** Transform the read patch in place (see the class description). */
   apply(sample: Sample, rng: Rng): void {
     const { p, zoomRange: [lo, hi], pPerChannel, perChannel } = this.options;
-    if (!(rng.next() < p)) return;
+    if (!chance(rng, p)) return;
     const shared = perChannel ? 0 : rng.uniform(lo, hi);
     const { image, channels: C, shape } = sample;
     const buf = new Float32Array(image.length / C);
@@ -74,9 +68,4 @@ function roundHalfEven(x: number): number {
 }
 
 /** Registry entry for {@link RandLowResolution}. */
-export const randLowResolutionFactory: AugmenterFactory<RandLowResolutionOptions> = {
-  name: 'RandLowResolution',
-  description: 'Low-resolution simulation: nearest downsample, cubic upsample (DA4: zoom 0.5-1, p 0.25, per channel 0.5)',
-  defaults: RAND_LOW_RESOLUTION_DEFAULTS,
-  create: (options) => new RandLowResolution(options),
-};
+export const randLowResolutionFactory: AugmenterFactory<RandLowResolutionOptions> = RandLowResolution.factory();

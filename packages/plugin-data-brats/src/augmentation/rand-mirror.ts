@@ -1,5 +1,4 @@
-import type { Augmenter, AugmenterFactory, Rng, Sample, Shape3 } from '@voxseg/core';
-import { checkProbability } from './draw.js';
+import { type AugmenterFactory, chance, defineAugmenter, type Rng, type Sample, type Shape3 } from '@voxseg/core';
 
 /** Options of {@link RandMirror}. */
 export interface RandMirrorOptions {
@@ -16,27 +15,20 @@ export interface RandMirrorOptions {
 export const RAND_MIRROR_DEFAULTS: Required<RandMirrorOptions> = { pPerAxis: 0.5, axes: [0, 1, 2] };
 
 /** Random flips of the read patch along each spatial axis; image and label flipped together. */
-export class RandMirror implements Augmenter {
-  /** Registry and log name of this augmenter. */
-  readonly name = 'RandMirror';
-  /** `'spatial'`: moves voxels; the label follows the image. */
-  readonly kind = 'spatial' as const;
-  /** The options in use: the caller's merged over the defaults, validated. */
-  readonly options: Required<RandMirrorOptions>;
-
-  /** @throws RangeError naming the augmenter and option when an option is invalid */
-  constructor(options: RandMirrorOptions = {}) {
-    const o = { ...RAND_MIRROR_DEFAULTS, ...options };
-    if (!Array.isArray(o.axes) || o.axes.some((a) => a !== 0 && a !== 1 && a !== 2)) {
-      throw new RangeError(`${this.name}: option axes must list spatial axes among 0, 1, 2, got ${JSON.stringify(o.axes)}`);
-    }
-    this.options = { pPerAxis: checkProbability(this.name, 'pPerAxis', o.pPerAxis), axes: [...o.axes] };
-  }
-
+export class RandMirror extends defineAugmenter<RandMirrorOptions>({
+  name: 'RandMirror',
+  kind: 'spatial',
+  description: 'Random flips along each spatial axis (DA4: p 0.5 per axis)',
+  defaults: RAND_MIRROR_DEFAULTS,
+  validate: (o, check) => {
+    if (!Array.isArray(o.axes) || o.axes.some((a) => a !== 0 && a !== 1 && a !== 2)) check.invalid('axes', 'must list spatial axes among 0, 1, 2', o.axes);
+    return { pPerAxis: check.probability('pPerAxis', o.pPerAxis), axes: [...o.axes] };
+  },
+}) {
   /** Transform the read patch in place (see the class description). */
   apply(sample: Sample, rng: Rng): void {
     for (const axis of this.options.axes) {
-      if (rng.next() < this.options.pPerAxis) {
+      if (chance(rng, this.options.pPerAxis)) {
         flipAxis(sample.image, sample.shape, sample.channels, axis);
         if (sample.label) flipAxis(sample.label, sample.shape, 1, axis);
       }
@@ -67,9 +59,4 @@ export function flipAxis(data: Float32Array | Uint8Array, shape: Shape3, channel
 }
 
 /** Registry entry for {@link RandMirror}. */
-export const randMirrorFactory: AugmenterFactory<RandMirrorOptions> = {
-  name: 'RandMirror',
-  description: 'Random flips along each spatial axis (DA4: p 0.5 per axis)',
-  defaults: RAND_MIRROR_DEFAULTS,
-  create: (options) => new RandMirror(options),
-};
+export const randMirrorFactory: AugmenterFactory<RandMirrorOptions> = RandMirror.factory();

@@ -1,6 +1,6 @@
-import type { Augmenter, AugmenterFactory, Rng, SamplingGrid } from '@voxseg/core';
+import { type AugmenterFactory, chance, defineAugmenter, type Rng, type SamplingGrid } from '@voxseg/core';
 import { applyLinearToGrid } from '../sampling/sampling-grid.js';
-import { checkProbability, checkRange, type Range } from './draw.js';
+import type { Range } from './draw.js';
 
 /** Options of {@link RandRotate}. */
 export interface RandRotateOptions {
@@ -30,28 +30,17 @@ export const RAND_ROTATE_DEFAULTS: Required<RandRotateOptions> = { p: 0.3, angle
  * (D, H, W), composed as R = R_D · R_H · R_W (batchgenerators' `rotate_coords_3d` order),
  * applied to the grid offsets. Image and label are then read through the same grid.
  */
-export class RandRotate implements Augmenter {
-  /** Registry and log name of this augmenter. */
-  readonly name = 'RandRotate';
-  /** `'spatial'`: moves voxels; the label follows the image. */
-  readonly kind = 'spatial' as const;
-  /** The options in use: the caller's merged over the defaults, validated. */
-  readonly options: Required<RandRotateOptions>;
-
-  /** @throws RangeError naming the augmenter and option when an option is invalid */
-  constructor(options: RandRotateOptions = {}) {
-    const o = { ...RAND_ROTATE_DEFAULTS, ...options };
-    this.options = {
-      p: checkProbability(this.name, 'p', o.p),
-      angleRange: checkRange(this.name, 'angleRange', o.angleRange),
-      pPerAxis: checkProbability(this.name, 'pPerAxis', o.pPerAxis),
-    };
-  }
-
+export class RandRotate extends defineAugmenter<RandRotateOptions>({
+  name: 'RandRotate',
+  kind: 'spatial',
+  description: 'Random rotation of the patch grid, one angle per axis (DA4: +-90 deg, p 0.3)',
+  defaults: RAND_ROTATE_DEFAULTS,
+  validate: (o, check) => ({ p: check.probability('p', o.p), angleRange: check.range('angleRange', o.angleRange), pPerAxis: check.probability('pPerAxis', o.pPerAxis) }),
+}) {
   /** Transform the patch's sampling grid in place, with probability `p`. */
   transformGrid(grid: SamplingGrid, rng: Rng): void {
     const { p, angleRange, pPerAxis } = this.options;
-    if (!(rng.next() < p)) return;
+    if (!chance(rng, p)) return;
     const rad = Math.PI / 180;
     const angles = [0, 1, 2].map(() => (rng.next() <= pPerAxis ? rng.uniform(angleRange[0], angleRange[1]) * rad : 0));
     applyLinearToGrid(grid, rotationMatrix(angles[0]!, angles[1]!, angles[2]!));
@@ -76,9 +65,4 @@ function matmul3(x: number[], y: number[]): number[] {
 }
 
 /** Registry entry for {@link RandRotate}. */
-export const randRotateFactory: AugmenterFactory<RandRotateOptions> = {
-  name: 'RandRotate',
-  description: 'Random rotation of the patch grid, one angle per axis (DA4: +-90 deg, p 0.3)',
-  defaults: RAND_ROTATE_DEFAULTS,
-  create: (options) => new RandRotate(options),
-};
+export const randRotateFactory: AugmenterFactory<RandRotateOptions> = RandRotate.factory();

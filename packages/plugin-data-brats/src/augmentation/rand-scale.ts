@@ -1,6 +1,6 @@
-import type { Augmenter, AugmenterFactory, Rng, SamplingGrid } from '@voxseg/core';
+import { type AugmenterFactory, chance, defineAugmenter, type Rng, type SamplingGrid } from '@voxseg/core';
 import { applyLinearToGrid } from '../sampling/sampling-grid.js';
-import { checkProbability, checkRange, drawAroundOne, type Range } from './draw.js';
+import { drawAroundOne, type Range } from './draw.js';
 
 /** Options of {@link RandScale}. */
 export interface RandScaleOptions {
@@ -24,30 +24,24 @@ export interface RandScaleOptions {
 export const RAND_SCALE_DEFAULTS: Required<RandScaleOptions> = { p: 0.3, scaleRange: [0.65, 1.6], pIndependentPerAxis: 0.3 };
 
 /** Random scaling of the patch's sampling grid about its centre (batchgenerators `scale_coords`). */
-export class RandScale implements Augmenter {
-  /** Registry and log name of this augmenter. */
-  readonly name = 'RandScale';
-  /** `'spatial'`: moves voxels; the label follows the image. */
-  readonly kind = 'spatial' as const;
-  /** The options in use: the caller's merged over the defaults, validated. */
-  readonly options: Required<RandScaleOptions>;
-
-  /** @throws RangeError naming the augmenter and option when an option is invalid */
-  constructor(options: RandScaleOptions = {}) {
-    const o = { ...RAND_SCALE_DEFAULTS, ...options };
-    const scaleRange = checkRange(this.name, 'scaleRange', o.scaleRange);
-    if (!(scaleRange[0] > 0)) throw new RangeError(`${this.name}: option scaleRange must be positive, got ${JSON.stringify(o.scaleRange)}`);
-    this.options = {
-      p: checkProbability(this.name, 'p', o.p),
+export class RandScale extends defineAugmenter<RandScaleOptions>({
+  name: 'RandScale',
+  kind: 'spatial',
+  description: 'Random scaling of the patch grid (DA4: 0.65-1.6, p 0.3, independent per axis with p 0.3)',
+  defaults: RAND_SCALE_DEFAULTS,
+  validate: (o, check) => {
+    const scaleRange = check.range('scaleRange', o.scaleRange, 'positive');
+    return {
+      p: check.probability('p', o.p),
       scaleRange,
-      pIndependentPerAxis: checkProbability(this.name, 'pIndependentPerAxis', o.pIndependentPerAxis),
+      pIndependentPerAxis: check.probability('pIndependentPerAxis', o.pIndependentPerAxis),
     };
-  }
-
+  },
+}) {
   /** Transform the patch's sampling grid in place, with probability `p`. */
   transformGrid(grid: SamplingGrid, rng: Rng): void {
     const { p, scaleRange, pIndependentPerAxis } = this.options;
-    if (!(rng.next() < p)) return;
+    if (!chance(rng, p)) return;
     let s: number[];
     if (rng.next() < pIndependentPerAxis) s = [0, 1, 2].map(() => drawAroundOne(rng, scaleRange));
     else {
@@ -59,9 +53,4 @@ export class RandScale implements Augmenter {
 }
 
 /** Registry entry for {@link RandScale}. */
-export const randScaleFactory: AugmenterFactory<RandScaleOptions> = {
-  name: 'RandScale',
-  description: 'Random scaling of the patch grid (DA4: 0.65-1.6, p 0.3, independent per axis with p 0.3)',
-  defaults: RAND_SCALE_DEFAULTS,
-  create: (options) => new RandScale(options),
-};
+export const randScaleFactory: AugmenterFactory<RandScaleOptions> = RandScale.factory();

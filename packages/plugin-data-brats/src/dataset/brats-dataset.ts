@@ -2,18 +2,17 @@ import type { CaseData, CaseMeta, Dataset, DatasetFactory, DatasetValidation, La
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DataError } from '../io/errors.js';
-import { type NiftiVolume, readNifti } from '../io/read-nifti.js';
+import { readNifti } from '../io/read-nifti.js';
 import type { NiftiHeader } from '../io/nifti-header.js';
 import { writeNifti } from '../io/write-nifti.js';
 import { BRATS_HD95_ONE_EMPTY, postprocessEnhancing } from '../regions/brats-regions.js';
 import { CaseCache, PREPROCESSING_VERSION } from '../preprocessing/case-cache.js';
-import { preprocessCase } from '../preprocessing/preprocess-case.js';
 import { bratsTargetEncoding } from '../regions/brats-regions.js';
 import { checkCaseVolumes } from '../validation/check-volumes.js';
-import { formatProblem } from '../validation/problems.js';
 import { selectValidCases, type SkippedCase, validateCases, type ValidationReport } from '../validation/validate-dataset.js';
 import { type CaseFiles, discoverCases } from './discover-cases.js';
 import { type BratsLayout, type BratsLayoutOptions, resolveLayout } from './layout.js';
+import { caseFromFiles } from './case-from-files.js';
 import { readCaseFiles } from './read-case.js';
 
 /** Options of the `brats2021` dataset. Every field but `root` is optional. */
@@ -182,28 +181,7 @@ export class BratsDataset implements Dataset {
       if (hit) return hit;
     }
     const read = await readCaseFiles(files, this.layout);
-    const problems = checkCaseVolumes(id, read);
-    if (problems.length > 0) {
-      const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
-      throw new DataError(`${formatProblem(problems[0]!)}${more}`, problems[0]!.file, id);
-    }
-    const images = read.filter((r) => r.role !== 'seg').map((r) => r.volume as NiftiVolume<Float32Array>);
-    const seg = read.find((r) => r.role === 'seg')?.volume;
-    const first = images[0]!;
-    const pre = preprocessCase({ channels: images.map((v) => v.data), label: seg ? Uint8Array.from(seg.data) : undefined, shape: first.shape });
-    const fileMap: Record<string, string> = { ...files.images };
-    if (files.seg) fileMap.seg = files.seg;
-    const meta: CaseMeta = {
-      id,
-      affine: first.affine,
-      spacing: first.spacing,
-      originalShape: pre.originalShape,
-      cropBox: pre.cropBox,
-      modalities: [...this.layout.modalities],
-      files: fileMap,
-      header: first.header,
-    };
-    const data: CaseData = pre.label ? { meta, image: pre.image, shape: pre.shape, label: pre.label } : { meta, image: pre.image, shape: pre.shape };
+    const data = caseFromFiles(id, read, checkCaseVolumes(id, read), { modalities: [...this.layout.modalities], files: { ...files.images, ...(files.seg ? { seg: files.seg } : {}) } });
     if (cache) {
       try {
         await cache.put(id, key, data);

@@ -1,6 +1,5 @@
 import type { ReadResult } from '../validation/check-volumes.js';
-import { DataError } from '../io/errors.js';
-import { readNifti } from '../io/read-nifti.js';
+import { readForCheck } from '../validation/read-for-check.js';
 import type { CaseFiles } from './discover-cases.js';
 import type { BratsLayout } from './layout.js';
 
@@ -13,19 +12,8 @@ export async function readCaseFiles(c: CaseFiles, layout: BratsLayout): Promise<
   const jobs = layout.modalities.map(async (m): Promise<ReadResult> => {
     const file = c.images[m]!;
     if (c.missing.includes(m)) return { role: m, file, missing: true };
-    return readOne(m, file, 'float32');
+    return readForCheck(m, file, 'float32');
   });
-  if (c.seg) jobs.push(readOne('seg', c.seg, 'native'));
+  if (c.seg) jobs.push(readForCheck('seg', c.seg, 'native'));
   return Promise.all(jobs);
-}
-
-async function readOne(role: string, file: string, as: 'float32' | 'native'): Promise<ReadResult> {
-  try {
-    return { role, file, volume: await readNifti(file, { as }) };
-  } catch (err) {
-    if (!(err instanceof DataError)) throw err;
-    // The problem report names the file itself: keep only the reason.
-    const reason = err.message.startsWith(`${file}: `) ? err.message.slice(file.length + 2) : err.message;
-    return { role, file, error: reason };
-  }
 }

@@ -62,7 +62,8 @@ function siblingLabels(images: string): string | undefined {
  * - `images` given: that flat folder, `labels` if given, `datasetJson` or `<root>/dataset.json`;
  * - `root` holds `dataset.json`: `imagesTr` + `labelsTr` (or `imagesTs` + `labelsTs` for `subset: 'test'`);
  * - `root` is a flat folder of `<case>_0000` images (e.g. `imagesTs`, `voxseg predict --input`):
- *   those images, `dataset.json` from `datasetJson` or the parent folder;
+ *   those images, `dataset.json` from `datasetJson`, else the parent folder, else the `run` folder
+ *   (the copy {@link NnunetDataset.keepInRun} kept);
  * - `root` is a folder of label maps beside a `dataset.json` (`labelsTr`, `labelsTs`, `voxseg evaluate --gt`).
  */
 export function resolveNnunetFolders(options: {
@@ -72,6 +73,7 @@ export function resolveNnunetFolders(options: {
   labels?: string;
   datasetJson?: string;
   readOnly?: boolean;
+  run?: string;
 }): NnunetFolders {
   const given = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
   const { root, images, datasetJson } = options;
@@ -83,13 +85,13 @@ export function resolveNnunetFolders(options: {
   }
   const kind = nnunetFolderKind(root!);
   if (kind === 'images' || kind === 'labels') {
+    // The folder's own dataset.json (in its parent) first, else the copy a trained run kept.
     const parentJson = join(dirname(root!), DATASET_JSON);
-    const jsonFile = datasetJson ?? parentJson;
-    if (!given(datasetJson) && !existsSync(parentJson)) {
-      throw new DataError(
-        `${root}: a folder of nnU-Net-named images without a dataset.json (none in it or in ${dirname(root!)}); give the dataset's dataset.json (option "datasetJson")`,
-        root,
-      );
+    const runJson = given(options.run) ? join(options.run, DATASET_JSON) : undefined;
+    const jsonFile = given(datasetJson) ? datasetJson : existsSync(parentJson) ? parentJson : runJson && existsSync(runJson) ? runJson : undefined;
+    if (!jsonFile) {
+      const where = runJson ? `none in it, in ${dirname(root!)} or in the run ${options.run}` : `none in it or in ${dirname(root!)}`;
+      throw new DataError(`${root}: a folder of nnU-Net-named images without a dataset.json (${where}); give the dataset's dataset.json (option "datasetJson")`, root);
     }
     if (kind === 'labels') return { jsonFile, labels: root!, training: false, cacheDir: false };
     const labels = options.labels ?? siblingLabels(root!);

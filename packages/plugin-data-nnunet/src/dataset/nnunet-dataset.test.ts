@@ -182,6 +182,19 @@ describe('NnunetDataset', () => {
       `${lonely}: a folder of nnU-Net-named images without a dataset.json (none in it or in ${join(root, 'lonely')}); give the dataset's dataset.json (option "datasetJson")`,
     );
     expect(await new NnunetDataset({ root: lonely, datasetJson: join(nn, 'dataset.json') }).caseIds()).toEqual(ids.test);
+    // ... or a trained run that kept a copy (keepInRun); the folder's own dataset.json comes first.
+    const runDir = join(root, 'a-run');
+    await mkdir(runDir);
+    expect(() => new NnunetDataset({ root: lonely, run: runDir })).toThrow(
+      `${lonely}: a folder of nnU-Net-named images without a dataset.json (none in it, in ${join(root, 'lonely')} or in the run ${runDir}); give the dataset's dataset.json (option "datasetJson")`,
+    );
+    await new NnunetDataset({ root: nn, cacheDir: false }).keepInRun(runDir);
+    expect(await readFile(join(runDir, 'dataset.json'), 'utf8')).toBe(await readFile(join(nn, 'dataset.json'), 'utf8'));
+    expect((await readdir(runDir)).sort()).toEqual(['dataset.json']); // atomic: no temporary file left
+    const fromRun = new NnunetDataset({ root: lonely, run: runDir, readOnly: true });
+    expect(fromRun.jsonFile).toBe(join(runDir, 'dataset.json'));
+    expect(await fromRun.caseIds()).toEqual(ids.test);
+    expect(new NnunetDataset({ root: join(nn, 'imagesTs'), run: runDir }).jsonFile).toBe(join(nn, 'dataset.json'));
   });
 
   it('checkCases: valid labelled, unlabelled and invalid cases with their reasons', async () => {

@@ -1,6 +1,7 @@
-import type { CaseData, CaseMeta, Dataset, DatasetFactory, Shape3, TargetEncoding } from '@voxseg/core';
+import { type CaseData, type CaseMeta, type Dataset, type DatasetFactory, type DatasetValidation, type LabelMap, type TargetEncoding, writeFileAtomic } from '@voxseg/core';
 import {
   CaseCache,
+  caseFromFiles,
   DataError,
   PREPROCESSING_VERSION,
   type ReadResult,
@@ -10,14 +11,14 @@ import {
   describeSystemError,
   fileError,
   formatProblem,
-  preprocessCase,
+  readForCheck,
   readNifti,
   writeNifti,
 } from '@voxseg/plugin-data-brats';
-import { access, readdir } from 'node:fs/promises';
+import { access, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type NnunetCaseFiles, listNnunetCases, parseChannelFileName } from '../format/case-files.js';
-import { type NnunetDatasetJson, readDatasetJsonFile, readDatasetJsonFileSync } from '../format/dataset-json.js';
+import { DATASET_JSON, type NnunetDatasetJson, readDatasetJsonFile, readDatasetJsonFileSync } from '../format/dataset-json.js';
 import { type NnunetFolders, detectNnunetFolder, resolveNnunetFolders } from './folders.js';
 import { nnunetTargetEncoding } from '../targets/nnunet-targets.js';
 
@@ -57,20 +58,16 @@ export interface NnunetDatasetOptions {
    * When the cache cannot be written, loading still works, uncached, and `onWarning` is told once.
    */
   cacheDir?: string | false;
+  /**
+   * A run trained on an nnU-Net dataset (the engine sets it when predicting with that run): a
+   * flat folder of images with no `dataset.json` of its own (in it or its parent) uses the
+   * run's copy, `<run>/dataset.json` ({@link NnunetDataset.keepInRun}).
+   */
+  run?: string;
   /** The folder is only read (prediction input, evaluation reference): no cache is written into it. */
   readOnly?: boolean;
   /** Non-fatal problems (cache not writable, a channel nnU-Net would normalise otherwise). */
   onWarning?: (message: string) => void;
-}
-
-/** What {@link NnunetDataset.checkCases} reports (core's `DatasetValidation` shape). */
-export interface NnunetCaseCheck {
-  /** Valid, labelled cases, sorted. */
-  valid: string[];
-  /** Invalid cases, one line per problem. */
-  skipped: { id: string; reasons: string[] }[];
-  /** Valid cases without a label (prediction only). */
-  unlabelled?: string[];
 }
 
 /** Channel names for which nnU-Net v2 picks a normalisation other than z-score (`channel_names` values, case-insensitive). */
@@ -83,9 +80,9 @@ const NON_ZSCORE_CHANNELS = ['ct', 'nonorm', 'rescale_to_0_1', 'rgb_to_0_1'];
  *
  * Cases are preprocessed as the BraTS plugin does (crop to the non-zero box of all channels,
  * per-channel z-score inside it) through `@voxseg/plugin-data-brats`'s exported
- * `preprocessCase`, and cached on disk with its `CaseCache`. Targets come from `dataset.json`
- * ({@link nnunetTargetEncoding}); label values in the files are kept as stored (nnU-Net's
- * consecutive integers).
+ * `caseFromFiles` (its `preprocessCase`), and cached on disk with its `CaseCache`. Targets
+ * come from `dataset.json` ({@link nnunetTargetEncoding}); label values in the files are kept
+ * as stored (nnU-Net's consecutive integers).
  */
 export class NnunetDataset implements Dataset {
   readonly name = 'nnunet';
@@ -162,29 +159,10 @@ export class NnunetDataset implements Dataset {
     }
     const names = this.modalityNames(info);
     const { read, problems } = await this.readChecked(id, files);
-    if (problems.length > 0) {
-      const p = problems[0]!;
-      const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
-      throw new DataError(`${formatProblem(this.explain(p))}${more}`, p.file, id);
-    }
-    const images = read.filter((r) => r.role !== 'seg').map((r) => r.volume!);
-    const seg = read.find((r) => r.role === 'seg')?.volume;
-    const ref = images[0]!;
-    const pre = preprocessCase({ channels: images.map((v) => v.data), label: seg ? Uint8Array.from(seg.data) : undefined, shape: ref.shape });
     const fileMap: Record<string, string> = {};
     names.forEach((n, c) => (fileMap[n] = files.images[c]!));
     if (files.label) fileMap.seg = files.label;
-    const meta: CaseMeta = {
-      id,
-      affine: ref.affine,
-      spacing: ref.spacing,
-      originalShape: pre.originalShape,
-      cropBox: pre.cropBox,
-      modalities: names,
-      files: fileMap,
-      header: ref.header,
-    };
-    const data: CaseData = pre.label ? { meta, image: pre.image, shape: pre.shape, label: pre.label } : { meta, image: pre.image, shape: pre.shape };
+    const data = caseFromFiles(id, read, problems.map((p) => this.explain(p)), { modalities: names, files: fileMap });
     if (this.cache) {
       try {
         await this.cache.put(id, key, data);
@@ -195,7 +173,6 @@ export class NnunetDataset implements Dataset {
     return data;
   }
 
-
   /**
    * Check every case (before training or prediction): structure first (a missing channel or
    * training label, `numTraining`: the whole check rejects with that one line), then each
@@ -203,9 +180,9 @@ export class NnunetDataset implements Dataset {
    * entry are known valid (only valid cases are cached).
    * @returns valid labelled cases, valid unlabelled cases, invalid cases with their reasons
    */
-  async checkCases(options: { onProgress?: (done: number, total: number, caseId: string) => void } = {}): Promise<NnunetCaseCheck> {
+  async checkCases(options: { onProgress?: (done: number, total: number, caseId: string) => void } = {}): Promise<DatasetValidation> {
     const files = await this.caseFiles();
-    const result: NnunetCaseCheck = { valid: [], skipped: [], unlabelled: [] };
+    const result: DatasetValidation = { valid: [], skipped: [], unlabelled: [] };
     let done = 0;
     for (const [id, f] of files) {
       const cached = this.cache && f.images.length > 0 ? await this.cache.has(id, await this.cacheKey(f)).catch(() => false) : false;
@@ -229,6 +206,21 @@ export class NnunetDataset implements Dataset {
     return file;
   }
 
+  /**
+   * Keep a copy of this dataset's `dataset.json` in a run folder (`<runDir>/dataset.json`, as
+   * nnU-Net keeps one beside its trained models), written atomically, so predicting with the
+   * run reads a flat folder of images without the training dataset at hand.
+   */
+  async keepInRun(runDir: string): Promise<void> {
+    let text: Buffer;
+    try {
+      text = await readFile(this.jsonFile);
+    } catch (err) {
+      throw fileError(this.jsonFile, `cannot read it to keep a copy in the run (${describeSystemError(err)})`);
+    }
+    await writeFileAtomic(join(runDir, DATASET_JSON), text);
+  }
+
   /** The reference label file of a case (`labelsTr`/`labelsTs`, or the label folder given), or undefined. */
   async referenceFile(id: string): Promise<string | undefined> {
     const ending = this.datasetJson.fileEnding;
@@ -244,7 +236,7 @@ export class NnunetDataset implements Dataset {
   }
 
   /** A label map file as stored (nnU-Net's label values), with its shape and spacing. */
-  async readLabelMap(file: string): Promise<{ data: Uint8Array; shape: Shape3; spacing: Shape3 }> {
+  async readLabelMap(file: string): Promise<LabelMap> {
     const v = await readNifti(file, { as: 'native' });
     const data = new Uint8Array(v.data.length);
     for (let i = 0; i < data.length; i++) {
@@ -259,8 +251,8 @@ export class NnunetDataset implements Dataset {
   private async readChecked(id: string, files: { images: string[]; label?: string }): Promise<{ read: ReadResult[]; problems: ValidationProblem[] }> {
     const names = this.modalityNames(this.datasetJson);
     const read = await Promise.all([
-      ...files.images.map((f, c) => readOne(names[c]!, f, 'float32')),
-      ...(files.label ? [readOne('seg', files.label, 'native')] : []),
+      ...files.images.map((f, c) => readForCheck(names[c]!, f, 'float32')),
+      ...(files.label ? [readForCheck('seg', files.label, 'native')] : []),
     ]);
     return { read, problems: checkCaseVolumes(id, read, { labels: this.datasetJson.allLabels }) };
   }
@@ -328,17 +320,6 @@ async function listLabelIds(dir: string, fileEnding: string): Promise<string[]> 
   const ids = names.filter((n) => !n.startsWith('.') && n.endsWith(fileEnding) && !parseChannelFileName(n, fileEnding)).map((n) => n.slice(0, -fileEnding.length));
   if (ids.length === 0) throw fileError(dir, `no label files found (expected <case>${fileEnding})`);
   return ids.sort();
-}
-
-async function readOne(role: string, file: string, as: 'float32' | 'native'): Promise<ReadResult> {
-  try {
-    return { role, file, volume: await readNifti(file, { as }) };
-  } catch (err) {
-    if (!(err instanceof DataError)) throw err;
-    // The problem report names the file itself: keep only the reason.
-    const reason = err.message.startsWith(`${file}: `) ? err.message.slice(file.length + 2) : err.message;
-    return { role, file, error: reason };
-  }
 }
 
 /**
