@@ -143,10 +143,10 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
     const float* xr = x + r * C;
     float* yr = y + r * C;
     if (act) {
-      const float s1 = slope - 1.f;  // a local: a shared OpenMP variable would be reloaded
+      const float s = slope;  // a local: a shared OpenMP variable would be reloaded
       for (int64_t c = 0; c < C; ++c) {
         const float v = xr[c] * a[c] + b[c];
-        yr[c] = v * (1.f + s1 * static_cast<float>(v < 0.f));  // branch-free
+        yr[c] = v * (v < 0.f ? s : 1.f);  // a select (vectorises); exactly slope * v, as LeakyReLU
       }
     } else {
       for (int64_t c = 0; c < C; ++c) yr[c] = xr[c] * a[c] + b[c];

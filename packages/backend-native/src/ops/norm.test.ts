@@ -51,6 +51,30 @@ describe.skipIf(!status.available)('fused native normalisation vs the same maths
     });
   }
 
+  it('the fused LeakyReLU is exactly the unfused one (slope * v below zero, v above), bit for bit', () => {
+    // The training layers used to run the norm and then tfjs' LeakyReLU; fusing must not
+    // change a single bit of y, or the demo's deterministic figures move. A slope applied as
+    // v * (1 + (slope - 1)) is 0.0099999905 for 0.01 in float32 and fails here.
+    tf.setBackend('native');
+    const x = tf.tidy(() => tf.add(randn(rng, [2, 4, 3, 5, 6], 2), 0.3));
+    const gamma = randn(rng, [6]);
+    const beta = randn(rng, [6]);
+    const fused = nativeNorm(x, gamma, beta, { groups: 6, acrossBatch: false, negativeSlope: 0.01 });
+    const plain = nativeNorm(x, gamma, beta, { groups: 6, acrossBatch: false });
+    const unfused = tf.leakyRelu(plain.y, 0.01);
+    const a = fused.y.dataSync();
+    const b = unfused.dataSync();
+    let negatives = 0;
+    let differing = 0;
+    for (let i = 0; i < a.length; i++) {
+      if (b[i]! < 0) negatives++;
+      if (a[i] !== b[i]) differing++;
+    }
+    expect(negatives).toBeGreaterThan(50);
+    expect(differing).toBe(0);
+    tf.dispose([x, gamma, beta, fused.y, fused.mean, fused.variance, plain.y, plain.mean, plain.variance, unfused]);
+  });
+
   it('the backward kernel asks for y when an activation is fused', () => {
     tf.setBackend('native');
     const x = tf.ones([1, 2, 2, 2, 2]);
