@@ -117,25 +117,29 @@ function overBatch(
 const inElements = (i: tf.backend_util.Conv3DInfo) => i.inDepth * i.inHeight * i.inWidth * i.inChannels;
 const outElements = (i: tf.backend_util.Conv3DInfo) => i.outDepth * i.outHeight * i.outWidth * i.outChannels;
 
-function forwardSplit(x: tf.TensorInfo, w: tf.TensorInfo, info: tf.backend_util.Conv3DInfo, backend: WebGPUProgramRunner): tf.TensorInfo {
-  const [is, os] = [inElements(info), outElements(info)];
-  if (samplesPerPiece(backend, 'Conv3D', info.batchSize, is, os) === info.batchSize) return forward(x, w, info, backend);
-  const out = backend.makeTensorInfo([...info.outShape], 'float32');
-  overBatch(backend, 'Conv3D', info, x, is, out, os, (piece, xv, ov, s) => {
-    forward(xv, w, piece, backend, ov, { a: s.a, b: 0, o: s.b });
+type ShiftedConv = (a: tf.TensorInfo, w: tf.TensorInfo, info: tf.backend_util.Conv3DInfo, backend: WebGPUProgramRunner, out?: tf.TensorInfo, shifts?: Shifts) => tf.TensorInfo;
+
+/**
+ * Runs `run` (forward or input gradient: one batched input `a`, the whole filter, one batched
+ * output) over pieces of the batch whose bindings fit, each piece writing its slice of one output.
+ */
+function batchSplit(
+  kernel: string, run: ShiftedConv, a: tf.TensorInfo, w: tf.TensorInfo, info: tf.backend_util.Conv3DInfo,
+  backend: WebGPUProgramRunner, aElements: number, outElements: number, outShape: readonly number[],
+): tf.TensorInfo {
+  if (samplesPerPiece(backend, kernel, info.batchSize, aElements, outElements) === info.batchSize) return run(a, w, info, backend);
+  const out = backend.makeTensorInfo([...outShape], 'float32');
+  overBatch(backend, kernel, info, a, aElements, out, outElements, (piece, av, ov, s) => {
+    run(av, w, piece, backend, ov, { a: s.a, b: 0, o: s.b });
   });
   return out;
 }
 
-function inputGradSplit(dy: tf.TensorInfo, w: tf.TensorInfo, info: tf.backend_util.Conv3DInfo, backend: WebGPUProgramRunner): tf.TensorInfo {
-  const [is, os] = [inElements(info), outElements(info)];
-  if (samplesPerPiece(backend, 'Conv3DBackpropInputV2', info.batchSize, os, is) === info.batchSize) return inputGrad(dy, w, info, backend);
-  const out = backend.makeTensorInfo([...info.inShape], 'float32');
-  overBatch(backend, 'Conv3DBackpropInputV2', info, dy, os, out, is, (piece, dyv, ov, s) => {
-    inputGrad(dyv, w, piece, backend, ov, { a: s.a, b: 0, o: s.b });
-  });
-  return out;
-}
+const forwardSplit = (x: tf.TensorInfo, w: tf.TensorInfo, info: tf.backend_util.Conv3DInfo, backend: WebGPUProgramRunner) =>
+  batchSplit('Conv3D', forward, x, w, info, backend, inElements(info), outElements(info), info.outShape);
+
+const inputGradSplit = (dy: tf.TensorInfo, w: tf.TensorInfo, info: tf.backend_util.Conv3DInfo, backend: WebGPUProgramRunner) =>
+  batchSplit('Conv3DBackpropInputV2', inputGrad, dy, w, info, backend, outElements(info), inElements(info), info.inShape);
 
 function filterGradSplit(x: tf.TensorInfo, dy: tf.TensorInfo, info: tf.backend_util.Conv3DInfo, backend: WebGPUProgramRunner): tf.TensorInfo {
   const [is, os] = [inElements(info), outElements(info)];
