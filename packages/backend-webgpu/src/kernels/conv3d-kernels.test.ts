@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { relError, runOn, seeded, webgpuForTests } from '../__tests__/webgpu-test-env.js';
 import { registerConv3dTransposeGradient } from '@voxseg/plugin-unet';
 import { setMaxBindingBytes } from './binding-split.js';
-import { filterGradSplits, gemmTiles } from './conv3d-kernels.js';
+import { depthSlabs, filterGradSplits, gemmTiles } from './conv3d-kernels.js';
 
 // tfjs has no gradient for Conv3DBackpropInputV2 (conv3dTranspose); the U-Net plugin's.
 registerConv3dTransposeGradient();
@@ -115,15 +115,92 @@ describe.skipIf(!status.available)('Conv3D kernels on webgpu match cpu', () => {
       expect(relError(split[2]!, whole[2]!), 'grad filter').toBeLessThan(1e-5);
       const cpu = await runOn('cpu', convAndGrads(c));
       ['forward', 'grad input', 'grad filter'].forEach((what, i) => expect(relError(split[i]!, cpu[i]!), what).toBeLessThan(1e-5));
-      // One sample larger than a binding is one clear error.
+    } finally {
+      setMaxBindingBytes(undefined);
+    }
+  });
+
+  // One sample above the (lowered) 16 KiB cap: each sample runs in depth slabs. Odd sizes,
+  // strides 1 and 2, kernels 1 and 3, and the decoder's 2x2x2 stride-2 transposed conv.
+  const SLAB_CASES: { name: string; f: () => tf.Tensor[] }[] = [
+    { name: '3x3x3 same stride 1, 7x5x9, 16->16', f: convAndGrads({ name: '', x: [1, 7, 5, 9, 16], filter: [3, 3, 3, 16, 16], strides: 1, pad: 'same' }) },
+    { name: '3x3x3 same stride 2, 2 samples of 7x5x9, 16->8', f: convAndGrads({ name: '', x: [2, 7, 5, 9, 16], filter: [3, 3, 3, 16, 8], strides: 2, pad: 'same' }) },
+    { name: '3x3x3 valid strides (2,1,2), 9x5x7, 16->6', f: convAndGrads({ name: '', x: [1, 9, 5, 7, 16], filter: [3, 3, 3, 16, 6], strides: [2, 1, 2], pad: 'valid' }) },
+    { name: '1x1x1 stride 1, 7x5x9, 16->16', f: convAndGrads({ name: '', x: [1, 7, 5, 9, 16], filter: [1, 1, 1, 16, 16], strides: 1, pad: 'same' }) },
+    { name: '1x1x1 stride 2 valid (input-grad slabs with no dy plane), 7x5x9, 16->4', f: convAndGrads({ name: '', x: [1, 7, 5, 9, 16], filter: [1, 1, 1, 16, 4], strides: 2, pad: 'valid' }) },
+    {
+      name: '2x2x2 stride-2 transposed conv both ways, 4x3x5x8 -> 8x6x10x16',
+      f: () => {
+        const x = seeded([1, 4, 3, 5, 8], 4);
+        const w = seeded([2, 2, 2, 16, 8], 5);
+        const up = (xx: tf.Tensor, ww: tf.Tensor) => tf.conv3dTranspose(xx as tf.Tensor5D, ww as tf.Tensor5D, [1, 8, 6, 10, 16], 2, 'same');
+        const y = up(x, w);
+        const weights = seeded(y.shape, 6);
+        const [dx, dw] = tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.mul(up(xx, ww), weights)))([x, w]);
+        return [y, dx!, dw!];
+      },
+    },
+  ];
+
+  for (const c of SLAB_CASES) {
+    it(`one sample above a lowered binding limit runs in depth slabs: ${c.name}`, async () => {
+      const whole = await runOn('webgpu', c.f);
+      setMaxBindingBytes(16 * 1024);
+      try {
+        await tf.setBackend('webgpu');
+        const before = tf.memory().numTensors;
+        const split = await runOn('webgpu', c.f);
+        expect(tf.memory().numTensors).toBe(before);
+        // Each slab is the same sub-GEMM per output: forward and grad input bit-identical.
+        expect(relError(split[0]!, whole[0]!, 1e-30), 'forward').toBe(0);
+        expect(relError(split[1]!, whole[1]!, 1e-30), 'grad input').toBe(0);
+        // The filter gradient sums the slabs' partial gradients: another order.
+        expect(relError(split[2]!, whole[2]!), 'grad filter').toBeLessThan(1e-5);
+        const cpu = await runOn('cpu', c.f);
+        ['forward', 'grad input', 'grad filter'].forEach((what, i) => expect(relError(split[i]!, cpu[i]!), what).toBeLessThan(1e-5));
+      } finally {
+        setMaxBindingBytes(undefined);
+      }
+    });
+  }
+
+  it('one depth plane above the binding limit is one clear error', async () => {
+    setMaxBindingBytes(16 * 1024);
+    try {
       await tf.setBackend('webgpu');
-      const big = tf.zeros([1, 8, 8, 8, 8]);
+      // One plane of 40x40x8 floats is 51200 bytes.
+      const big = tf.zeros([1, 3, 40, 40, 8]);
       const w = tf.zeros([3, 3, 3, 8, 8]);
-      expect(() => tf.conv3d(big as tf.Tensor5D, w as tf.Tensor5D, 1, 'same')).toThrow(/Conv3D on webgpu: one sample's activation \(16384 bytes\) exceeds the device's storage-binding limit/);
+      expect(() => tf.conv3d(big as tf.Tensor5D, w as tf.Tensor5D, 1, 'same')).toThrow(/^Conv3D on webgpu: one depth plane's slab \(51200 bytes of rows/);
       tf.dispose([big, w]);
     } finally {
       setMaxBindingBytes(undefined);
     }
+  });
+});
+
+describe('depth slabs of one sample', () => {
+  const info = (x: number[], f: number[], s: number, pad: 'same' | 'valid') =>
+    tf.backend_util.computeConv3DInfo(x as [number, number, number, number, number], f as [number, number, number, number, number], s, 1, pad);
+
+  it('cover every row plane once, each with the input planes its taps reach (by hand)', () => {
+    // 7 output planes of 5x9x16 = 720 floats, 3x3x3 'same': a slab of r planes reads r + 2
+    // input planes (fewer at the volume's faces), 4032 floats hold 5 planes: 5 rows would read
+    // [0,6) (6 planes), 4 rows fit: rows [0,4) read [0,5), rows [4,7) read [3,7).
+    const fwd = depthSlabs(4032, 'Conv3D', info([1, 7, 5, 9, 16], [3, 3, 3, 16, 16], 1, 'same'), true);
+    expect(fwd.map((s) => [s.r0, s.r1, s.a0, s.a1])).toEqual([[0, 4, 0, 5], [4, 7, 3, 7]]);
+    // The front padding stays only where the slab touches the volume's front.
+    expect(fwd.map((s) => s.info.padInfo.front)).toEqual([1, 0]);
+    // Input gradient of the stride-2 'same' conv (front pad 1; rows 720 floats, dy planes 120):
+    // 5 rows per slab; rows [0,5) need dy planes od = (id + 1 - kd) / 2 in [0, 2], rows [5,7) [2, 3].
+    const ig = depthSlabs(4032, 'Conv3DBackpropInputV2', info([1, 7, 5, 9, 16], [3, 3, 3, 16, 8], 2, 'same'), false);
+    expect(ig.map((s) => [s.r0, s.r1, s.a0, s.a1])).toEqual([[0, 5, 0, 3], [5, 7, 2, 4]]);
+  });
+
+  it('throws one line when one plane does not fit', () => {
+    expect(() => depthSlabs(1000, 'Conv3D', info([1, 3, 40, 40, 8], [3, 3, 3, 8, 8], 1, 'same'), true)).toThrow(
+      /^Conv3D on webgpu: one depth plane's slab \(51200 bytes of rows, 51200 bytes per plane/,
+    );
   });
 });
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { maxBindingBytes, maxBindingElements, type ViewBackend, withViews } from './binding-split.js';
+import { maxBindingElements, type ViewBackend, withViews } from './binding-split.js';
 import { ConvGemmProgram, convUniforms, gemmTiles } from './conv3d-gemm.js';
 
 /** The part of tfjs-backend-webgpu's backend the kernels use. */
@@ -67,19 +67,134 @@ function filterGrad(x: tf.TensorInfo, dy: tf.TensorInfo, info: tf.backend_util.C
 
 /**
  * Samples per piece when the batch's activations exceed one storage binding (else the whole
- * batch). `a` and `b` are the elements per sample of the two batch-sized tensors.
+ * batch); 0 when one sample alone is larger than a binding (then it runs in depth slabs).
+ * `a` and `b` are the elements per sample of the two batch-sized tensors.
  */
-function samplesPerPiece(backend: WebGPUProgramRunner, kernel: string, batch: number, a: number, b: number): number {
+function samplesPerPiece(backend: WebGPUProgramRunner, batch: number, a: number, b: number): number {
   const maxEl = maxBindingElements(backend);
   if (batch * Math.max(a, b) <= maxEl) return batch;
-  const per = Math.floor(maxEl / Math.max(a, b));
-  if (per < 1) {
-    throw new Error(
-      `${kernel} on webgpu: one sample's activation (${Math.max(a, b) * 4} bytes) exceeds the device's storage-binding limit ` +
-        `(${maxBindingBytes(backend)} bytes); use a smaller patch or a device with a larger maxStorageBufferBindingSize`,
-    );
+  return Math.floor(maxEl / Math.max(a, b));
+}
+
+/**
+ * One depth slab of one sample: a conv of batch 1 whose rows are depths `[r0, r1)` of the
+ * GEMM's row tensor (the output for forward and filter gradient, the input for the input
+ * gradient) and whose A operand is depths `[a0, a1)` of the other activation.
+ */
+export interface Slab {
+  info: tf.backend_util.Conv3DInfo;
+  r0: number;
+  r1: number;
+  a0: number;
+  a1: number;
+}
+
+const clampRange = (lo: number, hi: number, size: number): [number, number] => {
+  const a = Math.min(Math.max(lo, 0), size - 1);
+  return [a, Math.min(Math.max(hi, a + 1), size)];
+};
+
+/**
+ * The slab `[r0, r1)` as its own conv. Channels-last makes a depth range of one sample one
+ * contiguous range of elements, so it can be bound alone. The A range covers every plane a
+ * tap of the slab can reach (the kernel's halo, stride and dilation); taps outside it are
+ * exactly the ones outside the volume, i.e. the padding. The sub-conv's front padding is
+ * shifted so that each tap reads the same element as in the whole conv, and is rejected by the
+ * same bounds test: each output sums the same terms in the same order (identical bits).
+ *
+ * - rows are output depths (forward, filter grad): id = od·sD − pD + kd·dD, so the slab reads
+ *   input planes [r0·sD − pD, (r1−1)·sD − pD + (fD−1)·dD]; pD' = pD + a0 − r0·sD.
+ * - rows are input depths (input grad): od = (id + pD − kd·dD) / sD where divisible, so the
+ *   slab reads dy planes [⌈(r0 + pD − (fD−1)·dD) / sD⌉, ⌊(r1 − 1 + pD) / sD⌋];
+ *   pD' = pD + r0 − a0·sD (the shift by a0·sD keeps the divisibility test unchanged).
+ */
+function slab(info: tf.backend_util.Conv3DInfo, rowsAreOutput: boolean, r0: number, r1: number): Slab {
+  const { strideDepth: sD, dilationDepth: dD, filterDepth: fD, inDepth, outDepth } = info;
+  const pD = info.padInfo.front;
+  let a0: number;
+  let a1: number;
+  let front: number;
+  let shapes: { inD: number; outD: number };
+  if (rowsAreOutput) {
+    [a0, a1] = clampRange(r0 * sD - pD, (r1 - 1) * sD - pD + (fD - 1) * dD + 1, inDepth);
+    front = pD + a0 - r0 * sD;
+    shapes = { inD: a1 - a0, outD: r1 - r0 };
+  } else {
+    [a0, a1] = clampRange(Math.ceil((r0 + pD - (fD - 1) * dD) / sD), Math.floor((r1 - 1 + pD) / sD) + 1, outDepth);
+    front = pD + r0 - a0 * sD;
+    shapes = { inD: r1 - r0, outD: a1 - a0 };
   }
-  return per;
+  const [, , ih, iw, ic] = info.inShape;
+  const [, , oh, ow, oc] = info.outShape;
+  const sub: tf.backend_util.Conv3DInfo = {
+    ...info,
+    batchSize: 1,
+    inDepth: shapes.inD,
+    outDepth: shapes.outD,
+    inShape: [1, shapes.inD, ih, iw, ic],
+    outShape: [1, shapes.outD, oh, ow, oc],
+    padInfo: { ...info.padInfo, front },
+  };
+  return { info: sub, r0, r1, a0, a1 };
+}
+
+/**
+ * The depth slabs of one sample: the most row planes per slab such that every slab's row
+ * range and A range each fit `maxEl` floats. Throws (one line) when even one plane does not fit.
+ */
+export function depthSlabs(maxEl: number, kernel: string, info: tf.backend_util.Conv3DInfo, rowsAreOutput: boolean): Slab[] {
+  const inPlane = info.inHeight * info.inWidth * info.inChannels;
+  const outPlane = info.outHeight * info.outWidth * info.outChannels;
+  const [rows, rowPlane, aPlane] = rowsAreOutput ? [info.outDepth, outPlane, inPlane] : [info.inDepth, inPlane, outPlane];
+  const plan = (per: number): Slab[] => {
+    const out: Slab[] = [];
+    for (let r0 = 0; r0 < rows; r0 += per) out.push(slab(info, rowsAreOutput, r0, Math.min(rows, r0 + per)));
+    return out;
+  };
+  const fits = (s: Slab) => (s.r1 - s.r0) * rowPlane <= maxEl && (s.a1 - s.a0) * aPlane <= maxEl;
+  for (let per = Math.min(rows, Math.floor(maxEl / rowPlane)); per >= 1; per--) {
+    const slabs = plan(per);
+    if (slabs.every(fits)) return slabs;
+  }
+  throw new Error(
+    `${kernel} on webgpu: one depth plane's slab (${rowPlane * 4} bytes of rows, ${aPlane * 4} bytes per plane of its input, ` +
+      `with the kernel's halo) exceeds the storage-binding limit (${maxEl * 4} float32 bytes); ` +
+      `use a smaller patch or a device with a larger maxStorageBufferBindingSize`,
+  );
+}
+
+/**
+ * Run `run` over every depth slab of every sample, with views of the slab's row range (in
+ * tensor `r`) and A range (in tensor `a`), and the element shifts that map the sub-conv's
+ * indices into those views.
+ */
+function overSlabs(
+  backend: WebGPUProgramRunner,
+  kernel: string,
+  info: tf.backend_util.Conv3DInfo,
+  rowsAreOutput: boolean,
+  a: tf.TensorInfo,
+  r: tf.TensorInfo,
+  run: (s: Slab, aView: tf.TensorInfo, rView: tf.TensorInfo, shifts: { a: number; r: number }) => void,
+): void {
+  const slabs = depthSlabs(maxBindingElements(backend), kernel, info, rowsAreOutput);
+  const inPlane = info.inHeight * info.inWidth * info.inChannels;
+  const outPlane = info.outHeight * info.outWidth * info.outChannels;
+  const [rowD, rowPlane, aD, aPlane] = rowsAreOutput
+    ? [info.outDepth, outPlane, info.inDepth, inPlane]
+    : [info.inDepth, inPlane, info.outDepth, outPlane];
+  const vb = backend as unknown as ViewBackend;
+  for (let n = 0; n < info.batchSize; n++) {
+    for (const s of slabs) {
+      const aFirst = (n * aD + s.a0) * aPlane;
+      const rFirst = (n * rowD + s.r0) * rowPlane;
+      withViews(vb, [a], aFirst, (n * aD + s.a1) * aPlane, ([av], aBase) => {
+        withViews(vb, [r], rFirst, (n * rowD + s.r1) * rowPlane, ([rv], rBase) => {
+          run(s, av!, rv!, { a: aFirst - aBase, r: rFirst - rBase });
+        });
+      });
+    }
+  }
 }
 
 /** The conv geometry of `count` samples of `info`'s batch. */
@@ -102,7 +217,7 @@ function overBatch(
   bSample: number,
   run: (piece: tf.backend_util.Conv3DInfo, aView: tf.TensorInfo, bView: tf.TensorInfo, shifts: { a: number; b: number }) => void,
 ): void {
-  const per = samplesPerPiece(backend, name, info.batchSize, aSample, bSample);
+  const per = samplesPerPiece(backend, info.batchSize, aSample, bSample);
   const vb = backend as unknown as ViewBackend;
   for (let n0 = 0; n0 < info.batchSize; n0 += per) {
     const count = Math.min(per, info.batchSize - n0);
@@ -127,8 +242,16 @@ function batchSplit(
   kernel: string, run: ShiftedConv, a: tf.TensorInfo, w: tf.TensorInfo, info: tf.backend_util.Conv3DInfo,
   backend: WebGPUProgramRunner, aElements: number, outElements: number, outShape: readonly number[],
 ): tf.TensorInfo {
-  if (samplesPerPiece(backend, kernel, info.batchSize, aElements, outElements) === info.batchSize) return run(a, w, info, backend);
+  const per = samplesPerPiece(backend, info.batchSize, aElements, outElements);
+  if (per === info.batchSize) return run(a, w, info, backend);
   const out = backend.makeTensorInfo([...outShape], 'float32');
+  if (per === 0) {
+    // One sample is larger than a binding: depth slabs of each sample, each writing its planes.
+    overSlabs(backend, kernel, info, run === forward, a, out, (s, av, ov, sh) => {
+      run(av, w, s.info, backend, ov, { a: sh.a, b: 0, o: sh.r });
+    });
+    return out;
+  }
   overBatch(backend, kernel, info, a, aElements, out, outElements, (piece, av, ov, s) => {
     run(av, w, piece, backend, ov, { a: s.a, b: 0, o: s.b });
   });
@@ -143,12 +266,12 @@ const inputGradSplit = (dy: tf.TensorInfo, w: tf.TensorInfo, info: tf.backend_ut
 
 function filterGradSplit(x: tf.TensorInfo, dy: tf.TensorInfo, info: tf.backend_util.Conv3DInfo, backend: WebGPUProgramRunner): tf.TensorInfo {
   const [is, os] = [inElements(info), outElements(info)];
-  if (samplesPerPiece(backend, 'Conv3DBackpropFilterV2', info.batchSize, is, os) === info.batchSize) return filterGrad(x, dy, info, backend);
-  // One filter gradient per piece of the batch, then their sum.
+  const per = samplesPerPiece(backend, info.batchSize, is, os);
+  if (per === info.batchSize) return filterGrad(x, dy, info, backend);
+  // One filter gradient per piece of the batch (or depth slab of a sample), then their sum.
   let total: tf.TensorInfo | undefined;
   const add = tf.getKernel('Add', 'webgpu')!.kernelFunc;
-  overBatch(backend, 'Conv3DBackpropFilterV2', info, x, is, dy, os, (piece, xv, dyv, s) => {
-    const part = filterGrad(xv, dyv, piece, backend, { a: s.a, b: s.b, o: 0 });
+  const accumulate = (part: tf.TensorInfo) => {
     if (!total) {
       total = part;
       return;
@@ -157,7 +280,16 @@ function filterGradSplit(x: tf.TensorInfo, dy: tf.TensorInfo, info: tf.backend_u
     backend.disposeData(total.dataId);
     backend.disposeData(part.dataId);
     total = next;
-  });
+  };
+  if (per === 0) {
+    overSlabs(backend, 'Conv3DBackpropFilterV2', info, true, x, dy, (s, xv, dyv, sh) => {
+      accumulate(filterGrad(xv, dyv, s.info, backend, { a: sh.a, b: sh.r, o: 0 }));
+    });
+  } else {
+    overBatch(backend, 'Conv3DBackpropFilterV2', info, x, is, dy, os, (piece, xv, dyv, s) => {
+      accumulate(filterGrad(xv, dyv, piece, backend, { a: s.a, b: s.b, o: 0 }));
+    });
+  }
   return total!;
 }
 
