@@ -87,6 +87,12 @@ std::unordered_map<std::string, std::unique_ptr<InferEntry>>& InferCache() {
 //   buffer, the result reordered back into y; faster for wide layers on AVX2, see
 //   conv3d-inference.ts); 2/3 (blocked input only / output only) exist for measurement: oneDNN
 //   2.6 has no fast kernel for them.
+//   x2, c1 (optional): the input is the channel concatenation [x, x2] (x holds the first c1
+//   channels, x2 the other ic - c1), as a U-Net decoder's concat(upsampled, skip) feeding its
+//   first conv. Each part is reordered straight into its channel range of the blocked input
+//   buffer, so the concatenated tensor is never written in channels-last: the convolution
+//   sees the same blocked bytes as for a concatenated x, so the result is bit-identical. Needs
+//   a blocked input (layout 1 or 2) and c1 on a channel-block boundary (the caller checks).
 Napi::Value Inference(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto p = Ints(info, 4, "conv3dInference params");
@@ -99,6 +105,10 @@ Napi::Value Inference(const Napi::CallbackInfo& info) {
   const bool hasBias = !info[2].IsNull() && !info[2].IsUndefined();
   float* b = hasBias ? F32(info, 2, "conv3dInference bias") : nullptr;
   float* y = F32(info, 3, "conv3dInference y");
+  const bool hasX2 = info.Length() > 7 && !info[7].IsNull() && !info[7].IsUndefined();
+  if (hasX2 && !(info.Length() > 8 && info[8].IsNumber())) throw Napi::TypeError::New(env, "conv3dInference: x2 needs c1, the channels of x");
+  const int64_t c1 = hasX2 ? info[8].As<Napi::Number>().Int64Value() : g.ic;
+  float* x2 = hasX2 ? F32(info, 7, "conv3dInference x2") : nullptr;
   const double slopeArg = info.Length() > 5 && info[5].IsNumber() ? info[5].As<Napi::Number>().DoubleValue() : NAN;
   const bool act = !std::isnan(slopeArg);
   const int layout = info.Length() > 6 && info[6].IsNumber() ? info[6].As<Napi::Number>().Int32Value() : 0;
@@ -110,7 +120,12 @@ Napi::Value Inference(const Napi::CallbackInfo& info) {
                                            " elements, expected " + std::to_string(want) + " for params " + Dims(p));
     }
   };
-  check(0, g.n * g.id * g.ih * g.iw * g.ic, "x");
+  if (hasX2 && (c1 <= 0 || c1 >= g.ic || !srcBlocked)) {
+    throw Napi::RangeError::New(env, "VoxsegConv3DInference: x2 needs 0 < c1 < " + std::to_string(g.ic) + " and a blocked input layout, got c1 " +
+                                         std::to_string(c1) + " layout " + std::to_string(layout));
+  }
+  check(0, g.n * g.id * g.ih * g.iw * c1, "x");
+  if (hasX2) check(7, g.n * g.id * g.ih * g.iw * (g.ic - c1), "x2");
   check(1, g.kd * g.kh * g.kw * g.ic * g.oc, "filter");
   if (hasBias) check(2, g.oc, "bias");
   check(3, g.n * g.od * g.oh * g.ow * g.oc, "y");
@@ -142,9 +157,20 @@ Napi::Value Inference(const Napi::CallbackInfo& info) {
       it = cache.emplace(key, std::move(e)).first;
     }
     InferEntry& e = *it->second;
-    memory xu({g.src(), dt::f32, tag::ndhwc}, Eng(), x), yu({g.dst(), dt::f32, tag::ndhwc}, Eng(), y);
+    memory::dims src1 = {g.n, c1, g.id, g.ih, g.iw};
+    memory xu({src1, dt::f32, tag::ndhwc}, Eng(), x), yu({g.dst(), dt::f32, tag::ndhwc}, Eng(), y);
     memory xm = xu, ym = yu;
-    if (e.pd.src_desc() != xu.get_desc()) {
+    if (hasX2) {
+      // Both parts reordered into their channel ranges of one blocked buffer (no concat).
+      void* buf = SrcScratch().get(e.pd.src_desc().get_size());
+      xm = memory(e.pd.src_desc(), Eng(), buf);
+      memory::dims src2 = {g.n, g.ic - c1, g.id, g.ih, g.iw};
+      memory part1(e.pd.src_desc().submemory_desc(src1, {0, 0, 0, 0, 0}), Eng(), buf);
+      memory part2(e.pd.src_desc().submemory_desc(src2, {0, c1, 0, 0, 0}), Eng(), buf);
+      memory x2u({src2, dt::f32, tag::ndhwc}, Eng(), x2);
+      reorder(xu, part1).execute(Strm(), xu, part1);
+      reorder(x2u, part2).execute(Strm(), x2u, part2);
+    } else if (e.pd.src_desc() != xu.get_desc()) {
       xm = memory(e.pd.src_desc(), Eng(), SrcScratch().get(e.pd.src_desc().get_size()));
       reorder(xu, xm).execute(Strm(), xu, xm);
     }
