@@ -3,6 +3,7 @@ import { addNConfig } from './add-n.js';
 import { routeAroundRank5Broadcast } from './binary-broadcast.js';
 import { transposeIntConfig } from './transpose-int.js';
 import { fixIntReductions } from './int-reductions.js';
+import { splitAboveBindingLimit } from './row-split.js';
 
 const CHUNKED = Symbol.for('voxseg.webgpu.chunkedAddN');
 const INT_TRANSPOSE = Symbol.for('voxseg.webgpu.intTranspose');
@@ -36,9 +37,12 @@ export function registerVoxsegKernels(which: 'voxseg' | 'tfjs'): void {
     tf.unregisterKernel('Transpose', 'webgpu');
     tf.registerKernel(fixed);
   }
-  if (which !== 'voxseg') return;
-  for (const k of voxsegKernelConfigs()) {
-    if (tf.getKernel(k.kernelName, 'webgpu')) tf.unregisterKernel(k.kernelName, 'webgpu');
-    tf.registerKernel(k);
+  if (which === 'voxseg') {
+    for (const k of voxsegKernelConfigs()) {
+      if (tf.getKernel(k.kernelName, 'webgpu')) tf.unregisterKernel(k.kernelName, 'webgpu');
+      tf.registerKernel(k);
+    }
   }
+  // Last: it wraps whatever is registered (the fixes above included).
+  splitAboveBindingLimit('webgpu');
 }
