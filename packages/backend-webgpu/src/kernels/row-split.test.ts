@@ -40,6 +40,12 @@ const CASES: [string, () => tf.Tensor | tf.Tensor[], number][] = [
     return [tf.where(tf.greater(a, b), a, b), tf.cast(tf.lessEqual(a, 0), 'float32'), tf.addN([a, b, a])];
   }, 0],
   ['Concat along the last axis', () => tf.concat([seeded(BIG, 9), seeded([3, 17, 13, 11, 2], 10)], 4), 0],
+  ['Reverse (rank 4), Transpose, Slice, Pad over trailing axes', () => {
+    const a = seeded(BIG, 15);
+    // tfjs-backend-webgpu's Reverse and Pad handle rank <= 4 only (with or without a split).
+    const a4 = tf.reshape(a, [51, 13, 11, 5]);
+    return [tf.reverse(a4, [1, 2]), tf.reverse(a4, 3), tf.transpose(a, [0, 1, 3, 2, 4]), tf.slice(a, [0, 0, 1, 2, 1], [3, 17, 11, 7, 3]), tf.slice(a4, [0, 2], [51, 9]), tf.pad(a4, [[0, 0], [1, 2], [0, 1], [0, 0]])];
+  }, 0],
   ['last-axis reductions and ArgMax', () => {
     const a = seeded(BIG, 11);
     return [tf.sum(a, -1), tf.mean(a, [3, 4]), tf.cast(tf.argMax(a, -1), 'float32')];

@@ -287,6 +287,66 @@ function concatSplit(original: KernelFunc): KernelFunc {
   };
 }
 
+/**
+ * Ops that move values only within trailing axes (Reverse, Transpose, Slice, Pad, each
+ * leaving leading axes untouched): the rows are those untouched axes, each row on its own.
+ * Returns how many leading axes are untouched and the attrs for a piece of `n` rows.
+ */
+function untouched(name: string, shape: number[], attrs: tf.NamedAttrMap): { k: number; outRow: number[]; attrs: (n: number) => tf.NamedAttrMap } | null {
+  const rank = shape.length;
+  const lead = (ok: (a: number) => boolean) => {
+    let k = 0;
+    while (k < rank - 1 && ok(k)) k++;
+    return k;
+  };
+  if (name === 'Reverse') {
+    const dims = ([] as number[]).concat(attrs.dims as number | number[]).map((d) => (d + rank) % rank);
+    const k = Math.min(...dims, rank - 1);
+    return { k, outRow: shape.slice(k), attrs: () => ({ ...attrs, dims: dims.map((d) => d - k + 1) }) };
+  }
+  if (name === 'Transpose') {
+    const perm = attrs.perm as number[];
+    const k = lead((a) => perm[a] === a);
+    return { k, outRow: perm.slice(k).map((p) => shape[p]!), attrs: () => ({ ...attrs, perm: [0, ...perm.slice(k).map((p) => p - k + 1)] }) };
+  }
+  if (name === 'Slice') {
+    const [begin, sz] = tf.slice_util.parseSliceParams({ shape } as tf.TensorInfo, attrs.begin as number[], attrs.size as number[]);
+    const k = lead((a) => begin[a] === 0 && sz[a] === shape[a]);
+    return { k, outRow: sz.slice(k), attrs: (n) => ({ ...attrs, begin: [0, ...begin.slice(k)], size: [n, ...sz.slice(k)] }) };
+  }
+  if (name === 'PadV2') {
+    const pads = attrs.paddings as [number, number][];
+    const k = lead((a) => pads[a]![0] === 0 && pads[a]![1] === 0);
+    return { k, outRow: shape.slice(k).map((d, i) => d + pads[k + i]![0] + pads[k + i]![1]), attrs: () => ({ ...attrs, paddings: [[0, 0], ...pads.slice(k)] }) };
+  }
+  return null;
+}
+
+/** Kernels split by {@link untouched}. */
+export const UNTOUCHED_SPLIT_KERNELS: readonly string[] = Object.freeze(['Reverse', 'Transpose', 'Slice', 'PadV2']);
+
+function untouchedSplit(name: string, original: KernelFunc): KernelFunc {
+  return (args) => {
+    const backend = args.backend as CopyBackend;
+    const names = Object.keys(args.inputs);
+    const x = args.inputs[names[0]!] as tf.TensorInfo;
+    if (names.length !== 1 || x.shape.length < 2) return original(args);
+    const plan = untouched(name, x.shape, args.attrs ?? {});
+    if (!plan || plan.k === 0) return original(args);
+    const outShape = [...x.shape.slice(0, plan.k), ...plan.outRow];
+    if (!anyTooBig(backend, [x.shape, outShape])) return original(args);
+    const rows = size(x.shape.slice(0, plan.k));
+    const res = runRows(
+      original,
+      { ...args, inputs: { [names[0]!]: { ...x, shape: [rows, ...x.shape.slice(plan.k)] } } },
+      names,
+      { rows, parts: [{ kind: 'rows', rowShape: x.shape.slice(plan.k) }], outRowShape: plan.outRow, outShape: [rows, ...plan.outRow], attrs: plan.attrs },
+      name,
+    );
+    return { ...res, shape: outShape };
+  };
+}
+
 const WRAPPED = Symbol.for('voxseg.webgpu.rowSplit');
 
 /** The split wrapper for a kernel name, or null when it has none. */
@@ -296,6 +356,7 @@ function splitFor(name: string, original: KernelFunc): KernelFunc | null {
   if (REDUCE_SPLIT_KERNELS.includes(name)) return reduceSplit(name, original, false);
   if (ARG_SPLIT_KERNELS.includes(name)) return reduceSplit(name, original, true);
   if (name === 'Concat') return concatSplit(original);
+  if (UNTOUCHED_SPLIT_KERNELS.includes(name)) return untouchedSplit(name, original);
   return null;
 }
 
