@@ -129,17 +129,16 @@ async function runTrainStep(flags: TrainStepFlags): Promise<void> {
   // Async: webgpu has no synchronous reads in Node (and on cpu/native data() costs the same).
   const step = async (): Promise<number> => {
     const t0 = performance.now();
-    const loss = optimizer.minimize(
-      () => {
-        const out = segmentOf ? core.applyWithCheckpoints(model, x, { training: true, segmentOf }) : model.apply(x, { training: true });
-        const outs = ([] as tf.Tensor[]).concat(out as tf.Tensor | tf.Tensor[]);
-        return tf.addN(outs.map((o, i) => tf.mul(tf.losses.sigmoidCrossEntropy(targets[i]!, o), weights[i]!))) as tf.Scalar;
-      },
-      true,
-      vars,
-    );
-    await loss!.data();
-    loss!.dispose();
+    // The trainer's gradient walk (frees activations and gradients during the backward pass).
+    const { value: loss, grads } = core.variableGradsFreeing(() => {
+      const out = segmentOf ? core.applyWithCheckpoints(model, x, { training: true, segmentOf }) : model.apply(x, { training: true });
+      const outs = ([] as tf.Tensor[]).concat(out as tf.Tensor | tf.Tensor[]);
+      return tf.addN(outs.map((o, i) => tf.mul(tf.losses.sigmoidCrossEntropy(targets[i]!, o), weights[i]!))) as tf.Scalar;
+    }, vars);
+    optimizer.applyGradients(grads as tf.NamedTensorMap as Parameters<typeof optimizer.applyGradients>[0]);
+    tf.dispose(Object.values(grads));
+    await loss.data();
+    loss.dispose();
     return performance.now() - t0;
   };
   await step(); // warm-up: primitive creation, optimizer slots

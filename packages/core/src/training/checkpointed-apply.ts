@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { gradientsFreeing } from './backprop.js';
 
 /**
  * Names the recomputed segment a layer belongs to (gradient checkpointing), or `undefined`
@@ -144,17 +145,14 @@ function runSegment(segment: Segment, values: Map<number, tf.Tensor>, training: 
         // gradients exist (the surrounding backward pass only tidies at its very end).
         tf.tidy(() => {
           const snapshot = state.map((w) => tf.clone(w.read()));
-          const engine = tf.engine() as unknown as { state: { activeTape: unknown } };
-          // engine.gradients() run inside a backward pass starts a fresh tape and clears it
-          // at its end; the outer backward pass still needs its own tape afterwards.
-          const outerTape = engine.state.activeTape;
           try {
             const xsAll = [...saved, ...variables];
-            const { value, grads } = tf.engine().gradients(() => pack(forward(saved)), xsAll, dy, true);
+            // The freeing walk frees the recomputed activations and their gradients as it
+            // goes (and restores the outer backward pass's tape, which it still needs).
+            const { value, grads } = gradientsFreeing(() => pack(forward(saved)), xsAll, dy);
             value.dispose();
             return grads.map((g, k) => g ?? tf.zerosLike(xsAll[k]!));
           } finally {
-            engine.state.activeTape = outerTape;
             state.forEach((w, k) => w.write(snapshot[k]!));
           }
         }),

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { Rng } from '@voxseg/core';
-import { softmaxLastAxis } from '../ops/softmax-last-axis.js';
+import { attendHead } from '../ops/attend-head.js';
 import { type BaseLayerArgs, singleShape, singleTensor, spatialShape } from './shape-utils.js';
 
 /** Arguments of {@link AxialAttention3D}. */
@@ -174,16 +174,7 @@ export class AxialAttention3D extends tfl.layers.Layer {
     const ks = project(wts.key.read());
     const vs = project(wts.value.read());
     const perHead: tf.Tensor[] = [];
-    for (let h = 0; h < heads; h++) {
-      // One tidy per head frees its L x L scores before the next head's are made (tensors
-      // saved for the backward pass are kept by the tape regardless).
-      perHead.push(
-        tf.tidy(() => {
-          const scores = tf.matMul(qs[h]!, ks[h]!, false, true); // [seqs, L, L]
-          return tf.matMul(softmaxLastAxis(scores), vs[h]!); // [seqs, L, e]
-        }),
-      );
-    }
+    for (let h = 0; h < heads; h++) perHead.push(attendHead(qs[h]!, ks[h]!, vs[h]!));
     // Heads side by side, as the reference's `reshape(b, t, h, e)` lays them out.
     const merged = tf.reshape(heads === 1 ? perHead[0]! : tf.concat(perHead, 2), [seqs * len, heads * e]);
     return tf.reshape(tf.add(tf.matMul(merged, wts.outKernel.read()), wts.outBias.read()), seqShape);
