@@ -22,6 +22,7 @@ interface TrainStepFlags {
   backend: string;
   seed: string;
   checkpointDecoder?: boolean;
+  checkpointEncoder?: boolean;
   memoryCheck?: boolean;
   json?: boolean;
 }
@@ -98,17 +99,22 @@ async function runTrainStep(flags: TrainStepFlags): Promise<void> {
     throw new CliError(`voxseg bench train-step: --variant ${flags.variant}: ${(err as Error).message}`);
   }
   const decoderStageOf = builder.decoderStageOf ? (name: string) => builder.decoderStageOf!(name) : undefined;
-  let segmentOf: import('@voxseg/core').SegmentOf | undefined;
-  if (flags.checkpointDecoder) {
-    if (!decoderStageOf) throw new CliError(`voxseg bench train-step: --checkpoint-decoder: network "${builder.name}" does not name its decoder stages`);
-    segmentOf = decoderStageOf;
-  }
+  const encoderStageOf = builder.encoderStageOf ? (name: string) => builder.encoderStageOf!(name) : undefined;
+  if (flags.checkpointDecoder && !decoderStageOf) throw new CliError(`voxseg bench train-step: --checkpoint-decoder: network "${builder.name}" does not name its decoder stages`);
+  if (flags.checkpointEncoder && !encoderStageOf) throw new CliError(`voxseg bench train-step: --checkpoint-encoder: network "${builder.name}" does not name its encoder stages`);
+  const checkpointDecoder = flags.checkpointDecoder === true;
+  const checkpointEncoder = flags.checkpointEncoder === true;
+  const segmentOf = core.combineSegmentOf(checkpointEncoder ? encoderStageOf : undefined, checkpointDecoder ? decoderStageOf : undefined);
   // Estimate the peak before building anything big; refuse what would be OOM-killed.
-  const estimator = core.planEstimator((p) => build(p, false), decoderStageOf);
-  const plan = { patch, batch, checkpointDecoder: segmentOf !== undefined };
+  const estimator = core.planEstimator((p) => build(p, false), decoderStageOf, encoderStageOf);
+  const plan = { patch, batch, checkpointDecoder, checkpointEncoder };
   const estimate = { totalMb: estimator(plan) };
   if (flags.memoryCheck !== false) {
-    const refusal = core.memoryRefusal(plan, estimator, core.availableMemory(), { canCheckpoint: decoderStageOf !== undefined, overrideFlag: '--no-memory-check' });
+    const refusal = core.memoryRefusal(plan, estimator, core.availableMemory(), {
+      canCheckpoint: decoderStageOf !== undefined,
+      canCheckpointEncoder: encoderStageOf !== undefined,
+      overrideFlag: '--no-memory-check',
+    });
     if (refusal) throw new CliError(`voxseg bench train-step: ${flags.variant}: ${refusal}`);
   }
   let model: import('@tensorflow/tfjs-layers').LayersModel;
@@ -155,12 +161,12 @@ async function runTrainStep(flags: TrainStepFlags): Promise<void> {
   const msPerStep = times[Math.floor(times.length / 2)]!;
   // The process's high-water mark (what the kernel's OOM killer compares), in MB.
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
-  const checkpointDecoder = segmentOf !== undefined;
+  const checkpointed = [checkpointEncoder ? 'encoder' : '', checkpointDecoder ? 'decoder' : ''].filter(Boolean).join(' and ');
   report(
-    `train-step ${flags.variant} patch ${patch}^3 batch ${batch}${checkpointDecoder ? ' (decoder checkpointed)' : ''} on ${backend}: ${msPerStep.toFixed(0)} ms/step ` +
+    `train-step ${flags.variant} patch ${patch}^3 batch ${batch}${checkpointed ? ` (${checkpointed} checkpointed)` : ''} on ${backend}: ${msPerStep.toFixed(0)} ms/step ` +
       `(median of ${steps}; RSS ${rssGrowthMb >= 0 ? '+' : ''}${rssGrowthMb.toFixed(1)} MB, tensors ${leaked >= 0 ? '+' : ''}${leaked} over the timed steps; ` +
       `peak RSS ${peakRssMb.toFixed(0)} MB${estimate ? `, estimated ${estimate.totalMb.toFixed(0)} MB` : ''})`,
-    { msPerStep, variant: flags.variant, patch, batch, steps, backend, rssGrowthMb, leakedTensors: leaked, peakRssMb, checkpointDecoder, ...(estimate ? { estimatedPeakMb: estimate.totalMb } : {}) },
+    { msPerStep, variant: flags.variant, patch, batch, steps, backend, rssGrowthMb, leakedTensors: leaked, peakRssMb, checkpointDecoder, checkpointEncoder, ...(estimate ? { estimatedPeakMb: estimate.totalMb } : {}) },
     flags.json,
   );
 }
@@ -190,6 +196,7 @@ export const benchCommand: CommandModule = {
       .option('--seed <S>', 'seed of the init and the random batch', '0')
       .option('--backend <B>', 'auto, tensorflow, webgpu, native, cpu, wasm', 'auto')
       .option('--checkpoint-decoder', 'recompute the decoder stages in the backward pass instead of keeping their activations (less memory)')
+      .option('--checkpoint-encoder', 'recompute the encoder stages in the backward pass too (each keeps only its input and skip)')
       .option('--no-memory-check', 'run even when the estimated peak memory exceeds the memory available')
       .option('--json', 'print {"msPerStep": y, ...} as the last line')
       .action((flags: TrainStepFlags) => runTrainStep(flags));

@@ -10,6 +10,23 @@ import { gradientsFreeing } from './backprop.js';
  */
 export type SegmentOf = (layerName: string) => string | undefined;
 
+/**
+ * One {@link SegmentOf} from several (e.g. a network's encoder and decoder stages): a layer
+ * belongs to the first segment that names it. `undefined` when none is given, so that
+ * "no checkpointing" stays distinguishable.
+ */
+export function combineSegmentOf(...parts: (SegmentOf | undefined)[]): SegmentOf | undefined {
+  const given = parts.filter((p): p is SegmentOf => p !== undefined);
+  if (given.length <= 1) return given[0];
+  return (name) => {
+    for (const p of given) {
+      const key = p(name);
+      if (key !== undefined) return key;
+    }
+    return undefined;
+  };
+}
+
 /** Options of {@link applyWithCheckpoints}. */
 export interface CheckpointedApplyOptions {
   /** Passed to every layer's `call` (`{ training }`), as `model.apply(x, { training })`. Default `false`. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { SegmentOf } from './checkpointed-apply.js';
+import { combineSegmentOf, type SegmentOf } from './checkpointed-apply.js';
 
 /**
  * A layer whose backward pass keeps more than its output (attention keeps its score matrices):
@@ -148,6 +148,8 @@ export interface MemoryPlan {
   patch: number;
   batch: number;
   checkpointDecoder: boolean;
+  /** Encoder stages checkpointed too (`--checkpoint-encoder`). Default false. */
+  checkpointEncoder?: boolean;
 }
 
 /** Format MB as GB with one decimal (what people compare with their machine). */
@@ -169,12 +171,15 @@ export function memoryRefusal(
   plan: MemoryPlan,
   estimate: (plan: MemoryPlan) => number,
   available: AvailableMemory,
-  options: { canCheckpoint: boolean; overrideFlag: string },
+  options: { canCheckpoint: boolean; canCheckpointEncoder?: boolean; overrideFlag: string },
 ): string | undefined {
   const need = estimate(plan);
   if (need <= available.mb) return undefined;
   const flags = (p: MemoryPlan) =>
-    [p.checkpointDecoder && !plan.checkpointDecoder ? '--checkpoint-decoder' : '', p.batch !== plan.batch ? `--batch ${p.batch}` : '', p.patch !== plan.patch ? `--patch ${p.patch}` : '']
+    [
+      p.checkpointDecoder && !plan.checkpointDecoder ? '--checkpoint-decoder' : '',
+      p.checkpointEncoder && !plan.checkpointEncoder ? '--checkpoint-encoder' : '',
+      p.batch !== plan.batch ? `--batch ${p.batch}` : '', p.patch !== plan.patch ? `--patch ${p.patch}` : '']
       .filter(Boolean)
       .join(' ');
   const fitting = (p: MemoryPlan): string | undefined => {
@@ -190,8 +195,14 @@ export function memoryRefusal(
     return undefined;
   };
   const ckpt = options.canCheckpoint && !plan.checkpointDecoder;
-  // Single changes first; combinations only when no single change fits.
-  const single = [ckpt ? fitting({ ...plan, checkpointDecoder: true }) : undefined, plan.batch > 1 ? fitting({ ...plan, batch: 1 }) : undefined, smallerPatch(plan)];
+  // Checkpointing the encoder is offered together with the decoder's (it is the smaller saving).
+  const ckptAll = options.canCheckpointEncoder === true && !plan.checkpointEncoder;
+  const all: Partial<MemoryPlan> = { ...(options.canCheckpoint ? { checkpointDecoder: true } : {}), checkpointEncoder: true };
+  // Single changes first (checkpointing counts as one); combinations only when none fits.
+  const single = [
+    ckpt ? fitting({ ...plan, checkpointDecoder: true }) : undefined,
+    ckptAll && !(ckpt && fitting({ ...plan, checkpointDecoder: true })) ? fitting({ ...plan, ...all }) : undefined,
+    plan.batch > 1 ? fitting({ ...plan, batch: 1 }) : undefined, smallerPatch(plan)];
   let fits = single.filter((f): f is string => f !== undefined);
   if (fits.length === 0) {
     const combos = [
@@ -199,11 +210,14 @@ export function memoryRefusal(
       ckpt ? smallerPatch({ ...plan, checkpointDecoder: true }) : undefined,
       plan.batch > 1 ? smallerPatch({ ...plan, batch: 1 }) : undefined,
       ckpt && plan.batch > 1 ? smallerPatch({ ...plan, checkpointDecoder: true, batch: 1 }) : undefined,
+      ckptAll && plan.batch > 1 ? fitting({ ...plan, ...all, batch: 1 }) : undefined,
+      ckptAll ? smallerPatch({ ...plan, ...all }) : undefined,
     ];
     fits = combos.filter((f): f is string => f !== undefined);
   }
   const any = fits.length > 0;
-  const what = `batch ${plan.batch}, patch ${plan.patch}${plan.checkpointDecoder ? ', decoder checkpointed' : ''}`;
+  const checkpointed = [plan.checkpointEncoder ? 'encoder' : '', plan.checkpointDecoder ? 'decoder' : ''].filter(Boolean).join(' and ');
+  const what = `batch ${plan.batch}, patch ${plan.patch}${checkpointed ? `, ${checkpointed} checkpointed` : ''}`;
   const advice = any ? `options that fit: ${fits.join(', ')}` : 'nothing tried fits (checkpointing, batch 1, patches down to 32)';
   return `estimated peak memory ${formatGb(need)} (${what}) exceeds the ${formatGb(available.mb)} available (${available.source}); ${advice}; ${options.overrideFlag} runs it anyway`;
 }
@@ -212,24 +226,33 @@ export function memoryRefusal(
  * The estimator {@link memoryRefusal} needs, from a function that builds the network at a
  * patch size (weights need not be initialised: only shapes are read). Each patch is built
  * once, and disposed straight after.
+ *
+ * @param decoderStageOf the network's decoder stages (`checkpointDecoder`)
+ * @param encoderStageOf the network's encoder stages (`checkpointEncoder`)
  */
-export function planEstimator(build: (patch: number) => tfl.LayersModel, segmentOf?: SegmentOf): (plan: MemoryPlan) => number {
-  const byPatch = new Map<number, { plain: TrainingMemoryEstimate; checkpointed?: TrainingMemoryEstimate }>();
+export function planEstimator(build: (patch: number) => tfl.LayersModel, decoderStageOf?: SegmentOf, encoderStageOf?: SegmentOf): (plan: MemoryPlan) => number {
+  const byPatch = new Map<number, Map<string, TrainingMemoryEstimate>>();
+  const segmentsFor = (plan: MemoryPlan) =>
+    combineSegmentOf(plan.checkpointEncoder ? encoderStageOf : undefined, plan.checkpointDecoder ? decoderStageOf : undefined);
+  const keyOf = (plan: MemoryPlan) => `${plan.checkpointEncoder && encoderStageOf ? 'e' : ''}${plan.checkpointDecoder && decoderStageOf ? 'd' : ''}`;
   return (plan) => {
     let e = byPatch.get(plan.patch);
     if (!e) {
       const model = build(plan.patch);
+      e = new Map();
       try {
-        e = {
-          plain: estimateTrainingMemory(model, { batch: 1 }),
-          ...(segmentOf ? { checkpointed: estimateTrainingMemory(model, { batch: 1, segmentOf }) } : {}),
-        };
+        for (const variant of [false, true].flatMap((enc) => [false, true].map((dec) => ({ ...plan, checkpointEncoder: enc, checkpointDecoder: dec })))) {
+          const key = keyOf(variant);
+          if (e.has(key)) continue;
+          const segmentOf = segmentsFor(variant);
+          e.set(key, estimateTrainingMemory(model, { batch: 1, ...(segmentOf ? { segmentOf } : {}) }));
+        }
       } finally {
         model.dispose();
       }
       byPatch.set(plan.patch, e);
     }
-    const one = plan.checkpointDecoder && e.checkpointed ? e.checkpointed : e.plain;
+    const one = e.get(keyOf(plan))!;
     // Activations grow linearly with the batch; parameters and the baseline do not.
     return one.totalMb + one.activationsMb * (plan.batch - 1);
   };

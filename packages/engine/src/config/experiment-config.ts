@@ -66,6 +66,14 @@ export interface TrainingConfig {
    */
   checkpointDecoder: boolean;
   /**
+   * Gradient checkpointing of the encoder stages too (`--checkpoint-encoder`): each stage keeps
+   * only its input and output (the skip) for the backward pass and recomputes its convs and norms
+   * there; needs a network builder with `encoderStageOf` (the `unet` builder has it). Same
+   * gradients, less memory (most at full resolution), about one more encoder forward pass per
+   * step. Default false.
+   */
+  checkpointEncoder: boolean;
+  /**
    * Estimate the run's peak memory before it starts and refuse, in one line naming the estimate
    * and the settings that fit, when it exceeds the machine's memory (`VOXSEG_MEMORY_LIMIT_MB`
    * caps it). Default true; false (`--no-memory-check`) starts anyway.
@@ -162,6 +170,7 @@ export function defaultExperimentConfig(): ExperimentConfig {
       backend: 'auto',
       skipInvalid: false,
       checkpointDecoder: false,
+      checkpointEncoder: false,
       memoryCheck: true,
     },
     plugins: [],

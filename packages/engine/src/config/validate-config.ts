@@ -92,6 +92,7 @@ function checkValues(c: ConfigLayer, fail: (path: string, msg: string) => never)
   if (t.backend !== undefined && (typeof t.backend !== 'string' || !t.backend)) fail('training.backend', `expected a backend name, got ${show(t.backend)}`);
   if (t.skipInvalid !== undefined && typeof t.skipInvalid !== 'boolean') fail('training.skipInvalid', `expected true or false, got ${show(t.skipInvalid)}`);
   if (t.checkpointDecoder !== undefined && typeof t.checkpointDecoder !== 'boolean') fail('training.checkpointDecoder', `expected true or false, got ${show(t.checkpointDecoder)}`);
+  if (t.checkpointEncoder !== undefined && typeof t.checkpointEncoder !== 'boolean') fail('training.checkpointEncoder', `expected true or false, got ${show(t.checkpointEncoder)}`);
   if (t.memoryCheck !== undefined && typeof t.memoryCheck !== 'boolean') fail('training.memoryCheck', `expected true or false, got ${show(t.memoryCheck)}`);
   const i = c.inference ?? {};
   if (i.step !== undefined && !(typeof i.step === 'number' && i.step > 0 && i.step <= 1)) fail('inference.step', `expected a number in (0, 1], got ${show(i.step)}`);
