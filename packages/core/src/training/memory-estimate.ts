@@ -15,15 +15,23 @@ export interface TrainingActivationCounter {
 /** The calibrated constants of {@link estimateTrainingMemory} (see its documentation). */
 export const TRAINING_MEMORY_MODEL = Object.freeze({
   /** Process baseline: Node, TensorFlow.js, the oneDNN addon, the batch itself (MB). */
-  baseMb: 140,
-  /** Bytes per trainable parameter: weights, gradients, SGD momentum, a transient update (4 x float32). */
-  bytesPerParameter: 32,
+  baseMb: 196,
   /**
-   * Bytes per counted activation element: float32 (4 B) times the copies alive at the peak
-   * (the saved activation, its gradient, which tfjs frees only when the backward pass ends,
-   * and allocator slack), fitted to measured peaks.
+   * Bytes per trainable parameter: weights, gradients, SGD momentum, a transient update and
+   * oneDNN's reordered weights (about 9 x float32).
    */
-  bytesPerActivation: 7.8,
+  bytesPerParameter: 36.6,
+  /**
+   * Bytes per kept activation element: float32 (4 B) plus what is alive with it at the peak
+   * (the gradients in flight, which the freeing backward walk disposes as soon as they are
+   * used, and allocator slack), fitted to measured peaks.
+   */
+  bytesPerActivation: 4.31,
+  /**
+   * Bytes per element of the largest recomputed segment: its activations and their gradients
+   * are alive together while the activations kept outside it still are (fitted).
+   */
+  bytesPerSegmentActivation: 7.64,
 });
 
 /** What {@link estimateTrainingMemory} returns (MB = 2^20 bytes). */
@@ -38,6 +46,10 @@ export interface TrainingMemoryEstimate {
   baseMb: number;
   /** Trainable parameters counted. */
   parameters: number;
+  /** Float32 elements per sample kept for the backward pass (outside recomputed segments). */
+  keptElements: number;
+  /** Float32 elements per sample of the largest recomputed segment (0 without checkpointing). */
+  segmentElements: number;
 }
 
 function elements(shape: tfl.Shape | tfl.Shape[]): number {
@@ -58,16 +70,19 @@ function keptElements(layer: tfl.layers.Layer): number {
 /**
  * Estimate the peak resident memory of training `model` with SGD at batch size `batch`,
  * before running it: every layer's output (or, for layers that keep more, what they report
- * through {@link TrainingActivationCounter}) is kept for the backward pass, the backward pass
- * adds a gradient of the same size, and the parameters cost weights + gradients + momentum.
+ * through {@link TrainingActivationCounter}) is kept for the backward pass, the gradients in
+ * flight add a share of that (the trainer's backward walk, `variableGradsFreeing`, frees each
+ * activation and gradient once used), and the parameters cost weights + gradients + momentum.
  *
  * With `segmentOf` (gradient checkpointing, see `applyWithCheckpoints`), a segment keeps
- * only its outputs, and the backward pass holds one segment's activations at a time: the
- * largest segment is added once.
+ * only its outputs, and the backward pass holds one segment's activations (and their
+ * gradients) at a time: the largest segment is added once, at its own rate.
  *
- * The constants ({@link TRAINING_MEMORY_MODEL}) were fitted to peak RSS measured with
- * `voxseg bench train-step --steps 1` on the `native` backend, BL and BL+AA at patches 32,
- * 48 and 64, batch 1 and 2 (the backend README lists the measurements and the fit's error).
+ * The constants ({@link TRAINING_MEMORY_MODEL}) minimise the worst relative error over peak
+ * RSS measured with `voxseg bench train-step --steps 1` on the `native` backend: BL and BL+AA
+ * at patches 32, 48 and 64, batch 1 and 2, plain and checkpointed, and BL+AA at 128^3 batch 2
+ * with encoder and decoder checkpointed (the backend README lists the measurements and the
+ * fit's error, at most 15%).
  */
 export function estimateTrainingMemory(model: tfl.LayersModel, options: { batch: number; segmentOf?: SegmentOf }): TrainingMemoryEstimate {
   const { batch, segmentOf } = options;
@@ -99,9 +114,9 @@ export function estimateTrainingMemory(model: tfl.LayersModel, options: { batch:
   }
   closeSegment();
   const parameters = model.trainableWeights.reduce((n, w) => n + w.shape.reduce<number>((a, b) => a * (b ?? 1), 1), 0);
-  const activationsMb = ((kept + largestSegment) * batch * m.bytesPerActivation) / 2 ** 20;
+  const activationsMb = ((kept * m.bytesPerActivation + largestSegment * m.bytesPerSegmentActivation) * batch) / 2 ** 20;
   const parametersMb = (parameters * m.bytesPerParameter) / 2 ** 20;
-  return { totalMb: m.baseMb + activationsMb + parametersMb, activationsMb, parametersMb, baseMb: m.baseMb, parameters };
+  return { totalMb: m.baseMb + activationsMb + parametersMb, activationsMb, parametersMb, baseMb: m.baseMb, parameters, keptElements: kept, segmentElements: largestSegment };
 }
 
 /** The memory a process may use here, and where the figure comes from. */
