@@ -19,8 +19,11 @@ export interface NativeAddon {
   conv3dBackwardFilterBias(x: Float32Array, dy: Float32Array, dw: Float32Array, dbias: Float32Array, params: Int32Array): void;
   conv3dImplInfo(params: Int32Array): { forward: string; backwardData?: string; backwardFilter?: string };
   clearConvCache(): number;
-  /** Inference conv + bias + LeakyReLU (slope NaN: none); layout 0 channels-last, 1 blocked with reorders. */
-  conv3dInference(x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, params: Int32Array, slope: number, layout: number): void;
+  /**
+   * Inference conv + bias + LeakyReLU (slope NaN: none); layout 0 channels-last, 1 blocked with reorders.
+   * With `x2`: the input is the channel concatenation of x (first `c1` channels) and x2 (blocked layouts only).
+   */
+  conv3dInference(x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, params: Int32Array, slope: number, layout: number, x2?: Float32Array | null, c1?: number): void;
   /** oneDNN implementation per cached inference primitive. */
   conv3dInferenceImpls(): Record<string, string>;
   clearConvInferenceCache(): number;
