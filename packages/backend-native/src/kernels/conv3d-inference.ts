@@ -1,6 +1,8 @@
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { addon } from '../addon/load-addon.js';
+import { bf16EmulationForAgreementCheck, roundToBf16 } from '../precision/bf16-emulation.js';
+import { inferencePrecision } from '../precision/inference-precision.js';
 import { convParams } from './conv3d.js';
 import { alloc, f32, fmt, output, sizeOf } from './tensor-data.js';
 
@@ -39,6 +41,16 @@ function layoutFor(inChannels: number): number {
   return inChannels >= BLOCKED_FROM_CHANNELS ? 1 : 0;
 }
 
+/**
+ * Precision code for the addon: 1 (bf16 source and weights, f32 accumulation and output) when
+ * `setInferencePrecision('bf16')` is in force and the layer runs blocked; the 4-channel image
+ * input stays fp32 (channels-last, where oneDNN 2.6 has no bf16 kernel to count on, and a
+ * negligible share of the FLOPs).
+ */
+function precisionFor(layout: number): number {
+  return layout === 1 && inferencePrecision() === 'bf16' ? 1 : 0;
+}
+
 /** {@link CONV3D_INFERENCE} on `native`. */
 export const conv3dInferenceConfig: tf.KernelConfig = {
   kernelName: CONV3D_INFERENCE,
@@ -65,7 +77,16 @@ export const conv3dInferenceConfig: tf.KernelConfig = {
     const run = n > 0 && sizeOf(x.shape) > 0 && sizeOf(filter.shape) > 0;
     const y = alloc(b, n, !run);
     if (run) {
-      addon().conv3dInference(f32(b, x), f32(b, filter), bias ? f32(b, bias) : null, y, convParams(info), slope, layoutFor(info.inChannels));
+      const layout = layoutFor(info.inChannels);
+      const precision = precisionFor(layout);
+      let xv = f32(b, x), wv = f32(b, filter);
+      // The agreement check's emulation (bf16-emulation.ts): the same layers as real bf16, with
+      // input and weights rounded to bf16 and the fp32 primitive; never on with --precision bf16.
+      if (precision === 0 && layout === 1 && bf16EmulationForAgreementCheck()) {
+        xv = roundToBf16(xv);
+        wv = roundToBf16(wv);
+      }
+      addon().conv3dInference(xv, wv, bias ? f32(b, bias) : null, y, convParams(info), slope, layout, precision);
     } else if (n > 0) {
       // No products to sum: every output is the (activated) bias, or zero.
       const bv = bias ? f32(b, bias) : undefined;
