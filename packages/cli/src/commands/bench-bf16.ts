@@ -68,13 +68,13 @@ async function runAgreement(flags: AgreementFlags): Promise<void> {
   const caps = native.nativeCapabilities();
   const mode = caps.bf16 ? 'bf16' : flags.emulate ? 'emulated-bf16' : undefined;
   if (!mode) {
-    const why = `${native.bf16Refusal(caps, 'bf16')} (${caps.reason})`;
+    const why = `this CPU has no bf16 convolutions (oneDNN ISA ${caps.isa}; needs AVX512-BF16 or AMX): ${caps.reason}`;
     process.stdout.write(`bf16-agreement: SKIPPED: ${why}; --emulate runs the numerical emulation instead\n`);
     if (flags.json) process.stdout.write(`${JSON.stringify({ skipped: true, reason: why, isa: caps.isa })}\n`);
     return;
   }
   const experiment = await createEngineExperimentFrom([]);
-  const predict = async (): Promise<Map<string, Uint8Array>> => {
+  const predict = async (precision: 'fp32' | 'bf16'): Promise<Map<string, Uint8Array>> => {
     const labels = new Map<string, Uint8Array>();
     const out = mkdtempSync(path.join(tmpdir(), 'voxseg-bf16-agreement-'));
     try {
@@ -84,7 +84,7 @@ async function runAgreement(flags: AgreementFlags): Promise<void> {
         runs: [flags.run],
         input: flags.input,
         out,
-        inference: { step: flags.step, tta: false, threshold: 0.5, windowBatchSize: 1, postprocess: false },
+        inference: { step: flags.step, tta: false, threshold: 0.5, windowBatchSize: 1, postprocess: false, precision },
         onCase: async (data, pred) => {
           labels.set(data.meta.id, pred.croppedLabels);
         },
@@ -95,13 +95,14 @@ async function runAgreement(flags: AgreementFlags): Promise<void> {
     return labels;
   };
   const t0 = performance.now();
-  const fp32 = await predict();
+  const fp32 = await predict('fp32');
   const t1 = performance.now();
   let reduced: Map<string, Uint8Array>;
   try {
-    if (mode === 'bf16') native.setInferencePrecision('bf16');
-    else native.setBf16EmulationForAgreementCheck(true);
-    reduced = await predict();
+    // Real bf16 through the engine's inference.precision; the emulation is a separate switch
+    // under fp32 (the engine's precision never turns it on).
+    if (mode !== 'bf16') native.setBf16EmulationForAgreementCheck(true);
+    reduced = await predict(mode === 'bf16' ? 'bf16' : 'fp32');
   } finally {
     native.setInferencePrecision('fp32');
     native.setBf16EmulationForAgreementCheck(false);

@@ -130,6 +130,7 @@ export const predictCommand: CommandModule = {
             threshold: flags.threshold,
             windowBatchSize: flags.windowBatch,
             postprocess: flags.postprocess ? { minVoxels: flags.etMinVoxels } : false,
+            precision,
           },
           onCase: async (data, pred) => {
             if (!flags.report) return;
