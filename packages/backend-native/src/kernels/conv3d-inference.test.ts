@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@voxseg/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectNoLeak, randn, relError, runOn, status } from '../__tests__/compare.js';
+import { addon } from '../addon/load-addon.js';
 import { CONV3D_INFERENCE } from './conv3d-inference.js';
 
 type Case = { name: string; x: number[]; k: number; cin: number; cout: number; stride: 1 | 2; pad: 'same' | 'valid'; bias: boolean; slope?: number };
@@ -85,5 +86,51 @@ describe.skipIf(!status.available)(`${CONV3D_INFERENCE} (conv + bias + LeakyReLU
       for (let i = 0; i < 3; i++) fused(x, w, b, c).dispose();
     });
     tf.dispose([x, w, b]);
+  });
+
+  // x2: the input is concat([x, x2], -1). The blocked path (both widths multiples of 16)
+  // reorders each part into its channel range of the conv's buffer; others concatenate first.
+  // Either way the convolution sees the same bytes as for the concatenated tensor, so the
+  // result must equal the single-input kernel on tf.concat([x, x2]) bit for bit.
+  const concatCases: [string, number[], number, number, number][] = [
+    ['16 + 16 -> 8 channels, odd sizes, batch 2 (blocked, no concat)', [2, 5, 7, 3], 16, 16, 8],
+    ['32 + 16 -> 17 channels, stride 2 (blocked, no concat)', [1, 7, 6, 5], 32, 16, 17],
+    ['4 + 20 -> 5 channels (off the channel block: concatenated first)', [1, 5, 4, 3], 4, 20, 5],
+  ];
+  for (const [name, dhw, c1, c2, cout] of concatCases) {
+    it(`x2 (concat fused into the conv): ${name}`, () => {
+      const rng = new Rng(`conv3d inference x2 ${name}`);
+      const x = randn(rng, [...dhw, c1]);
+      const x2 = randn(rng, [...dhw, c2]);
+      const w = randn(rng, [3, 3, 3, c1 + c2, cout], 0.3);
+      const b = randn(rng, [cout]);
+      const stride = name.includes('stride 2') ? 2 : 1;
+      const attrs = { strides: [stride, stride, stride], pad: 'same', dilations: [1, 1, 1], negativeSlope: 0.01 } as unknown as tf.NamedAttrMap;
+      // The fused call first, on fresh buffers: the blocked input buffer is shared between calls,
+      // so a part left unwritten would otherwise still hold the concatenated call's bytes.
+      addon().clearConvInferenceCache();
+      const [got] = runOn('native', () => tf.engine().runKernel(CONV3D_INFERENCE, { x, x2, filter: w, bias: b }, attrs) as tf.Tensor);
+      const [want] = runOn('native', () => tf.engine().runKernel(CONV3D_INFERENCE, { x: tf.concat([x, x2], -1), filter: w, bias: b }, attrs) as tf.Tensor);
+      expect(got!.shape).toEqual(want!.shape);
+      expect(Array.from(got!.data)).toEqual(Array.from(want!.data));
+      // And against tfjs's cpu conv on the concatenation (guards the reference itself).
+      const [ref] = runOn('cpu', () => [tf.leakyRelu(tf.add(tf.conv3d(tf.concat([x, x2], -1) as tf.Tensor5D, w as tf.Tensor5D, stride, 'same'), b), 0.01)]);
+      expect(relError(got!.data, ref!.data)).toBeLessThanOrEqual(1e-5);
+      tf.setBackend('native');
+      expectNoLeak(() => {
+        tf.dispose(tf.engine().runKernel(CONV3D_INFERENCE, { x, x2, filter: w, bias: b }, attrs) as tf.Tensor);
+      });
+      tf.dispose([x, x2, w, b]);
+    });
+  }
+
+  it('rejects an x2 whose spatial shape differs from x, naming both', () => {
+    tf.setBackend('native');
+    const x = tf.zeros([1, 3, 3, 3, 16]);
+    const x2 = tf.zeros([1, 3, 3, 4, 16]);
+    const w = tf.zeros([3, 3, 3, 32, 4]);
+    const attrs = { strides: [1, 1, 1], pad: 'same', dilations: [1, 1, 1] } as unknown as tf.NamedAttrMap;
+    expect(() => tf.engine().runKernel(CONV3D_INFERENCE, { x, x2, filter: w }, attrs)).toThrow(/x2 must be .* got x \[1,3,3,3,16\] x2 \[1,3,3,4,16\]/);
+    tf.dispose([x, x2, w]);
   });
 });

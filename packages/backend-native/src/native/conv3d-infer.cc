@@ -75,6 +75,36 @@ Scratch& DstScratch() {
   return s;
 }
 
+/**
+ * Channel block of `d` when it is oneDNN's plain blocked activation layout nCdhw8c/nCdhw16c
+ * for `dims` with no padded channels; 0 otherwise.
+ */
+int64_t PlainBlock(const memory::desc& d, const memory::dims& dims) {
+  if (d == memory::desc(dims, dt::f32, tag::nCdhw8c) && dims[1] % 8 == 0) return 8;
+  if (d == memory::desc(dims, dt::f32, tag::nCdhw16c) && dims[1] % 16 == 0) return 16;
+  return 0;
+}
+
+/**
+ * Channels-last `src` ([n, spatial, c]) into channels [c0, c0 + c) of the nC<spatial><B>c
+ * buffer `dst` with `ctot` channels (c, c0, ctot multiples of B). Same bytes as oneDNN's
+ * reorder to (a submemory of) that layout; written here because oneDNN 2.6's generic reorder
+ * for it (jit:uni) ran at a third of the speed of the reorder back (measured with
+ * ONEDNN_VERBOSE at 128^3 x 32 channels: 90-190 ms against 30-40 ms): it walks the source
+ * once per channel block. Here each voxel's c channels are read once, in order, and copied
+ * to c / B output streams.
+ */
+void ToBlocked(const float* src, int64_t n, int64_t spatial, int64_t c, float* dst, int64_t c0, int64_t ctot, int64_t B) {
+  const int64_t nb = c / B, total = n * spatial;
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < total; ++i) {
+    const int64_t ni = i / spatial, si = i % spatial;
+    const float* in = src + i * c;
+    float* out = dst + ((ni * (ctot / B) + c0 / B) * spatial + si) * B;
+    for (int64_t cb = 0; cb < nb; ++cb) std::memcpy(out + cb * spatial * B, in + cb * B, B * sizeof(float));
+  }
+}
+
 std::unordered_map<std::string, std::unique_ptr<InferEntry>>& InferCache() {
   static std::unordered_map<std::string, std::unique_ptr<InferEntry>> c;
   return c;
@@ -87,10 +117,17 @@ std::unordered_map<std::string, std::unique_ptr<InferEntry>>& InferCache() {
 //   buffer, the result reordered back into y; faster for wide layers on AVX2, see
 //   conv3d-inference.ts); 2/3 (blocked input only / output only) exist for measurement: oneDNN
 //   2.6 has no fast kernel for them.
+//   x2, c1 (optional): the input is the channel concatenation [x, x2] (x holds the first c1
+//   channels, x2 the other ic - c1), as a U-Net decoder's concat(upsampled, skip) feeding its
+//   first conv. Each part is reordered straight into its channel range of the blocked input
+//   buffer, so the concatenated tensor is never written in channels-last: the convolution
+//   sees the same blocked bytes as for a concatenated x, so the result is bit-identical. Needs
+//   a blocked input (layout 1 or 2) and c1 on a channel-block boundary (the caller checks).
 //   precision (optional, default 0): 0 float32 throughout; 1 bfloat16 source and weights with
-//   float32 accumulation, bias and output (oneDNN's bf16 convolution: x is converted while it is
-//   reordered, the weights into the cached reorder target). Only where Bf16Probe() says so: on
-//   a CPU without AVX512-BF16/AMX oneDNN 2.6 has no bf16 convolution and creation fails.
+//   float32 accumulation, bias and output (oneDNN's bf16 convolution: x, and x2, are converted
+//   by the reorders into the blocked input buffer, the weights into the cached reorder target).
+//   Only where Bf16Probe() says so: on a CPU without AVX512-BF16/AMX oneDNN 2.6 has no bf16
+//   convolution and creation fails.
 Napi::Value Inference(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto p = Ints(info, 4, "conv3dInference params");
@@ -103,11 +140,15 @@ Napi::Value Inference(const Napi::CallbackInfo& info) {
   const bool hasBias = !info[2].IsNull() && !info[2].IsUndefined();
   float* b = hasBias ? F32(info, 2, "conv3dInference bias") : nullptr;
   float* y = F32(info, 3, "conv3dInference y");
+  const bool hasX2 = info.Length() > 7 && !info[7].IsNull() && !info[7].IsUndefined();
+  if (hasX2 && !(info.Length() > 8 && info[8].IsNumber())) throw Napi::TypeError::New(env, "conv3dInference: x2 needs c1, the channels of x");
+  const int64_t c1 = hasX2 ? info[8].As<Napi::Number>().Int64Value() : g.ic;
+  float* x2 = hasX2 ? F32(info, 7, "conv3dInference x2") : nullptr;
   const double slopeArg = info.Length() > 5 && info[5].IsNumber() ? info[5].As<Napi::Number>().DoubleValue() : NAN;
   const bool act = !std::isnan(slopeArg);
   const int layout = info.Length() > 6 && info[6].IsNumber() ? info[6].As<Napi::Number>().Int32Value() : 0;
   const bool srcBlocked = layout == 1 || layout == 2, dstBlocked = layout == 1 || layout == 3;
-  const int precision = info.Length() > 7 && info[7].IsNumber() ? info[7].As<Napi::Number>().Int32Value() : 0;
+  const int precision = info.Length() > 9 && info[9].IsNumber() ? info[9].As<Napi::Number>().Int32Value() : 0;
   if (precision != 0 && precision != 1) throw Napi::RangeError::New(env, "conv3dInference precision: expected 0 (fp32) or 1 (bf16), got " + std::to_string(precision));
   const dt inType = precision == 1 ? dt::bf16 : dt::f32;
   const float slope = static_cast<float>(slopeArg);
@@ -117,7 +158,12 @@ Napi::Value Inference(const Napi::CallbackInfo& info) {
                                            " elements, expected " + std::to_string(want) + " for params " + Dims(p));
     }
   };
-  check(0, g.n * g.id * g.ih * g.iw * g.ic, "x");
+  if (hasX2 && (c1 <= 0 || c1 >= g.ic || !srcBlocked)) {
+    throw Napi::RangeError::New(env, "VoxsegConv3DInference: x2 needs 0 < c1 < " + std::to_string(g.ic) + " and a blocked input layout, got c1 " +
+                                         std::to_string(c1) + " layout " + std::to_string(layout));
+  }
+  check(0, g.n * g.id * g.ih * g.iw * c1, "x");
+  if (hasX2) check(7, g.n * g.id * g.ih * g.iw * (g.ic - c1), "x2");
   check(1, g.kd * g.kh * g.kw * g.ic * g.oc, "filter");
   if (hasBias) check(2, g.oc, "bias");
   check(3, g.n * g.od * g.oh * g.ow * g.oc, "y");
@@ -149,11 +195,31 @@ Napi::Value Inference(const Napi::CallbackInfo& info) {
       it = cache.emplace(key, std::move(e)).first;
     }
     InferEntry& e = *it->second;
-    memory xu({g.src(), dt::f32, tag::ndhwc}, Eng(), x), yu({g.dst(), dt::f32, tag::ndhwc}, Eng(), y);
+    memory::dims src1 = {g.n, c1, g.id, g.ih, g.iw};
+    memory xu({src1, dt::f32, tag::ndhwc}, Eng(), x), yu({g.dst(), dt::f32, tag::ndhwc}, Eng(), y);
     memory xm = xu, ym = yu;
-    if (e.pd.src_desc() != xu.get_desc()) {
-      xm = memory(e.pd.src_desc(), Eng(), SrcScratch().get(e.pd.src_desc().get_size()));
-      reorder(xu, xm).execute(Strm(), xu, xm);
+    const int64_t spatial = g.id * g.ih * g.iw;
+    const int64_t block = PlainBlock(e.pd.src_desc(), g.src());
+    if (hasX2) {
+      // Both parts written into their channel ranges of one blocked buffer (no concat).
+      float* buf = static_cast<float*>(SrcScratch().get(e.pd.src_desc().get_size()));
+      xm = memory(e.pd.src_desc(), Eng(), buf);
+      if (block && c1 % block == 0) {
+        ToBlocked(x, g.n, spatial, c1, buf, 0, g.ic, block);
+        ToBlocked(x2, g.n, spatial, g.ic - c1, buf, c1, g.ic, block);
+      } else {
+        memory::dims src2 = {g.n, g.ic - c1, g.id, g.ih, g.iw};
+        memory part1(e.pd.src_desc().submemory_desc(src1, {0, 0, 0, 0, 0}), Eng(), buf);
+        memory part2(e.pd.src_desc().submemory_desc(src2, {0, c1, 0, 0, 0}), Eng(), buf);
+        memory x2u({src2, dt::f32, tag::ndhwc}, Eng(), x2);
+        reorder(xu, part1).execute(Strm(), xu, part1);
+        reorder(x2u, part2).execute(Strm(), x2u, part2);
+      }
+    } else if (e.pd.src_desc() != xu.get_desc()) {
+      float* buf = static_cast<float*>(SrcScratch().get(e.pd.src_desc().get_size()));
+      xm = memory(e.pd.src_desc(), Eng(), buf);
+      if (block) ToBlocked(x, g.n, spatial, g.ic, buf, 0, g.ic, block);
+      else reorder(xu, xm).execute(Strm(), xu, xm);
     }
     if (e.pd.dst_desc() != yu.get_desc()) ym = memory(e.pd.dst_desc(), Eng(), DstScratch().get(e.pd.dst_desc().get_size()));
     memory wu({g.wei(), dt::f32, tag::dhwio}, Eng(), w);

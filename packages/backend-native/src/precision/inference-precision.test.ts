@@ -43,13 +43,13 @@ describe.skipIf(!status.available)('nativeCapabilities and --precision bf16 on t
     expect(inferencePrecision()).toBe('fp32');
     // The addon itself cannot create the primitive here: the probe did not guess.
     const p = new Int32Array([1, 4, 4, 4, 16, 4, 4, 4, 16, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
-    const run = () => addon().conv3dInference(new Float32Array(4 ** 3 * 16), new Float32Array(27 * 256), null, new Float32Array(4 ** 3 * 16), p, Number.NaN, 1, 1);
+    const run = () => addon().conv3dInference(new Float32Array(4 ** 3 * 16), new Float32Array(27 * 256), null, new Float32Array(4 ** 3 * 16), p, Number.NaN, 1, null, undefined, 1);
     expect(run).toThrow(/VoxsegConv3DInference failed in oneDNN/);
   });
 
   it('the addon refuses an unknown precision code', () => {
     const p = new Int32Array([1, 2, 2, 2, 1, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1]);
-    expect(() => addon().conv3dInference(new Float32Array(8), new Float32Array(1), null, new Float32Array(8), p, Number.NaN, 0, 2)).toThrow(/precision: expected 0 \(fp32\) or 1 \(bf16\), got 2/);
+    expect(() => addon().conv3dInference(new Float32Array(8), new Float32Array(1), null, new Float32Array(8), p, Number.NaN, 0, null, undefined, 2)).toThrow(/precision: expected 0 \(fp32\) or 1 \(bf16\), got 2/);
   });
 
   it.skipIf(!caps.bf16)('bf16 agrees with fp32 to bf16 rounding and is not fp32 (AVX512-BF16/AMX only)', () => {

@@ -23,14 +23,12 @@ afterAll(async () => {
 const backends = nativeReady ? ['cpu', 'native'] : ['cpu'];
 
 /** A small U-Net of a preset (3 stages at 16^3, 4..16 filters) with every weight drawn from a seeded Rng. */
-function smallNet(variant: string, seed: string): tfl.LayersModel {
+function smallNet(variant: string, seed: string, widths: { baseFilters: number; maxFilters: number; stages: number } = { baseFilters: 4, maxFilters: 16, stages: 3 }, convScale = 0.3): tfl.LayersModel {
   const model = buildPreset(new Experiment().use(unetPlugin()), variant, {
     inChannels: 2,
     outChannels: 3,
     patchSize: 16,
-    baseFilters: 4,
-    maxFilters: 16,
-    stages: 3,
+    ...widths,
     deepSupervision: true,
     seed: 1,
   });
@@ -42,7 +40,7 @@ function smallNet(variant: string, seed: string): tfl.LayersModel {
     const values = layer.getWeights().map((w, i) => {
       const n = w.size;
       const isVariance = layer instanceof BatchNormalization5D && i === 3;
-      const data = Float32Array.from({ length: n }, () => (isVariance ? 0.2 + 2 * rng.next() : rng.normal() * (w.rank === 5 ? 0.3 : 0.5)));
+      const data = Float32Array.from({ length: n }, () => (isVariance ? 0.2 + 2 * rng.next() : rng.normal() * (w.rank === 5 ? convScale : 0.5)));
       return tf.tensor(data, w.shape);
     });
     layer.setWeights(values);
@@ -89,6 +87,9 @@ describe('prepareForInference', () => {
 
         const kinds = prepared.layers.map((l) => l.getClassName());
         expect(prepared.outputs.length).toBe(1);
+        // Each decoder stage's concat went into its first conv (fuseConcat).
+        expect(model.layers.some((l) => l.getClassName() === 'Concatenate')).toBe(true);
+        expect(kinds).not.toContain('Concatenate');
         expect(kinds).not.toContain(variant === 'BL' ? 'BatchNormalization5D' : 'never');
         if (variant === 'BL') {
           // Every conv -> BatchNorm pair folded: as many convs as before, no norms left.
@@ -106,6 +107,33 @@ describe('prepareForInference', () => {
       });
     }
   }
+
+  // Widths on oneDNN's channel block (16 + 16 into dec0's conv): on native the concat's parts
+  // go straight into the convolution's blocked input buffer. That must give the same bits as
+  // the conv on the concatenated tensor (fuseConcat: false), and the trained model's result.
+  it.skipIf(!nativeReady)('fuseConcat on native, 16 + 16 channels: bit-identical to the unfused copy, within 1e-4 of the model as trained', async () => {
+    await tf.setBackend('native');
+    // Conv weights at ~He scale for these widths (fan-in 432..864): 0.3 would grow activations
+    // layer by layer to logits where float32 rounding alone passes 1e-4.
+    const model = smallNet('BL', 'fuse concat weights', { baseFilters: 16, maxFilters: 32, stages: 2 }, 0.06);
+    const rng = new Rng('fuse concat input');
+    const x = tf.tensor5d(Float32Array.from({ length: 16 ** 3 * 2 }, () => rng.normal()), [1, 16, 16, 16, 2]);
+    const before = probabilities(model, x);
+    const fused = await prepareForInference(model);
+    const unfused = await prepareForInference(model, { fuseConcat: false });
+    expect(fused.layers.map((l) => l.getClassName())).not.toContain('Concatenate');
+    expect(unfused.layers.map((l) => l.getClassName())).toContain('Concatenate');
+    const tensors = tf.memory().numTensors;
+    const a = probabilities(fused, x);
+    expect(tf.memory().numTensors).toBe(tensors);
+    const b = probabilities(unfused, x);
+    expect(Array.from(a)).toEqual(Array.from(b));
+    expect(maxAbsDiff(a, before)).toBeLessThanOrEqual(1e-4);
+    fused.dispose();
+    unfused.dispose();
+    model.dispose();
+    x.dispose();
+  });
 
   it('keeps every output with firstOutputOnly: false, and the copy survives a JSON round trip', async () => {
     await tf.setBackend('cpu');

@@ -11,6 +11,13 @@ export interface PrepareForInferenceOptions {
   firstOutputOnly?: boolean;
   /** Fold each BatchNorm (and the LeakyReLU it applies) into the conv before it. Default `true`. */
   foldBatchNorm?: boolean;
+  /**
+   * Drop each channel concatenation of two tensors that feeds only a `Conv3DBias` (a U-Net
+   * decoder's concat of the upsampled tensor and its skip): the conv takes both tensors and
+   * convolves their concatenation itself, which backend-native does without writing the
+   * concatenated tensor. Same weights, same result. Default `true`.
+   */
+  fuseConcat?: boolean;
 }
 
 /** One layer entry of a functional model's JSON (`model.toJSON(null, false)`). */
@@ -41,6 +48,9 @@ interface ModelJson {
  *   fused native kernel with the LeakyReLU inside, as in training.
  * - only the first output is kept (`firstOutputOnly`), so the deep-supervision heads are not
  *   computed.
+ * - a two-input channel `Concatenate` feeding only a `Conv3DBias` is dropped and the conv takes
+ *   the two tensors (`fuseConcat`): on backend-native each goes straight into the convolution's
+ *   input buffer (a decoder stage's concat otherwise writes a full-resolution copy of both).
  *
  * The input model is not modified; the copy owns its own weights (dispose it when done).
  * Works on any functional model of this package's layers, decoder blocks included (layers it
@@ -80,7 +90,24 @@ export async function prepareForInference(model: tfl.LayersModel, options: Prepa
     for (const ref of cfg.output_layers) ref[0] = rename.get(ref[0]) ?? ref[0];
   }
 
-  // 2. Outputs, and only the layers they need.
+  // 2. Concat -> conv: the conv takes the concat's inputs (see Conv3DBias on two inputs).
+  if (options.fuseConcat ?? true) {
+    const dropped = new Set<string>();
+    for (const conv of cfg.layers) {
+      if (conv.class_name !== 'Conv3DBias' || conv.inbound_nodes.length !== 1 || conv.inbound_nodes[0]!.length !== 1) continue;
+      const [catName, nodeIndex, tensorIndex] = conv.inbound_nodes[0]![0]!;
+      const cat = byName.get(catName);
+      if (!cat || cat.class_name !== 'Concatenate' || nodeIndex !== 0 || tensorIndex !== 0) continue;
+      if (cat.inbound_nodes.length !== 1 || cat.inbound_nodes[0]!.length !== 2 || consumers.get(catName) !== 1) continue;
+      const axis = cat.config['axis'];
+      if (axis !== -1 && axis !== 4) continue;
+      conv.inbound_nodes[0] = cat.inbound_nodes[0]!.map((ref) => [...ref] as [string, number, number, unknown?]);
+      dropped.add(catName);
+    }
+    cfg.layers = cfg.layers.filter((l) => !dropped.has(l.name));
+  }
+
+  // 3. Outputs, and only the layers they need.
   if (options.firstOutputOnly ?? true) cfg.output_layers = cfg.output_layers.slice(0, 1);
   const needed = new Set<string>();
   const stack = cfg.output_layers.map((r) => r[0]);
@@ -95,7 +122,7 @@ export async function prepareForInference(model: tfl.LayersModel, options: Prepa
 
   const out = await tfl.models.modelFromJSON({ modelTopology: topo as unknown as tf.io.ModelJSON['modelTopology'] } as tf.io.ModelJSON);
 
-  // 3. Weights: copied layer by layer; folded convs computed from the pair.
+  // 4. Weights: copied layer by layer; folded convs computed from the pair.
   for (const layer of out.layers) {
     const source = model.getLayer(layer.name);
     const bnName = folds.get(layer.name);

@@ -61,6 +61,12 @@ export interface Conv3DBiasArgs {
  * the input is kept, as for a conv without bias. Same maths and weights as `Conv3D`.
  * Weights start at zero: initialise them (the U-Net builder draws He-normal values from its
  * `Rng`), or load them.
+ *
+ * Called on two tensors `[a, b]` (same batch and spatial shape), the layer convolves their
+ * channel concatenation `concat([a, b], -1)` (kernel `[k, k, k, ca + cb, out]`): that is how
+ * `prepareForInference` drops a U-Net decoder's concat layer. At inference on backend-native
+ * the concatenated tensor is then never built (each part goes straight into the convolution's
+ * input buffer); elsewhere the layer concatenates first.
  */
 export class Conv3DBias extends tfl.layers.Layer {
   /** @nocollapse */
@@ -88,7 +94,9 @@ export class Conv3DBias extends tfl.layers.Layer {
   }
 
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
-    const c = channelsOf(inputShape, this.name);
+    const shapes = (Array.isArray(inputShape[0]) ? inputShape : [inputShape]) as tfl.Shape[];
+    if (shapes.length > 2) throw new Error(`${this.name}: expected one input tensor or two to concatenate, got ${shapes.length}`);
+    const c = shapes.reduce((sum, s) => sum + channelsOf(s, this.name), 0);
     const k = this.kernelSize;
     // Zeros: the owner draws the init from its Rng (see initializeHe), never Math.random.
     this.kernel = this.addWeight('kernel', [k, k, k, c, this.filters], 'float32', tfl.initializers.zeros());
@@ -105,17 +113,20 @@ export class Conv3DBias extends tfl.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: CallKwargs): tf.Tensor {
     return tf.tidy(() => {
-      const x = singleInput(inputs, this.name) as tf.Tensor5D;
+      const pair = Array.isArray(inputs) && inputs.length === 2 ? inputs : undefined;
+      const first = (pair ? pair[0]! : singleInput(inputs, this.name)) as tf.Tensor5D;
       const w = this.kernel!.read() as tf.Tensor5D;
       const strides = this.strides;
       const pad = this.padding;
       const slope = this.negativeSlope;
-      // Inference on backend-native: conv, bias and activation in one oneDNN primitive.
-      if (!isTraining(kwargs) && !tapeOn() && x.dtype === 'float32' && hasKernel(NATIVE_CONV3D_INFERENCE_KERNEL)) {
-        const ins: tf.NamedTensorMap = this.bias ? { x, filter: w, bias: this.bias.read() } : { x, filter: w };
+      // Inference on backend-native: conv, bias and activation in one oneDNN primitive (and the
+      // concatenation of a pair inside it too).
+      if (!isTraining(kwargs) && !tapeOn() && first.dtype === 'float32' && (!pair || pair[1]!.dtype === 'float32') && hasKernel(NATIVE_CONV3D_INFERENCE_KERNEL)) {
+        const ins: tf.NamedTensorMap = { x: first, ...(pair ? { x2: pair[1]! } : {}), filter: w, ...(this.bias ? { bias: this.bias.read() } : {}) };
         const attrs = { strides: [strides, strides, strides], pad, dilations: [1, 1, 1], ...(slope === undefined ? {} : { negativeSlope: slope }) };
         return tf.engine().runKernel(NATIVE_CONV3D_INFERENCE_KERNEL, ins, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
       }
+      const x = (pair ? tf.concat(pair, -1) : first) as tf.Tensor5D;
       const act = (t: tf.Tensor): tf.Tensor => (slope === undefined ? t : tf.leakyRelu(t, slope));
       if (!this.bias) return act(tf.conv3d(x, w, strides, pad));
       const native = x.dtype === 'float32' && hasKernel(NATIVE_CONV3D_BIAS_KERNEL) && hasKernel(NATIVE_CONV3D_BACKPROP_FILTER_BIAS_KERNEL);
