@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
+import { registerBenchBf16 } from './bench-bf16.js';
 import { registerBenchInference } from './bench-inference.js';
 import { CliError, type CommandModule } from './types.js';
 
@@ -201,5 +202,6 @@ export const benchCommand: CommandModule = {
       .option('--json', 'print {"msPerStep": y, ...} as the last line')
       .action((flags: TrainStepFlags) => runTrainStep(flags));
     registerBenchInference(bench);
+    registerBenchBf16(bench);
   },
 };

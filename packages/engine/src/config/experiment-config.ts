@@ -15,7 +15,7 @@
  *   "criterion":    { "name": "pseudo-dice", "options": {} },
  *   "metrics":      [{ "name": "dice" }, { "name": "hd95" }],
  *   "sampler":      { "name": "patch", "options": { "oversampleForegroundPercent": 0.33, "workers": 1 } },
- *   "inference":    { "step": 0.5, "tta": false, "threshold": 0.5, "windowBatchSize": 1, "postprocess": {} },
+ *   "inference":    { "step": 0.5, "tta": false, "threshold": 0.5, "windowBatchSize": 1, "postprocess": {}, "precision": "fp32" },
  *   "training":     { "epochs": 1000, "iterations": 250, "valIterations": 50, "batch": 2, "patch": 128, "lr": 0.01, ... },
  *   "plugins":      ["./my-plugin.mjs"]
  * }
@@ -96,6 +96,12 @@ export interface InferenceConfig {
    * Default `{}` (the dataset's defaults; BraTS: ET below 200 voxels becomes necrosis).
    */
   postprocess: Record<string, unknown> | false;
+  /**
+   * Arithmetic of the inference convolutions: `fp32` (default) or `bf16` (the `native`
+   * backend's oneDNN bf16 convolutions, f32 accumulation and probabilities; refused in one
+   * line on other backends and on CPUs without AVX512-BF16/AMX).
+   */
+  precision: 'fp32' | 'bf16';
 }
 
 /** Everything that defines a training run. See the module docs for the JSON form. */
@@ -154,7 +160,7 @@ export function defaultExperimentConfig(): ExperimentConfig {
     criterion: { name: 'pseudo-dice', options: {} },
     metrics: [{ name: 'dice', options: {} }, { name: 'hd95', options: {} }],
     sampler: { name: 'patch', options: { oversampleForegroundPercent: 0.33, workers: 1 } },
-    inference: { step: 0.5, tta: false, threshold: 0.5, windowBatchSize: 1, postprocess: {} },
+    inference: { step: 0.5, tta: false, threshold: 0.5, windowBatchSize: 1, postprocess: {}, precision: 'fp32' },
     training: {
       epochs: 1000,
       iterations: 250,

@@ -99,6 +99,7 @@ function checkValues(c: ConfigLayer, fail: (path: string, msg: string) => never)
   if (i.threshold !== undefined && !(typeof i.threshold === 'number' && i.threshold > 0 && i.threshold < 1)) fail('inference.threshold', `expected a number in (0, 1), got ${show(i.threshold)}`);
   if (i.tta !== undefined && typeof i.tta !== 'boolean') fail('inference.tta', `expected true or false, got ${show(i.tta)}`);
   if (i.windowBatchSize !== undefined && !(Number.isInteger(i.windowBatchSize) && i.windowBatchSize >= 1)) fail('inference.windowBatchSize', `expected a positive integer, got ${show(i.windowBatchSize)}`);
+  if (i.precision !== undefined && i.precision !== 'fp32' && i.precision !== 'bf16') fail('inference.precision', `expected fp32 or bf16, got ${show(i.precision)}`);
   if (i.postprocess !== undefined && i.postprocess !== false && !isObject(i.postprocess)) fail('inference.postprocess', `expected an object of options or false, got ${show(i.postprocess)}`);
 }
 
