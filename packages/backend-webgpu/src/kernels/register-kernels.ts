@@ -3,6 +3,7 @@ import { addNConfig } from './add-n.js';
 import { routeAroundRank5Broadcast } from './binary-broadcast.js';
 import { transposeIntConfig } from './transpose-int.js';
 import { fixIntReductions } from './int-reductions.js';
+import { fixRank5ReverseAndPad } from './axis-by-axis.js';
 import { splitAboveBindingLimit } from './row-split.js';
 
 const CHUNKED = Symbol.for('voxseg.webgpu.chunkedAddN');
@@ -23,6 +24,7 @@ export function voxsegKernelConfigs(): tf.KernelConfig[] {
 export function registerVoxsegKernels(which: 'voxseg' | 'tfjs'): void {
   routeAroundRank5Broadcast('webgpu');
   fixIntReductions('webgpu');
+  fixRank5ReverseAndPad('webgpu');
   const addN = tf.getKernel('AddN', 'webgpu');
   if (addN && !(addN.kernelFunc as unknown as Record<symbol, boolean>)[CHUNKED]) {
     const chunked = addNConfig(addN);
