@@ -25,3 +25,14 @@ export {
 export { NORM_FORWARD, NORM_BACKWARD, type NormKernelAttrs } from './ops/norm-kernels.js';
 export { nativeConv3dBias, CONV3D_BIAS, CONV3D_BACKPROP_FILTER_BIAS } from './kernels/conv3d.js';
 export { CONV3D_INFERENCE, type Conv3DInferenceAttrs } from './kernels/conv3d-inference.js';
+export {
+  nativeCapabilities,
+  setInferencePrecision,
+  inferencePrecision,
+  parseInferencePrecision,
+  bf16Refusal,
+  INFERENCE_PRECISIONS,
+  type InferencePrecision,
+  type NativeCapabilities,
+} from './precision/inference-precision.js';
+export { setBf16EmulationForAgreementCheck, bf16EmulationForAgreementCheck, roundToBf16 } from './precision/bf16-emulation.js';

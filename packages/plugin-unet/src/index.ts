@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 export { unetPlugin, type UnetPluginOptions } from './plugin.js';
-export { buildUnet, unetBuilder, unetDecoderStageOf, DECODER_AFTER_UPSAMPLE_SLOT } from './architectures/unet.js';
+export { buildUnet, unetBuilder, unetDecoderStageOf, unetEncoderStageOf, DECODER_AFTER_UPSAMPLE_SLOT } from './architectures/unet.js';
 export { type UnetOptions, type ResolvedUnet, resolveUnetOptions, stagesForPatch } from './architectures/unet-options.js';
 export { UNET_PRESETS } from './architectures/presets.js';
 export { buildPreset } from './architectures/build-preset.js';

@@ -22,8 +22,11 @@ export interface NativeAddon {
   /**
    * Inference conv + bias + LeakyReLU (slope NaN: none); layout 0 channels-last, 1 blocked with reorders.
    * With `x2`: the input is the channel concatenation of x (first `c1` channels) and x2 (blocked layouts only).
+   * precision 0 fp32 (default), 1 bf16 source and weights with f32 accumulation and output.
    */
-  conv3dInference(x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, params: Int32Array, slope: number, layout: number, x2?: Float32Array | null, c1?: number): void;
+  conv3dInference(x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, params: Int32Array, slope: number, layout: number, x2?: Float32Array | null, c1?: number, precision?: number): void;
+  /** oneDNN's effective ISA and whether it creates a non-reference bf16 inference convolution. */
+  bf16Probe(): { isa: string; bf16: boolean; impl: string; reason: string };
   /** oneDNN implementation per cached inference primitive. */
   conv3dInferenceImpls(): Record<string, string>;
   clearConvInferenceCache(): number;

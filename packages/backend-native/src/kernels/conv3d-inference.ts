@@ -1,6 +1,8 @@
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { addon } from '../addon/load-addon.js';
+import { bf16EmulationForAgreementCheck, roundToBf16 } from '../precision/bf16-emulation.js';
+import { inferencePrecision } from '../precision/inference-precision.js';
 import { convParams } from './conv3d.js';
 import { alloc, f32, fmt, output, sizeOf } from './tensor-data.js';
 
@@ -52,6 +54,16 @@ function layoutFor(inChannels: number): number {
   return inChannels >= BLOCKED_FROM_CHANNELS ? 1 : 0;
 }
 
+/**
+ * Precision code for the addon: 1 (bf16 source and weights, f32 accumulation and output) when
+ * `setInferencePrecision('bf16')` is in force and the layer runs blocked; the 4-channel image
+ * input stays fp32 (channels-last, where oneDNN 2.6 has no bf16 kernel to count on, and a
+ * negligible share of the FLOPs).
+ */
+function precisionFor(layout: number): number {
+  return layout === 1 && inferencePrecision() === 'bf16' ? 1 : 0;
+}
+
 /** {@link CONV3D_INFERENCE} on `native`. */
 export const conv3dInferenceConfig: tf.KernelConfig = {
   kernelName: CONV3D_INFERENCE,
@@ -87,21 +99,26 @@ export const conv3dInferenceConfig: tf.KernelConfig = {
     if (run) {
       const layout = layoutFor(info.inChannels);
       const params = convParams(info);
-      const w = f32(b, filter);
+      const precision = precisionFor(layout);
+      // The agreement check's emulation (bf16-emulation.ts): the same layers as real bf16, with
+      // inputs and weights rounded to bf16 and the fp32 primitive; never on with --precision bf16.
+      const emulate = precision === 0 && layout === 1 && bf16EmulationForAgreementCheck();
+      const data = (t: tf.TensorInfo) => (emulate ? roundToBf16(f32(b, t)) : f32(b, t));
+      const w = data(filter);
       const bv = bias ? f32(b, bias) : null;
       if (!x2 || c2 === 0) {
-        addon().conv3dInference(f32(b, x), w, bv, y, params, slope, layout);
+        addon().conv3dInference(data(x), w, bv, y, params, slope, layout, null, undefined, precision);
       } else if (c1 === 0) {
-        addon().conv3dInference(f32(b, x2), w, bv, y, params, slope, layout);
+        addon().conv3dInference(data(x2), w, bv, y, params, slope, layout, null, undefined, precision);
       } else if (layout === 1 && c1 % CONCAT_CHANNEL_ALIGN === 0 && c2 % CONCAT_CHANNEL_ALIGN === 0) {
-        addon().conv3dInference(f32(b, x), w, bv, y, params, slope, layout, f32(b, x2), c1);
+        addon().conv3dInference(data(x), w, bv, y, params, slope, layout, data(x2), c1, precision);
       } else {
         // Widths off the channel block (or channels-last forced): concatenate, then convolve.
         const rows = sizeOf(inShape.slice(0, 4));
         const cat = new Float32Array(rows * (c1 + c2));
-        addon().copyRows(f32(b, x), cat, [rows], [c1], 0, c1, 0, c1 + c2);
-        addon().copyRows(f32(b, x2), cat, [rows], [c2], 0, c2, c1, c1 + c2);
-        addon().conv3dInference(cat, w, bv, y, params, slope, layout);
+        addon().copyRows(data(x), cat, [rows], [c1], 0, c1, 0, c1 + c2);
+        addon().copyRows(data(x2), cat, [rows], [c2], 0, c2, c1, c1 + c2);
+        addon().conv3dInference(cat, w, bv, y, params, slope, layout, null, undefined, precision);
       }
     } else if (n > 0) {
       // No products to sum: every output is the (activated) bias, or zero.

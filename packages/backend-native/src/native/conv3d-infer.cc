@@ -123,6 +123,11 @@ std::unordered_map<std::string, std::unique_ptr<InferEntry>>& InferCache() {
 //   buffer, so the concatenated tensor is never written in channels-last: the convolution
 //   sees the same blocked bytes as for a concatenated x, so the result is bit-identical. Needs
 //   a blocked input (layout 1 or 2) and c1 on a channel-block boundary (the caller checks).
+//   precision (optional, default 0): 0 float32 throughout; 1 bfloat16 source and weights with
+//   float32 accumulation, bias and output (oneDNN's bf16 convolution: x, and x2, are converted
+//   by the reorders into the blocked input buffer, the weights into the cached reorder target).
+//   Only where Bf16Probe() says so: on a CPU without AVX512-BF16/AMX oneDNN 2.6 has no bf16
+//   convolution and creation fails.
 Napi::Value Inference(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto p = Ints(info, 4, "conv3dInference params");
@@ -143,6 +148,9 @@ Napi::Value Inference(const Napi::CallbackInfo& info) {
   const bool act = !std::isnan(slopeArg);
   const int layout = info.Length() > 6 && info[6].IsNumber() ? info[6].As<Napi::Number>().Int32Value() : 0;
   const bool srcBlocked = layout == 1 || layout == 2, dstBlocked = layout == 1 || layout == 3;
+  const int precision = info.Length() > 9 && info[9].IsNumber() ? info[9].As<Napi::Number>().Int32Value() : 0;
+  if (precision != 0 && precision != 1) throw Napi::RangeError::New(env, "conv3dInference precision: expected 0 (fp32) or 1 (bf16), got " + std::to_string(precision));
+  const dt inType = precision == 1 ? dt::bf16 : dt::f32;
   const float slope = static_cast<float>(slopeArg);
   auto check = [&](size_t i, int64_t want, const char* what) {
     if (static_cast<int64_t>(Len(info, i)) != want) {
@@ -160,7 +168,7 @@ Napi::Value Inference(const Napi::CallbackInfo& info) {
   if (hasBias) check(2, g.oc, "bias");
   check(3, g.n * g.od * g.oh * g.ow * g.oc, "y");
 
-  std::string key = Dims(p) + (hasBias ? "b" : "-") + std::to_string(layout);
+  std::string key = Dims(p) + (hasBias ? "b" : "-") + std::to_string(layout) + (precision == 1 ? "h" : "");
   if (act) {
     uint32_t bits;
     std::memcpy(&bits, &slope, sizeof bits);
@@ -170,8 +178,8 @@ Napi::Value Inference(const Napi::CallbackInfo& info) {
     auto& cache = InferCache();
     auto it = cache.find(key);
     if (it == cache.end()) {
-      memory::desc src(g.src(), dt::f32, srcBlocked ? tag::any : tag::ndhwc), dst(g.dst(), dt::f32, dstBlocked ? tag::any : tag::ndhwc);
-      memory::desc wei(g.wei(), dt::f32, tag::any);
+      memory::desc src(g.src(), inType, srcBlocked ? tag::any : tag::ndhwc), dst(g.dst(), dt::f32, dstBlocked ? tag::any : tag::ndhwc);
+      memory::desc wei(g.wei(), inType, tag::any);
       auto d = hasBias ? convolution_forward::desc(prop_kind::forward_inference, algorithm::convolution_direct, src, wei,
                                                    memory::desc({g.oc}, dt::f32, tag::x), dst, g.strides, g.dil, g.padL, g.padR)
                        : convolution_forward::desc(prop_kind::forward_inference, algorithm::convolution_direct, src, wei, dst,
@@ -249,12 +257,64 @@ Napi::Value ClearInferCache(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(n));
 }
 
+const char* IsaName(cpu_isa isa) {
+  switch (isa) {
+    case cpu_isa::sse41: return "sse41";
+    case cpu_isa::avx: return "avx";
+    case cpu_isa::avx2: return "avx2";
+    case cpu_isa::avx2_vnni: return "avx2_vnni";
+    case cpu_isa::avx512_mic: return "avx512_mic";
+    case cpu_isa::avx512_mic_4ops: return "avx512_mic_4ops";
+    case cpu_isa::avx512_core: return "avx512_core";
+    case cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+    case cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+    case cpu_isa::avx512_core_amx: return "avx512_core_amx";
+    default: return "unknown";
+  }
+}
+
+// bf16Probe() -> { isa, bf16, impl, reason }: whether this CPU runs the bf16 inference
+// convolution. oneDNN's effective ISA says what the CPU has; the answer itself comes from
+// creating the primitive the kernel would create (a U-Net layer's shape, blocked layout, with
+// the LeakyReLU post-op): 2.6 has jit bf16 convolutions only from avx512_core (emulated there,
+// native with AVX512-BF16, AMX), and a reference implementation would be far slower than fp32,
+// so "ref" counts as no support.
+Napi::Value Bf16Probe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto o = Napi::Object::New(env);
+  const char* isa = IsaName(get_effective_cpu_isa());
+  o.Set("isa", isa);
+  std::string impl, reason;
+  bool ok = false;
+  try {
+    const memory::dims s{1, 32, 8, 8, 8}, w{32, 32, 3, 3, 3};
+    memory::desc src(s, dt::bf16, tag::any), dst(s, dt::f32, tag::any), wei(w, dt::bf16, tag::any), bias({32}, dt::f32, tag::x);
+    convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct, src, wei, bias, dst, {1, 1, 1},
+                                {0, 0, 0}, {1, 1, 1}, {1, 1, 1});
+    primitive_attr attr;
+    post_ops po;
+    po.append_eltwise(1.f, algorithm::eltwise_relu, 0.01f, 0.f);
+    attr.set_post_ops(po);
+    convolution_forward::primitive_desc pd(d, attr, Eng());
+    impl = pd.impl_info_str();
+    ok = impl.rfind("ref", 0) != 0;
+    if (!ok) reason = std::string("oneDNN has only its reference bf16 convolution here (") + impl + ")";
+  } catch (const dnnl::error& err) {
+    reason = std::string("oneDNN cannot create a bf16 convolution (") + err.what() + ")";
+  }
+  o.Set("bf16", ok);
+  o.Set("impl", impl);
+  o.Set("reason", reason);
+  return o;
+}
+
 }  // namespace
 
 void InitConvInfer(Napi::Env env, Napi::Object exports) {
   exports.Set("conv3dInference", Napi::Function::New(env, Inference));
   exports.Set("conv3dInferenceImpls", Napi::Function::New(env, InferImpl));
   exports.Set("clearConvInferenceCache", Napi::Function::New(env, ClearInferCache));
+  exports.Set("bf16Probe", Napi::Function::New(env, Bf16Probe));
 }
 
 }  // namespace voxseg

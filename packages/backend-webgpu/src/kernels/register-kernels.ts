@@ -3,6 +3,8 @@ import { addNConfig } from './add-n.js';
 import { routeAroundRank5Broadcast } from './binary-broadcast.js';
 import { transposeIntConfig } from './transpose-int.js';
 import { fixIntReductions } from './int-reductions.js';
+import { fixRank5ReverseAndPad } from './axis-by-axis.js';
+import { splitAboveBindingLimit } from './row-split.js';
 
 const CHUNKED = Symbol.for('voxseg.webgpu.chunkedAddN');
 const INT_TRANSPOSE = Symbol.for('voxseg.webgpu.intTranspose');
@@ -22,6 +24,7 @@ export function voxsegKernelConfigs(): tf.KernelConfig[] {
 export function registerVoxsegKernels(which: 'voxseg' | 'tfjs'): void {
   routeAroundRank5Broadcast('webgpu');
   fixIntReductions('webgpu');
+  fixRank5ReverseAndPad('webgpu');
   const addN = tf.getKernel('AddN', 'webgpu');
   if (addN && !(addN.kernelFunc as unknown as Record<symbol, boolean>)[CHUNKED]) {
     const chunked = addNConfig(addN);
@@ -36,9 +39,12 @@ export function registerVoxsegKernels(which: 'voxseg' | 'tfjs'): void {
     tf.unregisterKernel('Transpose', 'webgpu');
     tf.registerKernel(fixed);
   }
-  if (which !== 'voxseg') return;
-  for (const k of voxsegKernelConfigs()) {
-    if (tf.getKernel(k.kernelName, 'webgpu')) tf.unregisterKernel(k.kernelName, 'webgpu');
-    tf.registerKernel(k);
+  if (which === 'voxseg') {
+    for (const k of voxsegKernelConfigs()) {
+      if (tf.getKernel(k.kernelName, 'webgpu')) tf.unregisterKernel(k.kernelName, 'webgpu');
+      tf.registerKernel(k);
+    }
   }
+  // Last: it wraps whatever is registered (the fixes above included).
+  splitAboveBindingLimit('webgpu');
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
+import { registerBenchBf16 } from './bench-bf16.js';
 import { registerBenchInference } from './bench-inference.js';
 import { CliError, type CommandModule } from './types.js';
 
@@ -22,6 +23,7 @@ interface TrainStepFlags {
   backend: string;
   seed: string;
   checkpointDecoder?: boolean;
+  checkpointEncoder?: boolean;
   memoryCheck?: boolean;
   json?: boolean;
 }
@@ -98,17 +100,22 @@ async function runTrainStep(flags: TrainStepFlags): Promise<void> {
     throw new CliError(`voxseg bench train-step: --variant ${flags.variant}: ${(err as Error).message}`);
   }
   const decoderStageOf = builder.decoderStageOf ? (name: string) => builder.decoderStageOf!(name) : undefined;
-  let segmentOf: import('@voxseg/core').SegmentOf | undefined;
-  if (flags.checkpointDecoder) {
-    if (!decoderStageOf) throw new CliError(`voxseg bench train-step: --checkpoint-decoder: network "${builder.name}" does not name its decoder stages`);
-    segmentOf = decoderStageOf;
-  }
+  const encoderStageOf = builder.encoderStageOf ? (name: string) => builder.encoderStageOf!(name) : undefined;
+  if (flags.checkpointDecoder && !decoderStageOf) throw new CliError(`voxseg bench train-step: --checkpoint-decoder: network "${builder.name}" does not name its decoder stages`);
+  if (flags.checkpointEncoder && !encoderStageOf) throw new CliError(`voxseg bench train-step: --checkpoint-encoder: network "${builder.name}" does not name its encoder stages`);
+  const checkpointDecoder = flags.checkpointDecoder === true;
+  const checkpointEncoder = flags.checkpointEncoder === true;
+  const segmentOf = core.combineSegmentOf(checkpointEncoder ? encoderStageOf : undefined, checkpointDecoder ? decoderStageOf : undefined);
   // Estimate the peak before building anything big; refuse what would be OOM-killed.
-  const estimator = core.planEstimator((p) => build(p, false), decoderStageOf);
-  const plan = { patch, batch, checkpointDecoder: segmentOf !== undefined };
+  const estimator = core.planEstimator((p) => build(p, false), decoderStageOf, encoderStageOf);
+  const plan = { patch, batch, checkpointDecoder, checkpointEncoder };
   const estimate = { totalMb: estimator(plan) };
   if (flags.memoryCheck !== false) {
-    const refusal = core.memoryRefusal(plan, estimator, core.availableMemory(), { canCheckpoint: decoderStageOf !== undefined, overrideFlag: '--no-memory-check' });
+    const refusal = core.memoryRefusal(plan, estimator, core.availableMemory(), {
+      canCheckpoint: decoderStageOf !== undefined,
+      canCheckpointEncoder: encoderStageOf !== undefined,
+      overrideFlag: '--no-memory-check',
+    });
     if (refusal) throw new CliError(`voxseg bench train-step: ${flags.variant}: ${refusal}`);
   }
   let model: import('@tensorflow/tfjs-layers').LayersModel;
@@ -129,17 +136,16 @@ async function runTrainStep(flags: TrainStepFlags): Promise<void> {
   // Async: webgpu has no synchronous reads in Node (and on cpu/native data() costs the same).
   const step = async (): Promise<number> => {
     const t0 = performance.now();
-    const loss = optimizer.minimize(
-      () => {
-        const out = segmentOf ? core.applyWithCheckpoints(model, x, { training: true, segmentOf }) : model.apply(x, { training: true });
-        const outs = ([] as tf.Tensor[]).concat(out as tf.Tensor | tf.Tensor[]);
-        return tf.addN(outs.map((o, i) => tf.mul(tf.losses.sigmoidCrossEntropy(targets[i]!, o), weights[i]!))) as tf.Scalar;
-      },
-      true,
-      vars,
-    );
-    await loss!.data();
-    loss!.dispose();
+    // The trainer's gradient walk (frees activations and gradients during the backward pass).
+    const { value: loss, grads } = core.variableGradsFreeing(() => {
+      const out = segmentOf ? core.applyWithCheckpoints(model, x, { training: true, segmentOf }) : model.apply(x, { training: true });
+      const outs = ([] as tf.Tensor[]).concat(out as tf.Tensor | tf.Tensor[]);
+      return tf.addN(outs.map((o, i) => tf.mul(tf.losses.sigmoidCrossEntropy(targets[i]!, o), weights[i]!))) as tf.Scalar;
+    }, vars);
+    optimizer.applyGradients(grads as tf.NamedTensorMap as Parameters<typeof optimizer.applyGradients>[0]);
+    tf.dispose(Object.values(grads));
+    await loss.data();
+    loss.dispose();
     return performance.now() - t0;
   };
   await step(); // warm-up: primitive creation, optimizer slots
@@ -156,12 +162,12 @@ async function runTrainStep(flags: TrainStepFlags): Promise<void> {
   const msPerStep = times[Math.floor(times.length / 2)]!;
   // The process's high-water mark (what the kernel's OOM killer compares), in MB.
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
-  const checkpointDecoder = segmentOf !== undefined;
+  const checkpointed = [checkpointEncoder ? 'encoder' : '', checkpointDecoder ? 'decoder' : ''].filter(Boolean).join(' and ');
   report(
-    `train-step ${flags.variant} patch ${patch}^3 batch ${batch}${checkpointDecoder ? ' (decoder checkpointed)' : ''} on ${backend}: ${msPerStep.toFixed(0)} ms/step ` +
+    `train-step ${flags.variant} patch ${patch}^3 batch ${batch}${checkpointed ? ` (${checkpointed} checkpointed)` : ''} on ${backend}: ${msPerStep.toFixed(0)} ms/step ` +
       `(median of ${steps}; RSS ${rssGrowthMb >= 0 ? '+' : ''}${rssGrowthMb.toFixed(1)} MB, tensors ${leaked >= 0 ? '+' : ''}${leaked} over the timed steps; ` +
       `peak RSS ${peakRssMb.toFixed(0)} MB${estimate ? `, estimated ${estimate.totalMb.toFixed(0)} MB` : ''})`,
-    { msPerStep, variant: flags.variant, patch, batch, steps, backend, rssGrowthMb, leakedTensors: leaked, peakRssMb, checkpointDecoder, ...(estimate ? { estimatedPeakMb: estimate.totalMb } : {}) },
+    { msPerStep, variant: flags.variant, patch, batch, steps, backend, rssGrowthMb, leakedTensors: leaked, peakRssMb, checkpointDecoder, checkpointEncoder, ...(estimate ? { estimatedPeakMb: estimate.totalMb } : {}) },
     flags.json,
   );
 }
@@ -191,9 +197,11 @@ export const benchCommand: CommandModule = {
       .option('--seed <S>', 'seed of the init and the random batch', '0')
       .option('--backend <B>', 'auto, tensorflow, webgpu, native, cpu, wasm', 'auto')
       .option('--checkpoint-decoder', 'recompute the decoder stages in the backward pass instead of keeping their activations (less memory)')
+      .option('--checkpoint-encoder', 'recompute the encoder stages in the backward pass too (each keeps only its input and skip)')
       .option('--no-memory-check', 'run even when the estimated peak memory exceeds the memory available')
       .option('--json', 'print {"msPerStep": y, ...} as the last line')
       .action((flags: TrainStepFlags) => runTrainStep(flags));
     registerBenchInference(bench);
+    registerBenchBf16(bench);
   },
 };

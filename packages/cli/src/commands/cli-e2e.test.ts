@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nativeCapabilities, registerNativeBackend } from '@voxseg/backend-native';
 import { readNifti } from '@voxseg/plugin-data-brats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -25,6 +26,7 @@ function voxseg(...args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, lastJson: () => JSON.parse(r.stdout.trim().split('\n').pop()!) };
 }
 const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('voxseg:'));
+const native = registerNativeBackend();
 const TINY = ['--patch', '16', '--base-filters', '4', '--max-filters', '16', '--iterations', '2', '--val-iterations', '1', '--batch', '2'];
 
 beforeAll(() => {
@@ -107,6 +109,38 @@ describe('voxseg train / predict / evaluate', () => {
     const perfect = voxseg('evaluate', '--pred', gtAsPred, '--gt', test, '--json').lastJson();
     for (const r of ['WT', 'TC', 'ET']) expect(perfect.mean[r]).toEqual({ dice: 1, hd95: 0 });
   }, 300_000);
+
+  it('--precision bf16: one line and exit 1 where the CPU has no bf16 (nothing written); the agreement check skips or runs', () => {
+    const caps = native.available ? nativeCapabilities() : undefined;
+    const out = path.join(work, 'pred-bf16');
+    const r = voxseg('predict', '--run', run, '--input', test, '--out', out, '--precision', 'bf16', '--backend', 'native');
+    if (caps && !caps.bf16) {
+      expect(r.code).toBe(1);
+      expect(errorLines(r.stderr)).toEqual([`voxseg: --precision bf16: this CPU has no bf16 convolutions (oneDNN ISA ${caps.isa}; needs AVX512-BF16 or AMX); use --precision fp32`]);
+      expect(existsSync(out)).toBe(false);
+    } else if (caps) {
+      expect(r.code).toBe(0);
+    }
+    const bad = voxseg('predict', '--run', run, '--input', test, '--out', out, '--precision', 'fp16');
+    expect(bad.code).toBe(1);
+    expect(errorLines(bad.stderr)).toEqual(['voxseg: --precision: expected fp32 | bf16, got "fp16"']);
+    if (!caps) return;
+    const check = voxseg('bench', 'bf16-agreement', '--run', run, '--input', test, '--json');
+    expect(check.code).toBe(0);
+    if (!caps.bf16) {
+      expect(check.stdout).toMatch(/^bf16-agreement: SKIPPED: this CPU has no bf16 convolutions/m);
+      // The labelled emulation at this tiny size: same labels up to a few voxels.
+      const emu = voxseg('bench', 'bf16-agreement', '--run', run, '--input', test, '--emulate', '--min-dice', '0.9', '--json');
+      expect(emu.code, emu.stderr).toBe(0);
+      expect(emu.stdout).toMatch(/NUMERICAL EMULATION/);
+      const j = emu.lastJson();
+      expect(j).toMatchObject({ skipped: false, mode: 'emulated-bf16', pass: true });
+      expect(j.cases).toHaveLength(2);
+      for (const r of ['WT', 'TC', 'ET']) expect(j.minDice[r]).toBeGreaterThanOrEqual(0.9);
+    } else {
+      expect(check.lastJson()).toMatchObject({ skipped: false, mode: 'bf16' });
+    }
+  });
 
   it('ensembles several runs, each with its own training patch', () => {
     const run24 = path.join(work, 'run-patch24');

@@ -24,14 +24,14 @@ beforeAll(() => {
 }, 120_000);
 
 describe('the memory check before training', () => {
-  it('bench train-step: BL+AA 128^3 batch 2 within 24 GB is refused in one line naming the estimate and what fits', () => {
-    const r = voxseg({ VOXSEG_MEMORY_LIMIT_MB: String(24 * 1024) }, 'bench', 'train-step', '--variant', 'BL+AA', '--patch', '128', '--batch', '2', '--backend', 'cpu', '--json');
+  it('bench train-step: BL+AA 128^3 batch 2 within 12 GB is refused in one line naming the estimate and what fits (checkpointing both halves among them)', () => {
+    const r = voxseg({ VOXSEG_MEMORY_LIMIT_MB: String(12 * 1024) }, 'bench', 'train-step', '--variant', 'BL+AA', '--patch', '128', '--batch', '2', '--backend', 'cpu', '--json');
     expect(r.code).not.toBe(0);
     expect(r.stdout).toBe('');
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
-      /^voxseg bench train-step: BL\+AA: estimated peak memory \d+\.\d GB \(batch 2, patch 128\) exceeds the 24\.0 GB available \(VOXSEG_MEMORY_LIMIT_MB\); options that fit: --batch 1 \(\d+\.\d GB\), --patch \d+ \(\d+\.\d GB\); --no-memory-check runs it anyway$/,
+      /^voxseg bench train-step: BL\+AA: estimated peak memory \d+\.\d GB \(batch 2, patch 128\) exceeds the 12\.0 GB available \(VOXSEG_MEMORY_LIMIT_MB\); options that fit: --checkpoint-decoder --checkpoint-encoder \(\d+\.\d GB\), --batch 1 \(\d+\.\d GB\), --patch \d+ \(\d+\.\d GB\); --no-memory-check runs it anyway$/,
     );
   }, 120_000);
 

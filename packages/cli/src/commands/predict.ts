@@ -1,4 +1,5 @@
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
 import { selectBackend, splitChannels, writeFileAtomic } from '@voxseg/core';
 import {
@@ -20,6 +21,7 @@ import {
 } from '@voxseg/engine';
 import { cliHost } from '../options/engine-host.js';
 import { collect, intFlag, numberFlag } from '../options/flags.js';
+import { applyPrecision, parsePrecisionFlag } from '../options/precision.js';
 import { esc, page, renderCaseOverlay } from '../report/index.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { voxsegCommand } from '../util/voxseg-command.js';
@@ -49,6 +51,7 @@ interface PredictFlags {
   wait?: boolean;
   dryRun?: boolean;
   checkpoint?: string;
+  precision: string;
 }
 
 /** `voxseg predict`: sliding-window inference of one run or an ensemble on a BraTS-layout folder. */
@@ -68,6 +71,7 @@ export const predictCommand: CommandModule = {
       .option('--threshold <p>', 'region probability threshold', numberFlag('--threshold'), 0.5)
       .option('--backend <b>', 'auto | tensorflow | webgpu | native | cpu | wasm', 'auto')
       .option('--window-batch <n>', 'windows per network call', intFlag('--window-batch'), 1)
+      .option('--precision <p>', 'inference convolutions: fp32 | bf16 (native backend on AVX512-BF16/AMX CPUs; refused elsewhere)', 'fp32')
       .option('--checkpoint <kind>', 'predict with a checkpoint (last | best | final) instead of the final model, e.g. of an unfinished run')
       .option('--report', 'also write PNG overlays and an index page to <out>/report/')
       .option('--json', 'print a JSON summary as the last line')
@@ -96,12 +100,15 @@ export const predictCommand: CommandModule = {
         }
         if (flags.executor !== 'local' && flags.executor !== 'slurm') throw new CliError(`--executor: expected local or slurm, got "${flags.executor}"`);
         if (flags.parallel < 1) throw new CliError(`--parallel: expected a positive integer, got ${flags.parallel}`);
+        const precision = parsePrecisionFlag(flags.precision);
         if (flags.parts !== undefined && flags.part === undefined && (flags.executor === 'slurm' || flags.parallel > 1 || flags.dryRun)) {
           await dispatchParts(flags, logger);
           return;
         }
         const runs = flags.run.split(',').map((s) => s.trim()).filter(Boolean);
         await selectBackend(flags.backend, { log: (l) => logger.info(l), debug: (l) => logger.debug(l) });
+        applyPrecision(precision, tf.getBackend());
+        if (precision !== 'fp32') logger.info(`precision: ${precision} inference convolutions`);
         const experiment = await createEngineExperimentFrom(flags.plugin ?? []);
         const reportRows: { id: string; png: string; et: boolean }[] = [];
         const skipExisting = Boolean(flags.continue) || flags.parts !== undefined;
@@ -123,6 +130,7 @@ export const predictCommand: CommandModule = {
             threshold: flags.threshold,
             windowBatchSize: flags.windowBatch,
             postprocess: flags.postprocess ? { minVoxels: flags.etMinVoxels } : false,
+            precision,
           },
           onCase: async (data, pred) => {
             if (!flags.report) return;
@@ -153,7 +161,7 @@ function partArgs(flags: PredictFlags, part: number): string[] {
     'predict', '--run', runs.join(','), '--input', path.resolve(flags.input), '--out', path.resolve(flags.out),
     '--parts', String(flags.parts), '--part', String(part),
     '--step', String(flags.step), '--threshold', String(flags.threshold), '--et-min-voxels', String(flags.etMinVoxels),
-    '--backend', flags.backend, '--window-batch', String(flags.windowBatch),
+    '--backend', flags.backend, '--window-batch', String(flags.windowBatch), '--precision', flags.precision,
     ...(flags.tta ? ['--tta'] : []),
     ...(flags.postprocess ? [] : ['--no-postprocess']),
     ...(flags.dataset ? ['--dataset', flags.dataset] : []),

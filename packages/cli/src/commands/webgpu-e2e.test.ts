@@ -62,25 +62,30 @@ describe.skipIf(!status.available)('voxseg on --backend webgpu', () => {
 
     // The same model predicted on webgpu and on cpu. No post-processing: the ET rule (fewer
     // than 200 voxels become NCR) would turn one borderline voxel into a whole region.
+    // Also with 8-way test-time mirroring, which reverses rank-5 windows (tfjs-backend-webgpu's
+    // own Reverse is wrong at rank 5; backend-webgpu runs it axis by axis).
     const predGpu = path.join(work, 'pred-webgpu');
-    const predCpu = path.join(work, 'pred-cpu');
-    const pg = voxseg('predict', '--run', run, '--input', test, '--out', predGpu, '--no-postprocess', '--backend', 'webgpu', '--json');
-    expect(pg.code, why(pg)).toBe(0);
-    expect(pg.lastJson()).toMatchObject({ cases: 2, models: 1 });
-    const pc = voxseg('predict', '--run', run, '--input', test, '--out', predCpu, '--no-postprocess', '--backend', 'cpu');
-    expect(pc.code, why(pc)).toBe(0);
-    for (const id of CASES) {
-      const g = await readNifti(path.join(predGpu, `${id}.nii.gz`), { as: 'native' });
-      const c = await readNifti(path.join(predCpu, `${id}.nii.gz`), { as: 'native' });
-      const img = await readNifti(path.join(test, id, `${id}_t1.nii.gz`));
-      expect(g.shape).toEqual(img.shape);
-      expect(g.affine).toEqual(img.affine);
-      for (const v of new Set(g.data)) expect([0, 1, 2, 4]).toContain(v);
-      // Probabilities agree to float32 rounding, so only a voxel within ~1e-6 of the 0.5
-      // threshold may differ: allow 0.1% of the volume.
-      let differ = 0;
-      for (let i = 0; i < g.data.length; i++) if (g.data[i] !== c.data[i]) differ++;
-      expect(differ, `${id}: ${differ} of ${g.data.length} voxels differ from cpu`).toBeLessThanOrEqual(Math.floor(g.data.length / 1000));
+    for (const tta of [[], ['--tta']]) {
+      const outGpu = path.join(work, `pred-webgpu${tta.join('')}`);
+      const outCpu = path.join(work, `pred-cpu${tta.join('')}`);
+      const pg = voxseg('predict', '--run', run, '--input', test, '--out', outGpu, '--no-postprocess', ...tta, '--backend', 'webgpu', '--json');
+      expect(pg.code, why(pg)).toBe(0);
+      expect(pg.lastJson()).toMatchObject({ cases: 2, models: 1 });
+      const pc = voxseg('predict', '--run', run, '--input', test, '--out', outCpu, '--no-postprocess', ...tta, '--backend', 'cpu');
+      expect(pc.code, why(pc)).toBe(0);
+      for (const id of CASES) {
+        const g = await readNifti(path.join(outGpu, `${id}.nii.gz`), { as: 'native' });
+        const c = await readNifti(path.join(outCpu, `${id}.nii.gz`), { as: 'native' });
+        const img = await readNifti(path.join(test, id, `${id}_t1.nii.gz`));
+        expect(g.shape).toEqual(img.shape);
+        expect(g.affine).toEqual(img.affine);
+        for (const v of new Set(g.data)) expect([0, 1, 2, 4]).toContain(v);
+        // Probabilities agree to float32 rounding, so only a voxel within ~1e-6 of the 0.5
+        // threshold may differ: allow 0.1% of the volume.
+        let differ = 0;
+        for (let i = 0; i < g.data.length; i++) if (g.data[i] !== c.data[i]) differ++;
+        expect(differ, `${id}${tta.join('')}: ${differ} of ${g.data.length} voxels differ from cpu`).toBeLessThanOrEqual(Math.floor(g.data.length / 1000));
+      }
     }
 
     const ev = voxseg('evaluate', '--pred', predGpu, '--gt', test, '--json');

@@ -19,8 +19,8 @@ describe('training flags', () => {
       sampler: { options: { workers: 0 } },
       augmentation: [],
     });
-    expect(trainFlagsToLayer(parse('--no-deep-supervision', '--skip-invalid', '--checkpoint-decoder', '--no-memory-check'))).toEqual({
-      training: { skipInvalid: true, checkpointDecoder: true, memoryCheck: false },
+    expect(trainFlagsToLayer(parse('--no-deep-supervision', '--skip-invalid', '--checkpoint-decoder', '--checkpoint-encoder', '--no-memory-check'))).toEqual({
+      training: { skipInvalid: true, checkpointDecoder: true, checkpointEncoder: true, memoryCheck: false },
       network: { options: { deepSupervision: false } },
     });
   });

@@ -17,6 +17,8 @@ export interface TrainFlags extends FlatTrainSettings {
   augmentation?: string;
   /** `training.checkpointDecoder` (`--checkpoint-decoder`). */
   checkpointDecoder?: boolean;
+  /** `training.checkpointEncoder` (`--checkpoint-encoder`). */
+  checkpointEncoder?: boolean;
   /** `training.memoryCheck` (`--no-memory-check`: false). */
   memoryCheck?: boolean;
 }
@@ -43,6 +45,7 @@ export function addTrainOptions(cmd: Command): Command {
     .option('--no-deep-supervision', 'train the full-resolution head only')
     .option('--skip-invalid', 'leave invalid cases out (listed) instead of refusing')
     .option('--checkpoint-decoder', 'recompute the decoder stages in the backward pass instead of keeping their activations: less memory, ~1 more decoder forward per step = training.checkpointDecoder')
+    .option('--checkpoint-encoder', 'recompute the encoder stages in the backward pass too (each keeps only its input and skip): less memory, ~1 more encoder forward per step = training.checkpointEncoder')
     .option('--no-memory-check', 'start even when the estimated peak memory exceeds the machine\'s (training.memoryCheck: false)')
     .option('--data-workers <n>', 'threads preparing batches ahead of training (0 = main thread; default 1) = sampler.options.workers', intFlag('--data-workers'))
     .option('--cache-dir <dir>', 'preprocessed-case cache (default <data>/.voxseg-cache) = dataset.options.cacheDir');
@@ -55,6 +58,7 @@ export function trainFlagsToLayer(flags: TrainFlags): ConfigLayer {
   const layer = flatSettingsToLayer({ ...flags, deepSupervision: flags.deepSupervision === false ? false : undefined, skipInvalid: flags.skipInvalid ? true : undefined });
   // Training switches that only the flags spell (no flat config.json ever had them).
   if (flags.checkpointDecoder) layer.training = { ...layer.training, checkpointDecoder: true };
+  if (flags.checkpointEncoder) layer.training = { ...layer.training, checkpointEncoder: true };
   if (flags.memoryCheck === false) layer.training = { ...layer.training, memoryCheck: false };
   if (flags.augmentation !== undefined) {
     if (flags.augmentation === 'da4') layer.augmentation = DA4_AUGMENTATION.map((name) => ({ name, options: {} }));
@@ -126,6 +130,7 @@ export function trainFlagsToArgs(flags: TrainFlags): string[] {
   if (flags.deepSupervision === false) args.push('--no-deep-supervision');
   if (flags.skipInvalid) args.push('--skip-invalid');
   if (flags.checkpointDecoder) args.push('--checkpoint-decoder');
+  if (flags.checkpointEncoder) args.push('--checkpoint-encoder');
   if (flags.memoryCheck === false) args.push('--no-memory-check');
   for (const p of flags.plugin ?? []) args.push('--plugin', absolutePlugin(p));
   return args;

@@ -31,6 +31,12 @@ export interface NetworkBuilder<O extends NetworkOptions = NetworkOptions> {
    * it does not support the option, and a run that asks for it is refused with that reason.
    */
   decoderStageOf?(layerName: string): string | undefined;
+  /**
+   * Gradient checkpointing of the encoder (`training.checkpointEncoder`): the encoder stage a
+   * layer belongs to (one recomputed segment per stage), or `undefined` for the other layers.
+   * Optional, as {@link decoderStageOf}.
+   */
+  encoderStageOf?(layerName: string): string | undefined;
 }
 
 /**

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { gradientsFreeing } from './backprop.js';
 
 /**
  * Names the recomputed segment a layer belongs to (gradient checkpointing), or `undefined`
@@ -8,6 +9,23 @@ import type * as tfl from '@tensorflow/tfjs-layers';
  * provides one for its decoder stages ({@link NetworkBuilder.decoderStageOf}).
  */
 export type SegmentOf = (layerName: string) => string | undefined;
+
+/**
+ * One {@link SegmentOf} from several (e.g. a network's encoder and decoder stages): a layer
+ * belongs to the first segment that names it. `undefined` when none is given, so that
+ * "no checkpointing" stays distinguishable.
+ */
+export function combineSegmentOf(...parts: (SegmentOf | undefined)[]): SegmentOf | undefined {
+  const given = parts.filter((p): p is SegmentOf => p !== undefined);
+  if (given.length <= 1) return given[0];
+  return (name) => {
+    for (const p of given) {
+      const key = p(name);
+      if (key !== undefined) return key;
+    }
+    return undefined;
+  };
+}
 
 /** Options of {@link applyWithCheckpoints}. */
 export interface CheckpointedApplyOptions {
@@ -144,17 +162,14 @@ function runSegment(segment: Segment, values: Map<number, tf.Tensor>, training: 
         // gradients exist (the surrounding backward pass only tidies at its very end).
         tf.tidy(() => {
           const snapshot = state.map((w) => tf.clone(w.read()));
-          const engine = tf.engine() as unknown as { state: { activeTape: unknown } };
-          // engine.gradients() run inside a backward pass starts a fresh tape and clears it
-          // at its end; the outer backward pass still needs its own tape afterwards.
-          const outerTape = engine.state.activeTape;
           try {
             const xsAll = [...saved, ...variables];
-            const { value, grads } = tf.engine().gradients(() => pack(forward(saved)), xsAll, dy, true);
+            // The freeing walk frees the recomputed activations and their gradients as it
+            // goes (and restores the outer backward pass's tape, which it still needs).
+            const { value, grads } = gradientsFreeing(() => pack(forward(saved)), xsAll, dy);
             value.dispose();
             return grads.map((g, k) => g ?? tf.zerosLike(xsAll[k]!));
           } finally {
-            engine.state.activeTape = outerTape;
             state.forEach((w, k) => w.write(snapshot[k]!));
           }
         }),

@@ -10,3 +10,4 @@ export * from './warmup-cosine-scheduler.js';
 export * from './commands-file.js';
 export * from './checkpointed-apply.js';
 export * from './memory-estimate.js';
+export * from './backprop.js';

@@ -30,6 +30,23 @@ describe('memoryRefusal', () => {
   });
 });
 
+describe('memoryRefusal with encoder checkpointing', () => {
+  /** The toy, where checkpointing the encoder too takes another quarter off. */
+  const toyEnc = (p: MemoryPlan) => toy(p) * (p.checkpointEncoder ? 0.75 : 1);
+
+  it('offers --checkpoint-decoder --checkpoint-encoder when checkpointing the decoder alone does not fit, and names what is checkpointed', () => {
+    // 2148 MB plain; decoder 1124 MB (no, cap 1000), decoder + encoder 868 MB (fits); batch 1 1124 (no); patch 96: 964 MB.
+    const line = memoryRefusal({ patch: 128, batch: 2, checkpointDecoder: false }, toyEnc, { mb: 1000, source: 'cap' }, { canCheckpoint: true, canCheckpointEncoder: true, overrideFlag: '-f' });
+    expect(line).toBe('estimated peak memory 2.1 GB (batch 2, patch 128) exceeds the 1.0 GB available (cap); options that fit: --checkpoint-decoder --checkpoint-encoder (0.8 GB), --patch 96 (0.9 GB); -f runs it anyway');
+    const already = memoryRefusal({ patch: 128, batch: 2, checkpointDecoder: true }, toyEnc, { mb: 1000, source: 'cap' }, { canCheckpoint: true, canCheckpointEncoder: true, overrideFlag: '-f' });
+    expect(already).toContain('(batch 2, patch 128, decoder checkpointed)');
+    expect(already).toContain('options that fit: --checkpoint-encoder (0.8 GB)');
+    const both = memoryRefusal({ patch: 128, batch: 2, checkpointDecoder: true, checkpointEncoder: true }, toyEnc, { mb: 500, source: 'cap' }, { canCheckpoint: true, canCheckpointEncoder: true, overrideFlag: '-f' });
+    expect(both).toContain('(batch 2, patch 128, encoder and decoder checkpointed)');
+    expect(both).not.toContain('--checkpoint-');
+  });
+});
+
 describe('availableMemory', () => {
   it('takes VOXSEG_MEMORY_LIMIT_MB over the machine, and refuses a malformed one', () => {
     expect(availableMemory({ VOXSEG_MEMORY_LIMIT_MB: '512' })).toEqual({ mb: 512, source: 'VOXSEG_MEMORY_LIMIT_MB' });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { SegmentOf } from './checkpointed-apply.js';
+import { combineSegmentOf, type SegmentOf } from './checkpointed-apply.js';
 
 /**
  * A layer whose backward pass keeps more than its output (attention keeps its score matrices):
@@ -15,15 +15,23 @@ export interface TrainingActivationCounter {
 /** The calibrated constants of {@link estimateTrainingMemory} (see its documentation). */
 export const TRAINING_MEMORY_MODEL = Object.freeze({
   /** Process baseline: Node, TensorFlow.js, the oneDNN addon, the batch itself (MB). */
-  baseMb: 140,
-  /** Bytes per trainable parameter: weights, gradients, SGD momentum, a transient update (4 x float32). */
-  bytesPerParameter: 32,
+  baseMb: 196,
   /**
-   * Bytes per counted activation element: float32 (4 B) times the copies alive at the peak
-   * (the saved activation, its gradient, which tfjs frees only when the backward pass ends,
-   * and allocator slack), fitted to measured peaks.
+   * Bytes per trainable parameter: weights, gradients, SGD momentum, a transient update and
+   * oneDNN's reordered weights (about 9 x float32).
    */
-  bytesPerActivation: 7.8,
+  bytesPerParameter: 36.6,
+  /**
+   * Bytes per kept activation element: float32 (4 B) plus what is alive with it at the peak
+   * (the gradients in flight, which the freeing backward walk disposes as soon as they are
+   * used, and allocator slack), fitted to measured peaks.
+   */
+  bytesPerActivation: 4.31,
+  /**
+   * Bytes per element of the largest recomputed segment: its activations and their gradients
+   * are alive together while the activations kept outside it still are (fitted).
+   */
+  bytesPerSegmentActivation: 7.64,
 });
 
 /** What {@link estimateTrainingMemory} returns (MB = 2^20 bytes). */
@@ -38,6 +46,10 @@ export interface TrainingMemoryEstimate {
   baseMb: number;
   /** Trainable parameters counted. */
   parameters: number;
+  /** Float32 elements per sample kept for the backward pass (outside recomputed segments). */
+  keptElements: number;
+  /** Float32 elements per sample of the largest recomputed segment (0 without checkpointing). */
+  segmentElements: number;
 }
 
 function elements(shape: tfl.Shape | tfl.Shape[]): number {
@@ -58,16 +70,19 @@ function keptElements(layer: tfl.layers.Layer): number {
 /**
  * Estimate the peak resident memory of training `model` with SGD at batch size `batch`,
  * before running it: every layer's output (or, for layers that keep more, what they report
- * through {@link TrainingActivationCounter}) is kept for the backward pass, the backward pass
- * adds a gradient of the same size, and the parameters cost weights + gradients + momentum.
+ * through {@link TrainingActivationCounter}) is kept for the backward pass, the gradients in
+ * flight add a share of that (the trainer's backward walk, `variableGradsFreeing`, frees each
+ * activation and gradient once used), and the parameters cost weights + gradients + momentum.
  *
  * With `segmentOf` (gradient checkpointing, see `applyWithCheckpoints`), a segment keeps
- * only its outputs, and the backward pass holds one segment's activations at a time: the
- * largest segment is added once.
+ * only its outputs, and the backward pass holds one segment's activations (and their
+ * gradients) at a time: the largest segment is added once, at its own rate.
  *
- * The constants ({@link TRAINING_MEMORY_MODEL}) were fitted to peak RSS measured with
- * `voxseg bench train-step --steps 1` on the `native` backend, BL and BL+AA at patches 32,
- * 48 and 64, batch 1 and 2 (the backend README lists the measurements and the fit's error).
+ * The constants ({@link TRAINING_MEMORY_MODEL}) minimise the worst relative error over peak
+ * RSS measured with `voxseg bench train-step --steps 1` on the `native` backend: BL and BL+AA
+ * at patches 32, 48 and 64, batch 1 and 2, plain and checkpointed, and BL+AA at 128^3 batch 2
+ * with encoder and decoder checkpointed (the backend README lists the measurements and the
+ * fit's error, at most 15%).
  */
 export function estimateTrainingMemory(model: tfl.LayersModel, options: { batch: number; segmentOf?: SegmentOf }): TrainingMemoryEstimate {
   const { batch, segmentOf } = options;
@@ -99,9 +114,9 @@ export function estimateTrainingMemory(model: tfl.LayersModel, options: { batch:
   }
   closeSegment();
   const parameters = model.trainableWeights.reduce((n, w) => n + w.shape.reduce<number>((a, b) => a * (b ?? 1), 1), 0);
-  const activationsMb = ((kept + largestSegment) * batch * m.bytesPerActivation) / 2 ** 20;
+  const activationsMb = ((kept * m.bytesPerActivation + largestSegment * m.bytesPerSegmentActivation) * batch) / 2 ** 20;
   const parametersMb = (parameters * m.bytesPerParameter) / 2 ** 20;
-  return { totalMb: m.baseMb + activationsMb + parametersMb, activationsMb, parametersMb, baseMb: m.baseMb, parameters };
+  return { totalMb: m.baseMb + activationsMb + parametersMb, activationsMb, parametersMb, baseMb: m.baseMb, parameters, keptElements: kept, segmentElements: largestSegment };
 }
 
 /** The memory a process may use here, and where the figure comes from. */
@@ -148,6 +163,8 @@ export interface MemoryPlan {
   patch: number;
   batch: number;
   checkpointDecoder: boolean;
+  /** Encoder stages checkpointed too (`--checkpoint-encoder`). Default false. */
+  checkpointEncoder?: boolean;
 }
 
 /** Format MB as GB with one decimal (what people compare with their machine). */
@@ -169,12 +186,15 @@ export function memoryRefusal(
   plan: MemoryPlan,
   estimate: (plan: MemoryPlan) => number,
   available: AvailableMemory,
-  options: { canCheckpoint: boolean; overrideFlag: string },
+  options: { canCheckpoint: boolean; canCheckpointEncoder?: boolean; overrideFlag: string },
 ): string | undefined {
   const need = estimate(plan);
   if (need <= available.mb) return undefined;
   const flags = (p: MemoryPlan) =>
-    [p.checkpointDecoder && !plan.checkpointDecoder ? '--checkpoint-decoder' : '', p.batch !== plan.batch ? `--batch ${p.batch}` : '', p.patch !== plan.patch ? `--patch ${p.patch}` : '']
+    [
+      p.checkpointDecoder && !plan.checkpointDecoder ? '--checkpoint-decoder' : '',
+      p.checkpointEncoder && !plan.checkpointEncoder ? '--checkpoint-encoder' : '',
+      p.batch !== plan.batch ? `--batch ${p.batch}` : '', p.patch !== plan.patch ? `--patch ${p.patch}` : '']
       .filter(Boolean)
       .join(' ');
   const fitting = (p: MemoryPlan): string | undefined => {
@@ -190,8 +210,14 @@ export function memoryRefusal(
     return undefined;
   };
   const ckpt = options.canCheckpoint && !plan.checkpointDecoder;
-  // Single changes first; combinations only when no single change fits.
-  const single = [ckpt ? fitting({ ...plan, checkpointDecoder: true }) : undefined, plan.batch > 1 ? fitting({ ...plan, batch: 1 }) : undefined, smallerPatch(plan)];
+  // Checkpointing the encoder is offered together with the decoder's (it is the smaller saving).
+  const ckptAll = options.canCheckpointEncoder === true && !plan.checkpointEncoder;
+  const all: Partial<MemoryPlan> = { ...(options.canCheckpoint ? { checkpointDecoder: true } : {}), checkpointEncoder: true };
+  // Single changes first (checkpointing counts as one); combinations only when none fits.
+  const single = [
+    ckpt ? fitting({ ...plan, checkpointDecoder: true }) : undefined,
+    ckptAll && !(ckpt && fitting({ ...plan, checkpointDecoder: true })) ? fitting({ ...plan, ...all }) : undefined,
+    plan.batch > 1 ? fitting({ ...plan, batch: 1 }) : undefined, smallerPatch(plan)];
   let fits = single.filter((f): f is string => f !== undefined);
   if (fits.length === 0) {
     const combos = [
@@ -199,11 +225,14 @@ export function memoryRefusal(
       ckpt ? smallerPatch({ ...plan, checkpointDecoder: true }) : undefined,
       plan.batch > 1 ? smallerPatch({ ...plan, batch: 1 }) : undefined,
       ckpt && plan.batch > 1 ? smallerPatch({ ...plan, checkpointDecoder: true, batch: 1 }) : undefined,
+      ckptAll && plan.batch > 1 ? fitting({ ...plan, ...all, batch: 1 }) : undefined,
+      ckptAll ? smallerPatch({ ...plan, ...all }) : undefined,
     ];
     fits = combos.filter((f): f is string => f !== undefined);
   }
   const any = fits.length > 0;
-  const what = `batch ${plan.batch}, patch ${plan.patch}${plan.checkpointDecoder ? ', decoder checkpointed' : ''}`;
+  const checkpointed = [plan.checkpointEncoder ? 'encoder' : '', plan.checkpointDecoder ? 'decoder' : ''].filter(Boolean).join(' and ');
+  const what = `batch ${plan.batch}, patch ${plan.patch}${checkpointed ? `, ${checkpointed} checkpointed` : ''}`;
   const advice = any ? `options that fit: ${fits.join(', ')}` : 'nothing tried fits (checkpointing, batch 1, patches down to 32)';
   return `estimated peak memory ${formatGb(need)} (${what}) exceeds the ${formatGb(available.mb)} available (${available.source}); ${advice}; ${options.overrideFlag} runs it anyway`;
 }
@@ -212,24 +241,33 @@ export function memoryRefusal(
  * The estimator {@link memoryRefusal} needs, from a function that builds the network at a
  * patch size (weights need not be initialised: only shapes are read). Each patch is built
  * once, and disposed straight after.
+ *
+ * @param decoderStageOf the network's decoder stages (`checkpointDecoder`)
+ * @param encoderStageOf the network's encoder stages (`checkpointEncoder`)
  */
-export function planEstimator(build: (patch: number) => tfl.LayersModel, segmentOf?: SegmentOf): (plan: MemoryPlan) => number {
-  const byPatch = new Map<number, { plain: TrainingMemoryEstimate; checkpointed?: TrainingMemoryEstimate }>();
+export function planEstimator(build: (patch: number) => tfl.LayersModel, decoderStageOf?: SegmentOf, encoderStageOf?: SegmentOf): (plan: MemoryPlan) => number {
+  const byPatch = new Map<number, Map<string, TrainingMemoryEstimate>>();
+  const segmentsFor = (plan: MemoryPlan) =>
+    combineSegmentOf(plan.checkpointEncoder ? encoderStageOf : undefined, plan.checkpointDecoder ? decoderStageOf : undefined);
+  const keyOf = (plan: MemoryPlan) => `${plan.checkpointEncoder && encoderStageOf ? 'e' : ''}${plan.checkpointDecoder && decoderStageOf ? 'd' : ''}`;
   return (plan) => {
     let e = byPatch.get(plan.patch);
     if (!e) {
       const model = build(plan.patch);
+      e = new Map();
       try {
-        e = {
-          plain: estimateTrainingMemory(model, { batch: 1 }),
-          ...(segmentOf ? { checkpointed: estimateTrainingMemory(model, { batch: 1, segmentOf }) } : {}),
-        };
+        for (const variant of [false, true].flatMap((enc) => [false, true].map((dec) => ({ ...plan, checkpointEncoder: enc, checkpointDecoder: dec })))) {
+          const key = keyOf(variant);
+          if (e.has(key)) continue;
+          const segmentOf = segmentsFor(variant);
+          e.set(key, estimateTrainingMemory(model, { batch: 1, ...(segmentOf ? { segmentOf } : {}) }));
+        }
       } finally {
         model.dispose();
       }
       byPatch.set(plan.patch, e);
     }
-    const one = plan.checkpointDecoder && e.checkpointed ? e.checkpointed : e.plain;
+    const one = e.get(keyOf(plan))!;
     // Activations grow linearly with the batch; parameters and the baseline do not.
     return one.totalMb + one.activationsMb * (plan.batch - 1);
   };

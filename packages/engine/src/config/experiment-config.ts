@@ -15,7 +15,7 @@
  *   "criterion":    { "name": "pseudo-dice", "options": {} },
  *   "metrics":      [{ "name": "dice" }, { "name": "hd95" }],
  *   "sampler":      { "name": "patch", "options": { "oversampleForegroundPercent": 0.33, "workers": 1 } },
- *   "inference":    { "step": 0.5, "tta": false, "threshold": 0.5, "windowBatchSize": 1, "postprocess": {} },
+ *   "inference":    { "step": 0.5, "tta": false, "threshold": 0.5, "windowBatchSize": 1, "postprocess": {}, "precision": "fp32" },
  *   "training":     { "epochs": 1000, "iterations": 250, "valIterations": 50, "batch": 2, "patch": 128, "lr": 0.01, ... },
  *   "plugins":      ["./my-plugin.mjs"]
  * }
@@ -66,6 +66,14 @@ export interface TrainingConfig {
    */
   checkpointDecoder: boolean;
   /**
+   * Gradient checkpointing of the encoder stages too (`--checkpoint-encoder`): each stage keeps
+   * only its input and output (the skip) for the backward pass and recomputes its convs and norms
+   * there; needs a network builder with `encoderStageOf` (the `unet` builder has it). Same
+   * gradients, less memory (most at full resolution), about one more encoder forward pass per
+   * step. Default false.
+   */
+  checkpointEncoder: boolean;
+  /**
    * Estimate the run's peak memory before it starts and refuse, in one line naming the estimate
    * and the settings that fit, when it exceeds the machine's memory (`VOXSEG_MEMORY_LIMIT_MB`
    * caps it). Default true; false (`--no-memory-check`) starts anyway.
@@ -88,6 +96,12 @@ export interface InferenceConfig {
    * Default `{}` (the dataset's defaults; BraTS: ET below 200 voxels becomes necrosis).
    */
   postprocess: Record<string, unknown> | false;
+  /**
+   * Arithmetic of the inference convolutions: `fp32` (default) or `bf16` (the `native`
+   * backend's oneDNN bf16 convolutions, f32 accumulation and probabilities; refused in one
+   * line on other backends and on CPUs without AVX512-BF16/AMX).
+   */
+  precision: 'fp32' | 'bf16';
 }
 
 /** Everything that defines a training run. See the module docs for the JSON form. */
@@ -146,7 +160,7 @@ export function defaultExperimentConfig(): ExperimentConfig {
     criterion: { name: 'pseudo-dice', options: {} },
     metrics: [{ name: 'dice', options: {} }, { name: 'hd95', options: {} }],
     sampler: { name: 'patch', options: { oversampleForegroundPercent: 0.33, workers: 1 } },
-    inference: { step: 0.5, tta: false, threshold: 0.5, windowBatchSize: 1, postprocess: {} },
+    inference: { step: 0.5, tta: false, threshold: 0.5, windowBatchSize: 1, postprocess: {}, precision: 'fp32' },
     training: {
       epochs: 1000,
       iterations: 250,
@@ -162,6 +176,7 @@ export function defaultExperimentConfig(): ExperimentConfig {
       backend: 'auto',
       skipInvalid: false,
       checkpointDecoder: false,
+      checkpointEncoder: false,
       memoryCheck: true,
     },
     plugins: [],

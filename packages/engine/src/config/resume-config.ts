@@ -9,13 +9,13 @@ import { type ConfigLayer, resolveExperimentConfig } from './validate-config.js'
  * started (another schedule, network, batch stream or split), so a change is refused unless
  * `force`. Key paths, a trailing `.` meaning "everything below".
  */
-export const FREE_ON_RESUME: readonly string[] = ['dataset.options.', 'training.backend', 'training.skipInvalid', 'training.checkpointDecoder', 'training.memoryCheck', 'sampler.options.workers', 'inference.', 'note', 'plugins'];
+export const FREE_ON_RESUME: readonly string[] = ['dataset.options.', 'training.backend', 'training.skipInvalid', 'training.checkpointDecoder', 'training.checkpointEncoder', 'training.memoryCheck', 'sampler.options.workers', 'inference.', 'note', 'plugins'];
 
 /** CLI flags of the config's key paths, for messages in the user's words. */
 const FLAGS: Record<string, string> = {
   'training.epochs': '--epochs', 'training.iterations': '--iterations', 'training.valIterations': '--val-iterations',
   'training.batch': '--batch', 'training.patch': '--patch', 'training.seed': '--seed', 'training.lr': '--lr',
-  'training.fold': '--fold', 'training.folds': '--folds', 'training.backend': '--backend', 'training.skipInvalid': '--skip-invalid', 'training.checkpointDecoder': '--checkpoint-decoder', 'training.memoryCheck': '--no-memory-check',
+  'training.fold': '--fold', 'training.folds': '--folds', 'training.backend': '--backend', 'training.skipInvalid': '--skip-invalid', 'training.checkpointDecoder': '--checkpoint-decoder', 'training.checkpointEncoder': '--checkpoint-encoder', 'training.memoryCheck': '--no-memory-check',
   'network.name': '--variant', 'network.options.baseFilters': '--base-filters', 'network.options.maxFilters': '--max-filters',
   'network.options.stages': '--stages', 'network.options.deepSupervision': '--deep-supervision', augmentation: '--augmentation',
   'sampler.options.workers': '--data-workers', 'dataset.options.root': '--data', 'dataset.options.cacheDir': '--cache-dir',

@@ -92,12 +92,14 @@ function checkValues(c: ConfigLayer, fail: (path: string, msg: string) => never)
   if (t.backend !== undefined && (typeof t.backend !== 'string' || !t.backend)) fail('training.backend', `expected a backend name, got ${show(t.backend)}`);
   if (t.skipInvalid !== undefined && typeof t.skipInvalid !== 'boolean') fail('training.skipInvalid', `expected true or false, got ${show(t.skipInvalid)}`);
   if (t.checkpointDecoder !== undefined && typeof t.checkpointDecoder !== 'boolean') fail('training.checkpointDecoder', `expected true or false, got ${show(t.checkpointDecoder)}`);
+  if (t.checkpointEncoder !== undefined && typeof t.checkpointEncoder !== 'boolean') fail('training.checkpointEncoder', `expected true or false, got ${show(t.checkpointEncoder)}`);
   if (t.memoryCheck !== undefined && typeof t.memoryCheck !== 'boolean') fail('training.memoryCheck', `expected true or false, got ${show(t.memoryCheck)}`);
   const i = c.inference ?? {};
   if (i.step !== undefined && !(typeof i.step === 'number' && i.step > 0 && i.step <= 1)) fail('inference.step', `expected a number in (0, 1], got ${show(i.step)}`);
   if (i.threshold !== undefined && !(typeof i.threshold === 'number' && i.threshold > 0 && i.threshold < 1)) fail('inference.threshold', `expected a number in (0, 1), got ${show(i.threshold)}`);
   if (i.tta !== undefined && typeof i.tta !== 'boolean') fail('inference.tta', `expected true or false, got ${show(i.tta)}`);
   if (i.windowBatchSize !== undefined && !(Number.isInteger(i.windowBatchSize) && i.windowBatchSize >= 1)) fail('inference.windowBatchSize', `expected a positive integer, got ${show(i.windowBatchSize)}`);
+  if (i.precision !== undefined && i.precision !== 'fp32' && i.precision !== 'bf16') fail('inference.precision', `expected fp32 or bf16, got ${show(i.precision)}`);
   if (i.postprocess !== undefined && i.postprocess !== false && !isObject(i.postprocess)) fail('inference.postprocess', `expected an object of options or false, got ${show(i.postprocess)}`);
 }
 

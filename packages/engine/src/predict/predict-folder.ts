@@ -8,6 +8,7 @@ import { createEngineExperiment } from '../plugins/builtin-plugins.js';
 import { shardCases } from '../executors/shard-cases.js';
 import { datasetFactoryFor, openDataset } from '../run/open-dataset.js';
 import { assertWritable, lockRunFolder } from '../run/run-folder.js';
+import { applyInferencePrecision } from './inference-precision.js';
 import { type CasePrediction, predictCase } from './predict-case.js';
 import { type CheckpointChoice, loadRunModels, type RunModel } from './load-runs.js';
 
@@ -49,9 +50,19 @@ export interface PredictFolderOptions extends EngineHost {
  * by name or detected; nothing here knows a format.
  */
 export async function predictFolder(options: PredictFolderOptions): Promise<{ files: string[]; models: RunModel[]; skipped: string[]; cases: number }> {
+  const inference = { ...defaultExperimentConfig().inference, ...options.inference };
+  // bf16 is checked before anything is loaded or locked: a CPU without it is refused at once.
+  const restorePrecision = await applyInferencePrecision(inference.precision);
+  try {
+    return await predictFolderWith(options, inference);
+  } finally {
+    restorePrecision();
+  }
+}
+
+async function predictFolderWith(options: PredictFolderOptions, inference: InferenceConfig): Promise<{ files: string[]; models: RunModel[]; skipped: string[]; cases: number }> {
   const logger = options.logger ?? silentLogger;
   const experiment = options.experiment ?? createEngineExperiment();
-  const inference = { ...defaultExperimentConfig().inference, ...options.inference };
   const models = await loadRunModels(options.runs, options.checkpoint ? { checkpoint: options.checkpoint } : {});
   try {
     // The input's format: named, else detected, else the one the (first) run trained on.

@@ -13,6 +13,7 @@ import {
   type NetworkOptions,
   type SegmentOf,
   availableMemory,
+  combineSegmentOf,
   memoryRefusal,
   planEstimator,
   type TrainingEvent,
@@ -152,7 +153,7 @@ async function trainRunLocked(config: ExperimentConfig, options: TrainRunOptions
   await opened.dataset.keepInRun?.(run);
 
   // Before any case is loaded: refuse a run whose estimated peak exceeds the machine's memory.
-  const decoderStageOf = checkedMemoryPlan(experiment, parts, config, dataset.inChannels, dataset.targets.channels.length);
+  const segmentOf = checkedMemoryPlan(experiment, parts, config, dataset.inChannels, dataset.targets.channels.length);
   const trainCases = await loadCases(dataset, split.train, 'load train cases', options);
   const valCases = split.val.length ? await loadCases(dataset, split.val, 'load validation cases', options) : [];
   const patch: [number, number, number] = [t.patch, t.patch, t.patch];
@@ -202,7 +203,7 @@ async function trainRunLocked(config: ExperimentConfig, options: TrainRunOptions
     targetChannels: regions,
     modelMeta: { network: parts.networkBuilder, variant, options: networkOptions, regions, patchSize: t.patch, inChannels: dataset.inChannels, dataset: opened.name },
     logger: { warn: (m: string) => logger.warn(m) },
-    ...(t.checkpointDecoder && decoderStageOf ? { checkpoint: decoderStageOf } : {}),
+    ...(segmentOf ? { checkpoint: segmentOf } : {}),
   });
   const writer = writeEventsJsonl(trainer.events$, path.join(run, 'events.jsonl'));
   options.onEvents?.(trainer.events$);
@@ -292,27 +293,35 @@ function resolveParts(experiment: ExperimentContext, config: ExperimentConfig) {
 }
 
 /**
- * The network's decoder stages (for `training.checkpointDecoder`), after checking that the
- * run fits in memory: the peak is estimated from the network at the run's patch and batch
- * (`estimateTrainingMemory`) and compared with the machine's memory (`availableMemory`); a run
- * that does not fit is refused in one line naming the estimate and the settings that fit,
- * unless `training.memoryCheck` is false.
+ * What the run recomputes (`training.checkpointDecoder` / `checkpointEncoder`: the network's
+ * decoder and encoder stages), after checking that the run fits in memory: the peak is
+ * estimated from the network at the run's patch and batch (`estimateTrainingMemory`) and
+ * compared with the machine's memory (`availableMemory`); a run that does not fit is refused
+ * in one line naming the estimate and the settings that fit, unless `training.memoryCheck` is
+ * false.
  */
 function checkedMemoryPlan(experiment: Experiment, parts: ReturnType<typeof resolveParts>, config: ExperimentConfig, inChannels: number, outChannels: number): SegmentOf | undefined {
   const t = config.training;
   const builder = experiment.get('network', parts.networkBuilder);
   const decoderStageOf = builder.decoderStageOf ? (name: string) => builder.decoderStageOf!(name) : undefined;
+  const encoderStageOf = builder.encoderStageOf ? (name: string) => builder.encoderStageOf!(name) : undefined;
   if (t.checkpointDecoder && !decoderStageOf) {
     throw new EngineError(`training.checkpointDecoder: network "${parts.networkBuilder}" does not name its decoder stages (its builder has no decoderStageOf)`);
   }
-  if (t.memoryCheck === false) return decoderStageOf;
-  const estimator = planEstimator((patch) => parts.buildNetwork(inChannels, outChannels, { patchSize: patch, initialize: false }).model, decoderStageOf);
-  const refusal = memoryRefusal({ patch: t.patch, batch: t.batch, checkpointDecoder: t.checkpointDecoder === true }, estimator, availableMemory(), {
+  if (t.checkpointEncoder && !encoderStageOf) {
+    throw new EngineError(`training.checkpointEncoder: network "${parts.networkBuilder}" does not name its encoder stages (its builder has no encoderStageOf)`);
+  }
+  const segmentOf = combineSegmentOf(t.checkpointEncoder ? encoderStageOf : undefined, t.checkpointDecoder ? decoderStageOf : undefined);
+  if (t.memoryCheck === false) return segmentOf;
+  const estimator = planEstimator((patch) => parts.buildNetwork(inChannels, outChannels, { patchSize: patch, initialize: false }).model, decoderStageOf, encoderStageOf);
+  const plan = { patch: t.patch, batch: t.batch, checkpointDecoder: t.checkpointDecoder === true, checkpointEncoder: t.checkpointEncoder === true };
+  const refusal = memoryRefusal(plan, estimator, availableMemory(), {
     canCheckpoint: decoderStageOf !== undefined,
+    canCheckpointEncoder: encoderStageOf !== undefined,
     overrideFlag: '--no-memory-check (training.memoryCheck: false)',
   });
   if (refusal) throw new EngineError(`training: ${config.network.name}: ${refusal}`);
-  return decoderStageOf;
+  return segmentOf;
 }
 
 /** The dataset with only its valid, labelled cases (validated first; invalid ones refused unless `skipInvalid`). */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { Rng } from '@voxseg/core';
-import { softmaxLastAxis } from '../ops/softmax-last-axis.js';
+import { attendHead } from '../ops/attend-head.js';
 import { type BaseLayerArgs, singleShape, singleTensor, spatialShape } from './shape-utils.js';
 
 /** Arguments of {@link AxialAttention3D}. */
@@ -174,16 +174,7 @@ export class AxialAttention3D extends tfl.layers.Layer {
     const ks = project(wts.key.read());
     const vs = project(wts.value.read());
     const perHead: tf.Tensor[] = [];
-    for (let h = 0; h < heads; h++) {
-      // One tidy per head frees its L x L scores before the next head's are made (tensors
-      // saved for the backward pass are kept by the tape regardless).
-      perHead.push(
-        tf.tidy(() => {
-          const scores = tf.matMul(qs[h]!, ks[h]!, false, true); // [seqs, L, L]
-          return tf.matMul(softmaxLastAxis(scores), vs[h]!); // [seqs, L, e]
-        }),
-      );
-    }
+    for (let h = 0; h < heads; h++) perHead.push(attendHead(qs[h]!, ks[h]!, vs[h]!));
     // Heads side by side, as the reference's `reshape(b, t, h, e)` lays them out.
     const merged = tf.reshape(heads === 1 ? perHead[0]! : tf.concat(perHead, 2), [seqs * len, heads * e]);
     return tf.reshape(tf.add(tf.matMul(merged, wts.outKernel.read()), wts.outBias.read()), seqShape);
@@ -191,17 +182,20 @@ export class AxialAttention3D extends tfl.layers.Layer {
 
   /**
    * Float32 elements per sample this layer keeps for the backward pass (the training memory
-   * estimate of `@voxseg/core` reads it): per axis of length L over V voxels, the softmaxed
-   * scores (heads x V x L, the dominant term: it grows with the patch's fourth power), the
-   * per-head q, k, v and the merged heads (4 x V x heads*dimHead), and two C-wide copies of the
-   * sequence (the transposed input and the output projection); then the output.
+   * estimate of `@voxseg/core` reads it): per axis over V voxels, the per-head q, k, v and the
+   * merged heads (4 x V x heads*dimHead) and two C-wide copies of the sequence (the transposed
+   * input and the output projection's input); then the output. No score matrix is kept (each
+   * head recomputes its own in its gradient, see `attendHead`), but while one head's gradient
+   * runs it holds three `[V / L, L, L]` tensors (the probabilities, their gradient, the scores'
+   * gradient): 3 x V x L for the longest axis L, counted once.
    */
   trainingActivationElements(inputShape: tfl.Shape | tfl.Shape[]): number {
     const [d, h, w, c] = spatialShape(singleShape(inputShape), this.name);
     const v = d * h * w;
     const hd = this.heads * this.dimHead;
     const len: Record<Axis, number> = { d, h, w };
-    return this.axes.reduce((n, axis) => n + 4 * this.heads * v * len[axis] + 4 * v * hd + 2 * v * c, v * c);
+    const longest = Math.max(...this.axes.map((axis) => len[axis]));
+    return this.axes.reduce((n, _axis) => n + 4 * v * hd + 2 * v * c, v * c + 3 * v * longest);
   }
 
   override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {

@@ -33,12 +33,19 @@ export const softmaxLastAxis: (logits: tf.Tensor) => tf.Tensor = tf.customGrad((
   save([p]);
   return {
     value: p,
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const probs = saved[0]!;
-      if (fused && tf.getKernel(SOFTMAX_LAST_AXIS_BACKWARD, tf.getBackend()) !== undefined) {
-        return tf.engine().runKernel(SOFTMAX_LAST_AXIS_BACKWARD, { dy, probs }) as tf.Tensor;
-      }
-      return tf.mul(probs, tf.sub(dy, tf.sum(tf.mul(dy, probs), -1, true)));
-    },
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => softmaxBackward(dy, saved[0]!),
   };
 }) as (logits: tf.Tensor) => tf.Tensor;
+
+/**
+ * The gradient of {@link softmaxLastAxis} given its output `probs`: `probs * (dy - sum(dy *
+ * probs, -1))`, one kernel where the backend registers `@voxseg/core`'s last-axis softmax
+ * gradient (and the forward ran fused), else engine-dispatched ops.
+ */
+export function softmaxBackward(dy: tf.Tensor, probs: tf.Tensor): tf.Tensor {
+  const backend = tf.getBackend();
+  if (probs.dtype === 'float32' && tf.getKernel(SOFTMAX_LAST_AXIS_FORWARD, backend) !== undefined && tf.getKernel(SOFTMAX_LAST_AXIS_BACKWARD, backend) !== undefined) {
+    return tf.engine().runKernel(SOFTMAX_LAST_AXIS_BACKWARD, { dy, probs }) as tf.Tensor;
+  }
+  return tf.tidy(() => tf.mul(probs, tf.sub(dy, tf.sum(tf.mul(dy, probs), -1, true))));
+}

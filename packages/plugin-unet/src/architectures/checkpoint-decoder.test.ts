@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { applyWithCheckpoints, Rng, setTestBackend } from '@voxseg/core';
+import { applyWithCheckpoints, combineSegmentOf, Rng, type SegmentOf, setTestBackend } from '@voxseg/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildUnet, unetDecoderStageOf } from './unet.js';
+import { buildUnet, unetDecoderStageOf, unetEncoderStageOf } from './unet.js';
 
 beforeAll(async () => {
   await setTestBackend(); // cpu, or VOXSEG_TEST_BACKEND (the native pass)
@@ -24,10 +24,11 @@ function batch(model: tfl.LayersModel, n: number, seed: number): { x: tf.Tensor;
 }
 
 /** Loss and gradients of every trainable weight, by name, read out as arrays. */
-function lossAndGrads(model: tfl.LayersModel, x: tf.Tensor, ys: tf.Tensor[], checkpoint: boolean): { loss: number; grads: Float32Array[] } {
+function lossAndGrads(model: tfl.LayersModel, x: tf.Tensor, ys: tf.Tensor[], checkpoint: boolean | SegmentOf): { loss: number; grads: Float32Array[] } {
+  const segmentOf = checkpoint === true ? unetDecoderStageOf : checkpoint === false ? undefined : checkpoint;
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const { value, grads } = tf.variableGrads(() => {
-    const out = checkpoint ? applyWithCheckpoints(model, x, { training: true, segmentOf: unetDecoderStageOf }) : model.apply(x, { training: true });
+    const out = segmentOf ? applyWithCheckpoints(model, x, { training: true, segmentOf }) : model.apply(x, { training: true });
     const outs = Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor];
     return tf.addN(outs.map((o, i) => tf.losses.sigmoidCrossEntropy(ys[i]!, o))) as tf.Scalar;
   }, vars);
@@ -89,6 +90,32 @@ describe('gradient checkpointing of the decoder stages (applyWithCheckpoints + u
       // A step leaves the tensor count as it found it, also on the second call (no cached tensors).
       lossAndGrads(ckpt, x, ys, true);
       expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([x, ...ys]);
+      plain.dispose();
+      ckpt.dispose();
+    }
+  });
+
+  it('checkpoints the encoder stages too (unetEncoderStageOf): same loss, gradients and running statistics, no leak', () => {
+    expect(unetEncoderStageOf('enc0_1_norm')).toBe('enc0');
+    expect(unetEncoderStageOf('dec0_0_conv')).toBeUndefined();
+    const both = combineSegmentOf(unetEncoderStageOf, unetDecoderStageOf)!;
+    expect([both('enc2_0_conv'), both('dec1_up'), both('head0')]).toEqual(['enc2', 'dec1', undefined]);
+    for (const segmentOf of [unetEncoderStageOf, both]) {
+      const plain = buildUnet({ ...TINY, norm: 'batch' });
+      const ckpt = buildUnet({ ...TINY, norm: 'batch' });
+      const { x, ys } = batch(plain, 2, 13);
+      const a = lossAndGrads(plain, x, ys, false);
+      const before = tf.memory().numTensors;
+      const b = lossAndGrads(ckpt, x, ys, segmentOf);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(Math.abs(a.loss - b.loss)).toBeLessThanOrEqual(1e-6 * Math.abs(a.loss));
+      let worst = 0;
+      for (let i = 0; i < a.grads.length; i++) worst = Math.max(worst, relDiff(b.grads[i]!, a.grads[i]!));
+      expect(worst).toBeLessThanOrEqual(1e-5);
+      const sa = state(plain);
+      const sb = state(ckpt);
+      for (let i = 0; i < sa.length; i++) expect(relDiff(sb[i]!, sa[i]!)).toBeLessThanOrEqual(1e-6);
       tf.dispose([x, ...ys]);
       plain.dispose();
       ckpt.dispose();

@@ -146,10 +146,22 @@ export function unetDecoderStageOf(layerName: string): string | undefined {
   return /^(dec\d+)_/.exec(layerName)?.[1];
 }
 
+/**
+ * The encoder stage of a layer of {@link buildUnet}'s model, for gradient checkpointing: the
+ * layers named `enc<s>_...` (the stage's convs and norms) form stage `enc<s>`; the rest is
+ * kept as usual. Each stage then keeps only its input and its output (the skip, which the
+ * decoder reads anyway): at full resolution that frees three of the stage's four
+ * full-resolution activations, for one more forward pass of the stage per step.
+ */
+export function unetEncoderStageOf(layerName: string): string | undefined {
+  return /^(enc\d+)_/.exec(layerName)?.[1];
+}
+
 /** The `unet` network builder registered by `unetPlugin()`. */
 export const unetBuilder: NetworkBuilder<UnetOptions> = {
   name: 'unet',
   description: "nnU-Net's 3-D U-Net (Generic_UNet): strided-conv encoder, transposed-conv decoder, deep supervision",
   build: (options, ctx) => buildUnet(options, ctx),
   decoderStageOf: unetDecoderStageOf,
+  encoderStageOf: unetEncoderStageOf,
 };
