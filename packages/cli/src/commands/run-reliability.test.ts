@@ -55,8 +55,11 @@ beforeAll(() => {
 describe('one writer per run folder (issue 15, item 3)', () => {
   it('two trainings started together into the same folder: exactly one runs, the other refuses naming the holder', async () => {
     const run = path.join(work, 'together');
-    const a = start('train', '--data', data, '--out', run, '--epochs', '2', ...TINY);
-    const b = start('train', '--data', data, '--out', run, '--epochs', '2', ...TINY);
+    // 30 iterations per epoch: the winner must still be training when the other process gets
+    // to its lock, even when a loaded machine delays one start by seconds (with TINY's one
+    // iteration the winner could finish first, and the loser then met a finished run instead).
+    const a = start('train', '--data', data, '--out', run, '--epochs', '2', ...TINY, '--iterations', '30');
+    const b = start('train', '--data', data, '--out', run, '--epochs', '2', ...TINY, '--iterations', '30');
     const results = await Promise.all([a.done, b.done]);
     const codes = results.map((r) => r.code).sort();
     expect(codes, results.map((r) => r.stderr).join('\n')).toEqual([0, 1]);

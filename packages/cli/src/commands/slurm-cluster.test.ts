@@ -89,8 +89,10 @@ describe.skipIf(!up)('on a one-node Slurm cluster', () => {
     for (const f of files) expect(readFileSync(path.join(parts, f)).equals(readFileSync(path.join(one, f))), f).toBe(true);
   }, 300_000);
 
+  // 12 iterations an epoch: the signal, sent after the first batch, must land while the task is
+  // still training even when scancel is slow on a loaded machine.
   it('USR1 mid-training: the task checkpoints, requeues itself and ends equal to an uninterrupted run', async () => {
-    const train = ['--folds', '2', '--epochs', '2', '--iterations', '4', '--val-iterations', '1', '--patch', '16', '--base-filters', '4', '--max-filters', '16', '--data-workers', '0'];
+    const train = ['--folds', '2', '--epochs', '2', '--iterations', '12', '--val-iterations', '1', '--patch', '16', '--base-filters', '4', '--max-filters', '16', '--data-workers', '0'];
     const whole = path.join(work, 'train-whole');
     const cut = path.join(work, 'train-requeued');
     const sub = await submitSlurm({
