@@ -40,36 +40,44 @@ function eachAxis(backend: tf.KernelBackend, x: tf.TensorInfo, axes: number[], s
   return cur === x ? reshape(backend, x, [...x.shape]) : cur;
 }
 
-function reverseConfig(original: tf.KernelConfig): tf.KernelConfig {
+/** How one op runs axis by axis: the axes it changes, its attrs on the rank-3 view, growth per axis. */
+interface AxisPlan {
+  axes: number[];
+  attrs(axis: number): tf.NamedAttrMap;
+  grow(axis: number): number;
+}
+
+/** `original` for rank <= 4; above, `plan`'s axes one at a time through `original` on rank 3. */
+function axisByAxisConfig(original: tf.KernelConfig, plan: (x: tf.TensorInfo, attrs: tf.NamedAttrMap) => AxisPlan): tf.KernelConfig {
   return {
     ...original,
     kernelFunc: (args) => {
       const x = (args.inputs as { x: tf.TensorInfo }).x;
       if (x.shape.length <= 4) return original.kernelFunc(args);
       const backend = args.backend as tf.KernelBackend;
-      const dims = (args.attrs as { dims: number | number[] }).dims;
-      const axes = [...new Set(tf.util.parseAxisParam(dims, x.shape))].filter((a) => x.shape[a]! > 1);
-      const step: Run = (v) => original.kernelFunc({ inputs: { x: v }, backend, attrs: { dims: [1] } }) as tf.TensorInfo;
-      return eachAxis(backend, x, axes, step, () => 0);
+      const { axes, attrs, grow } = plan(x, args.attrs ?? {});
+      const step: Run = (v, axis) => original.kernelFunc({ inputs: { x: v }, backend, attrs: attrs(axis) }) as tf.TensorInfo;
+      return eachAxis(backend, x, axes, step, grow);
     },
   };
 }
 
-function padConfig(original: tf.KernelConfig): tf.KernelConfig {
-  return {
-    ...original,
-    kernelFunc: (args) => {
-      const x = (args.inputs as { x: tf.TensorInfo }).x;
-      if (x.shape.length <= 4) return original.kernelFunc(args);
-      const backend = args.backend as tf.KernelBackend;
-      const { paddings, constantValue } = args.attrs as { paddings: [number, number][]; constantValue: number };
-      const axes = paddings.map((p, a) => (p[0] + p[1] > 0 ? a : -1)).filter((a) => a >= 0);
-      const step: Run = (v, axis) =>
-        original.kernelFunc({ inputs: { x: v }, backend, attrs: { paddings: [[0, 0], paddings[axis]!, [0, 0]], constantValue } }) as tf.TensorInfo;
-      return eachAxis(backend, x, axes, step, (a) => paddings[a]![0] + paddings[a]![1]);
-    },
-  };
-}
+const reverseConfig = (original: tf.KernelConfig) =>
+  axisByAxisConfig(original, (x, attrs) => ({
+    axes: [...new Set(tf.util.parseAxisParam(attrs.dims as number | number[], x.shape))].filter((a) => x.shape[a]! > 1),
+    attrs: () => ({ dims: [1] }),
+    grow: () => 0,
+  }));
+
+const padConfig = (original: tf.KernelConfig) =>
+  axisByAxisConfig(original, (_x, attrs) => {
+    const paddings = attrs.paddings as [number, number][];
+    return {
+      axes: paddings.map((p, a) => (p[0] + p[1] > 0 ? a : -1)).filter((a) => a >= 0),
+      attrs: (axis) => ({ paddings: [[0, 0], paddings[axis]!, [0, 0]], constantValue: attrs.constantValue as number }),
+      grow: (a) => paddings[a]![0] + paddings[a]![1],
+    };
+  });
 
 /** Register the rank-5 routes over `backend`'s `Reverse` and `PadV2` (idempotent). */
 export function fixRank5ReverseAndPad(backend = 'webgpu'): void {
