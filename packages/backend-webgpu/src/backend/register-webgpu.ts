@@ -3,6 +3,7 @@ import { type AdapterReport, describeAdapter, formatAdapter } from './adapter-re
 import { type ErrorGuard, installErrorGuard, WebGPUError } from './error-guard.js';
 import { type GpuProviderOptions, getGpu } from './gpu-provider.js';
 import { registerVoxsegKernels } from '../kernels/register-kernels.js';
+import { installBindingRules } from '../kernels/binding-split.js';
 
 /** The tfjs backend name. */
 export const WEBGPU_BACKEND = 'webgpu';
@@ -99,6 +100,8 @@ async function register(options: WebGPUBackendOptions): Promise<Registration> {
       const backend = new WebGPUBackend(device, adapter.info);
       guards.set(backend, installErrorGuard(backend as never, { errorScopes: options.errorScopes ?? true }));
       explainReadSync(backend);
+      // After the guard: a binding above the limit is refused before the program is recorded.
+      installBindingRules(backend as never);
       return backend;
     },
     WEBGPU_BACKEND_PRIORITY,

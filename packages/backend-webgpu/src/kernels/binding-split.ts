@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { WebGPUError } from '../backend/error-guard.js';
 
 /**
  * Tensors larger than one storage-buffer binding.
@@ -22,6 +23,7 @@ export interface ViewBackend extends tf.KernelBackend {
   tensorMap: { get(id: object): { resource?: unknown; dtype: tf.DataType; shape: number[] } | undefined; set(id: object, v: object): void; delete(id: object): boolean };
   uploadToGPU(dataId: object): void;
   tensorToBinding(t?: tf.TensorInfo): GPUBindingResource | null;
+  runWebGPUProgram(program: object, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms?: unknown, output?: tf.TensorInfo): tf.TensorInfo;
 }
 
 let override: number | undefined;
@@ -67,8 +69,19 @@ interface ViewRange {
   size: number;
 }
 
-/** Make `tensorToBinding` bind the registered sub-range of a view's buffer (once per backend). */
-function viewRanges(backend: ViewBackend): WeakMap<object, ViewRange> {
+const elements = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
+
+/**
+ * Install the binding rules on a backend (once; registration does it, views do it lazily):
+ * - `tensorToBinding` binds the registered sub-range of a view's buffer;
+ * - every program refuses, before it is recorded, to bind more than {@link maxBindingBytes}
+ *   per tensor, with a one-line error naming the program, the tensor's shape and the limit.
+ *   On a device this is what WebGPU's validation would reject (there only at the next read,
+ *   through the error guard); with the cap lowered (`VOXSEG_WEBGPU_MAX_BINDING_BYTES`,
+ *   {@link setMaxBindingBytes}) it makes SwiftShader behave as a device with that limit, so a
+ *   kernel without a split fails in tests instead of silently binding the whole tensor.
+ */
+export function installBindingRules(backend: ViewBackend): WeakMap<object, ViewRange> {
   const b = backend as unknown as Record<symbol, WeakMap<object, ViewRange>>;
   if (b[VIEWS]) return b[VIEWS];
   const ranges = new WeakMap<object, ViewRange>();
@@ -77,6 +90,24 @@ function viewRanges(backend: ViewBackend): WeakMap<object, ViewRange> {
     const r = t ? ranges.get(t.dataId) : undefined;
     if (!r || !t) return bind(t);
     return { buffer: backend.tensorMap.get(t.dataId)!.resource as GPUBuffer, offset: r.offset, size: r.size };
+  };
+  const run = backend.runWebGPUProgram.bind(backend);
+  backend.runWebGPUProgram = (program, inputs, dtype, uniforms, output) => {
+    const cap = maxBindingBytes(backend);
+    const check = (t: tf.TensorInfo | undefined, shape: readonly number[]) => {
+      const bytes = (t && ranges.get(t.dataId)?.size) ?? elements(shape) * 4;
+      if (bytes <= cap) return;
+      const p = program as { label?: unknown; constructor: { name: string } };
+      const name = typeof p.label === 'string' ? p.label : p.constructor.name;
+      const lowered = cap < backend.device.limits.maxStorageBufferBindingSize;
+      throw new WebGPUError(
+        `WebGPU kernel ${name}: binding a tensor [${shape.join(', ')}] of ${bytes} bytes exceeds the storage-binding limit of ${cap} bytes` +
+          `${lowered ? ' (lowered by VOXSEG_WEBGPU_MAX_BINDING_BYTES or setMaxBindingBytes)' : " (the device's maxStorageBufferBindingSize)"}; this kernel has no split for that shape`,
+      );
+    };
+    check(output, output?.shape ?? (program as { outputShape: number[] }).outputShape);
+    for (const t of inputs) check(t, t.shape);
+    return run(program, inputs, dtype, uniforms, output);
   };
   b[VIEWS] = ranges;
   return ranges;
@@ -89,7 +120,7 @@ function viewRanges(backend: ViewBackend): WeakMap<object, ViewRange> {
  * only during `f` (they own nothing: disposing the tensors frees the buffers).
  */
 export function withViews<R>(backend: ViewBackend, tensors: tf.TensorInfo[], first: number, end: number, f: (views: tf.TensorInfo[], base: number) => R): R {
-  const ranges = viewRanges(backend);
+  const ranges = installBindingRules(backend);
   const align = backend.device.limits.minStorageBufferOffsetAlignment;
   const byteStart = Math.floor((first * 4) / align) * align;
   const base = byteStart / 4;

@@ -48,7 +48,8 @@ function filterGrad(x: tf.TensorInfo, dy: tf.TensorInfo, info: tf.backend_util.C
   const m = info.filterDepth * info.filterHeight * info.filterWidth * info.inChannels;
   const n = info.outChannels;
   const k = info.batchSize * info.outDepth * info.outHeight * info.outWidth;
-  const splits = filterGradSplits(m, n, k);
+  // The [splits, M, N] partial sums are one binding too: no more slices than fit.
+  const splits = Math.min(filterGradSplits(m, n, k), Math.max(1, Math.floor(maxBindingElements(backend) / (m * n))));
   const tk = gemmTiles(n).TK;
   const kChunk = Math.ceil(k / splits / tk) * tk;
   const used = Math.ceil(k / kChunk);

@@ -4,7 +4,7 @@ import { routeAroundRank5Broadcast } from './binary-broadcast.js';
 import { transposeIntConfig } from './transpose-int.js';
 import { fixIntReductions } from './int-reductions.js';
 import { fixRank5ReverseAndPad } from './axis-by-axis.js';
-import { splitAboveBindingLimit } from './row-split.js';
+import { ROW_SPLIT_KERNELS, splitAboveBindingLimit } from './row-split.js';
 
 const CHUNKED = Symbol.for('voxseg.webgpu.chunkedAddN');
 const INT_TRANSPOSE = Symbol.for('voxseg.webgpu.intTranspose');
@@ -15,6 +15,16 @@ import { softmaxKernelConfigs } from './softmax.js';
 /** voxseg's kernels for the `webgpu` backend (WGSL), registered over tfjs-backend-webgpu's. */
 export function voxsegKernelConfigs(): tf.KernelConfig[] {
   return [...conv3dKernelConfigs, ...fusedNormKernelConfigs, ...softmaxKernelConfigs];
+}
+
+/**
+ * The kernels that handle tensors above the storage-binding limit on `webgpu`: voxseg's WGSL
+ * kernels (pieces, depth slabs), tfjs's kernels wrapped by `row-split.ts`, and `Reshape`
+ * (metadata only, it binds nothing). Any other kernel binds its tensors whole; above the limit
+ * it fails with a one-line error naming its program (`installBindingRules`).
+ */
+export function splitCapableKernels(): ReadonlySet<string> {
+  return new Set([...voxsegKernelConfigs().map((k) => k.kernelName), ...ROW_SPLIT_KERNELS, 'Reshape']);
 }
 
 /**

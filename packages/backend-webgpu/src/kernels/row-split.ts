@@ -23,7 +23,7 @@ interface CopyBackend extends tf.KernelBackend {
   ensureCommandEncoderReady(): void;
   endComputePassEncoder(): void;
   uploadToGPU(dataId: object): void;
-  makeTensorInfo(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array): tf.TensorInfo;
 }
 
 const size = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
@@ -79,12 +79,23 @@ interface RowPlan {
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 type Args = Parameters<KernelFunc>[0];
 
-/** Run `plan`: pieces of rows whose tensors all fit one binding. */
-function runRows(original: KernelFunc, args: Args, names: string[], plan: RowPlan, what: string): tf.TensorInfo {
+/**
+ * Run `plan`: pieces of rows whose tensors all fit one binding (every piece the same number of
+ * rows but the last). When one row alone exceeds the cap, `sub` (the split wrapper itself)
+ * runs each row on its own, as a tensor of shape `[1, ...rowShape]` that it splits again along
+ * its own leading axes (e.g. `[N,D,H,W,C] * [N,1,1,1,C]` with one sample above the cap: each
+ * sample becomes `[1,D,H,W,C] * [1,1,1,1,C]`, split by voxels); without `sub` that is an error.
+ */
+function runRows(original: KernelFunc, args: Args, names: string[], plan: RowPlan, what: string, sub?: KernelFunc): tf.TensorInfo {
   const backend = args.backend as CopyBackend;
   const cap = Math.floor(maxBindingBytes(backend) / 4);
   const perRow = Math.max(size(plan.outRowShape), ...plan.parts.map((p) => (p.kind === 'rows' ? size(p.rowShape) : 0)));
-  const per = Math.floor(cap / Math.max(1, perRow));
+  let per = Math.floor(cap / Math.max(1, perRow));
+  let kernel = original;
+  if (per < 1 && sub && plan.rows > 1) {
+    per = 1;
+    kernel = sub;
+  }
   if (per < 1) throw new Error(`WebGPU kernel ${what}: one row of ${perRow} values exceeds the storage-binding limit of ${cap * 4} bytes`);
   const inputs = names.map((n) => args.inputs[n] as tf.TensorInfo);
   let out: tf.TensorInfo | undefined;
@@ -103,7 +114,7 @@ function runRows(original: KernelFunc, args: Args, names: string[], plan: RowPla
         pieceInputs[name] = t;
       }
     });
-    const res = original({ ...args, inputs: pieceInputs, attrs: plan.attrs ? plan.attrs(n) : args.attrs }) as tf.TensorInfo;
+    const res = kernel({ ...args, inputs: pieceInputs, attrs: plan.attrs ? plan.attrs(n) : args.attrs }) as tf.TensorInfo;
     if (!out) {
       out = backend.makeTensorInfo(plan.outShape, res.dtype);
       backend.tensorMap.get(out.dataId)!.dtype = stored(backend, res);
@@ -167,7 +178,7 @@ function anyTooBig(backend: CopyBackend, shapes: number[][]): boolean {
 }
 
 function broadcastSplit(name: string, original: KernelFunc): KernelFunc {
-  return (args) => {
+  const self: KernelFunc = (args) => {
     const backend = args.backend as CopyBackend;
     const names = Object.keys(args.inputs);
     const shapes = names.map((n) => (args.inputs[n] as tf.TensorInfo).shape);
@@ -178,7 +189,7 @@ function broadcastSplit(name: string, original: KernelFunc): KernelFunc {
       // with equal shapes it is element-wise, so run it on flat views (then split as rank 1).
       const n = size(outShape);
       const flatArgs = { ...args, inputs: Object.fromEntries(names.map((k) => [k, { ...(args.inputs[k] as tf.TensorInfo), shape: [n] }])) };
-      const res = broadcastSplit(name, original)(flatArgs) as tf.TensorInfo;
+      const res = self(flatArgs) as tf.TensorInfo;
       return { ...res, shape: outShape };
     }
     if (!anyTooBig(backend, [...shapes, outShape])) return original(args);
@@ -188,8 +199,9 @@ function broadcastSplit(name: string, original: KernelFunc): KernelFunc {
     if (!b) return original(args);
     const rows = size(outShape.slice(0, b.k));
     if (rows <= 1) return original(args);
-    return runRows(original, args, names, { rows, parts: b.parts, outRowShape: outShape.slice(b.k), outShape }, name);
+    return runRows(original, args, names, { rows, parts: b.parts, outRowShape: outShape.slice(b.k), outShape }, name, self);
   };
+  return self;
 }
 
 function unarySplit(name: string, original: KernelFunc): KernelFunc {
@@ -204,11 +216,25 @@ function unarySplit(name: string, original: KernelFunc): KernelFunc {
   };
 }
 
+/** tfjs-core names Max's axes `reductionIndices`, every other reduction's `axis`. */
+const axisKey = (name: string) => (name === 'Max' ? 'reductionIndices' : 'axis');
+
 /** The reduction's axes, normalised and sorted. */
-function axesOf(attrs: tf.NamedAttrMap, rank: number): number[] {
-  const raw = attrs.axis as number | number[] | undefined;
+function axesOf(attrs: tf.NamedAttrMap, rank: number, key: string): number[] {
+  const raw = attrs[key] as number | number[] | undefined;
   const list = raw === undefined || raw === null ? [...Array(rank).keys()] : Array.isArray(raw) ? raw : [raw];
   return [...new Set(list.map((a) => (a < 0 ? a + rank : a)))].sort((p, q) => p - q);
+}
+
+/** The largest divisor of `n` that is at most `max` (1 when none larger exists). */
+export function largestDivisorAtMost(n: number, max: number): number {
+  let best = 1;
+  for (let d = 1; d * d <= n; d++) {
+    if (n % d !== 0) continue;
+    if (d <= max) best = Math.max(best, d);
+    if (n / d <= max) best = Math.max(best, n / d);
+  }
+  return best;
 }
 
 function reduceSplit(name: string, original: KernelFunc, arg: boolean): KernelFunc {
@@ -218,50 +244,98 @@ function reduceSplit(name: string, original: KernelFunc, arg: boolean): KernelFu
     const x = args.inputs[names[0]!] as tf.TensorInfo;
     if (!tooBig(backend, x.shape)) return original(args);
     const rank = x.shape.length;
-    const axes = axesOf(args.attrs ?? {}, rank);
+    const key = axisKey(name);
+    const axes = axesOf(args.attrs ?? {}, rank, key);
     const keepDims = Boolean(args.attrs?.keepDims);
     const outShape = keepDims ? x.shape.map((d, a) => (axes.includes(a) ? 1 : d)) : x.shape.filter((_, a) => !axes.includes(a));
-    const trailing = axes.length > 0 && axes.every((a, i) => a === rank - axes.length + i);
-    const leading = axes.length > 0 && axes.every((a, i) => a === i);
-    if (trailing && axes[0]! > 0) {
-      // Rows are the kept leading axes: each row reduces on its own.
+    const cap = Math.floor(maxBindingBytes(backend) / 4);
+    const reduce = (t: tf.TensorInfo, axis: number[]) => self({ ...args, inputs: { [names[0]!]: t }, attrs: { ...args.attrs, [key]: arg ? axis[0]! : axis, keepDims: false } }) as tf.TensorInfo;
+    const relabel = (t: tf.TensorInfo) => ({ ...t, shape: outShape });
+    if (axes.length > 0 && axes[0]! > 0) {
+      // Rows are the kept leading axes [0, k): each row reduces on its own (tfjs transposes
+      // inside a piece when the reduced axes are not the innermost ones).
       const k = axes[0]!;
       const rows = size(x.shape.slice(0, k));
       const rowShape = x.shape.slice(k);
-      const attrs = () => ({ ...args.attrs, axis: arg ? 1 : rowShape.map((_, i) => i + 1), keepDims: false });
-      const res = runRows(original, { ...args, inputs: { [names[0]!]: { ...x, shape: [rows, ...rowShape] } } }, names, { rows, parts: [{ kind: 'rows', rowShape }], outRowShape: [], outShape: [rows], attrs }, name);
-      return { ...res, shape: outShape };
-    }
-    if (leading && !arg && name !== 'Mean' && axes.length < rank) {
-      // Partial results over blocks of the reduced rows, then the same reduction over the partials.
-      const k = axes.length;
-      const rows = size(x.shape.slice(0, k));
-      const rowShape = x.shape.slice(k);
-      const cap = Math.floor(maxBindingBytes(backend) / 4);
+      const inRow = axes.map((a) => a - k);
+      const outRowShape = rowShape.filter((_, a) => !inRow.includes(a));
       const unit = size(rowShape);
-      const per = Math.floor(cap / unit);
-      if (per < 1) return original(args);
-      const blocks = Math.ceil(rows / per);
-      // Each block of rows reduces to one row of the [blocks, ...rowShape] partials.
-      let partials: tf.TensorInfo | undefined;
-      for (let blk = 0; blk < blocks; blk++) {
-        const n = Math.min(per, rows - blk * per);
-        const piece = rowsOf(backend, x, blk * per * unit, [n, ...rowShape]);
-        const p = original({ ...args, inputs: { [names[0]!]: piece }, attrs: { ...args.attrs, axis: [0], keepDims: false } }) as tf.TensorInfo;
-        if (!partials) {
-          partials = backend.makeTensorInfo([blocks, ...rowShape], p.dtype);
-          backend.tensorMap.get(partials.dataId)!.dtype = stored(backend, p);
-        }
-        copy(backend, p, 0, partials, blk * unit, unit);
-        backend.disposeData(piece.dataId);
-        backend.disposeData(p.dataId);
+      if (unit <= cap) {
+        const attrs = () => ({ ...args.attrs, [key]: arg ? inRow[0]! + 1 : inRow.map((a) => a + 1), keepDims: false });
+        const res = runRows(original, { ...args, inputs: { [names[0]!]: { ...x, shape: [rows, ...rowShape] } } }, names, { rows, parts: [{ kind: 'rows', rowShape }], outRowShape, outShape: [rows, ...outRowShape], attrs }, name);
+        return relabel(res);
       }
-      // The partials may still exceed a binding (many blocks): reduce them the same way.
-      const res = self({ ...args, inputs: { [names[0]!]: partials! }, attrs: { ...args.attrs, axis: [0], keepDims: false } }) as tf.TensorInfo;
-      backend.disposeData(partials!.dataId);
-      return { ...res, shape: outShape };
+      // One row above the cap: each row is a reduction over its own leading axes (below).
+      if (arg) return original(args);
+      let out: tf.TensorInfo | undefined;
+      const per = size(outRowShape);
+      for (let r = 0; r < rows; r++) {
+        const piece = rowsOf(backend, x, r * unit, rowShape);
+        const res = reduce(piece, inRow);
+        if (!out) {
+          out = backend.makeTensorInfo([rows * per], res.dtype);
+          backend.tensorMap.get(out.dataId)!.dtype = stored(backend, res);
+        }
+        copy(backend, res, 0, out, r * per, per);
+        backend.disposeData(piece.dataId);
+        backend.disposeData(res.dataId);
+      }
+      return relabel(out!);
     }
-    return original(args);
+    const leading = axes.length > 0 && axes.every((a, i) => a === i);
+    if (!leading || arg) return original(args);
+    if (name === 'Mean') {
+      // The sum (split as below), then divided by the count, as tfjs's reduction does.
+      const sum = tf.getKernel('Sum', 'webgpu')!.kernelFunc({ ...args, inputs: { x }, attrs: { axis: axes, keepDims: false } }) as tf.TensorInfo;
+      let num = sum;
+      if (sum.dtype !== 'float32') {
+        num = tf.getKernel('Cast', 'webgpu')!.kernelFunc({ inputs: { x: sum }, backend, attrs: { dtype: 'float32' } }) as tf.TensorInfo;
+        backend.disposeData(sum.dataId);
+      }
+      const count = backend.makeTensorInfo([], 'float32', new Float32Array([size(axes.map((a) => x.shape[a]!))]));
+      const res = tf.getKernel('RealDiv', 'webgpu')!.kernelFunc({ inputs: { a: num, b: count }, backend, attrs: {} }) as tf.TensorInfo;
+      backend.disposeData(num.dataId);
+      backend.disposeData(count.dataId);
+      return relabel(res);
+    }
+    if (axes.length === rank) {
+      // Every axis: rows of `u` values (the largest divisor of the size that fits), each row
+      // reduced on its own, then the row results reduced again.
+      const total = size(x.shape);
+      const u = largestDivisorAtMost(total, cap);
+      if (u < 2) return original(args);
+      const partials = reduce({ ...x, shape: [total / u, u] }, [1]);
+      const res = reduce(partials, [0]);
+      backend.disposeData(partials.dataId);
+      return relabel(res);
+    }
+    // Leading axes [0, k): partial results over blocks of the reduced rows, then the same
+    // reduction over the partials.
+    const k = axes.length;
+    const rows = size(x.shape.slice(0, k));
+    const rowShape = x.shape.slice(k);
+    const unit = size(rowShape);
+    const per = Math.floor(cap / unit);
+    if (per < 1) return original(args);
+    const blocks = Math.ceil(rows / per);
+    // Each block of rows reduces to one row of the [blocks, ...rowShape] partials.
+    let partials: tf.TensorInfo | undefined;
+    for (let blk = 0; blk < blocks; blk++) {
+      const n = Math.min(per, rows - blk * per);
+      const piece = rowsOf(backend, x, blk * per * unit, [n, ...rowShape]);
+      const p = original({ ...args, inputs: { [names[0]!]: piece }, attrs: { ...args.attrs, [key]: [0], keepDims: false } }) as tf.TensorInfo;
+      if (!partials) {
+        partials = backend.makeTensorInfo([blocks, ...rowShape], p.dtype);
+        backend.tensorMap.get(partials.dataId)!.dtype = stored(backend, p);
+      }
+      copy(backend, p, 0, partials, blk * unit, unit);
+      backend.disposeData(piece.dataId);
+      backend.disposeData(p.dataId);
+    }
+    // The partials may still exceed a binding (many blocks): reduce them the same way.
+    const res = reduce(partials!, [0]);
+    backend.disposeData(partials!.dataId);
+    return relabel(res);
   };
   return self;
 }
@@ -275,7 +349,22 @@ function concatSplit(original: KernelFunc): KernelFunc {
     const rank = list[0]!.shape.length;
     const axis = ((args.attrs?.axis as number) + rank) % rank;
     const outShape = list[0]!.shape.map((d, a) => (a === axis ? list.reduce((p, t) => p + t.shape[axis]!, 0) : d));
-    if (axis === 0 || !anyTooBig(backend, [...list.map((t) => t.shape), outShape])) return original(args);
+    if (!anyTooBig(backend, [...list.map((t) => t.shape), outShape])) return original(args);
+    if (axis === 0) {
+      // Along the first axis each input is one contiguous range of the output: copy it there.
+      // (Only when every buffer holds the same stored dtype: a relabelled int32 is not float32.)
+      const dtype = list[0]!.dtype;
+      const buffers = stored(backend, list[0]!);
+      if (!list.every((t) => t.dtype === dtype && stored(backend, t) === buffers)) return original(args);
+      const out = backend.makeTensorInfo(outShape, dtype);
+      backend.tensorMap.get(out.dataId)!.dtype = buffers;
+      let at = 0;
+      for (const t of list) {
+        copy(backend, t, 0, out, at, size(t.shape));
+        at += size(t.shape);
+      }
+      return out;
+    }
     const rows = size(outShape.slice(0, axis));
     return runRows(
       original,
@@ -292,7 +381,7 @@ function concatSplit(original: KernelFunc): KernelFunc {
  * leaving leading axes untouched): the rows are those untouched axes, each row on its own.
  * Returns how many leading axes are untouched and the attrs for a piece of `n` rows.
  */
-function untouched(name: string, shape: number[], attrs: tf.NamedAttrMap): { k: number; outRow: number[]; attrs: (n: number) => tf.NamedAttrMap } | null {
+function untouched(name: string, shape: number[], attrs: tf.NamedAttrMap): { k: number; outRow: number[]; attrs: (n: number) => tf.NamedAttrMap; rowAttrs: () => tf.NamedAttrMap } | null {
   const rank = shape.length;
   const lead = (ok: (a: number) => boolean) => {
     let k = 0;
@@ -302,22 +391,32 @@ function untouched(name: string, shape: number[], attrs: tf.NamedAttrMap): { k: 
   if (name === 'Reverse') {
     const dims = ([] as number[]).concat(attrs.dims as number | number[]).map((d) => (d + rank) % rank);
     const k = Math.min(...dims, rank - 1);
-    return { k, outRow: shape.slice(k), attrs: () => ({ ...attrs, dims: dims.map((d) => d - k + 1) }) };
+    return { k, outRow: shape.slice(k), attrs: () => ({ ...attrs, dims: dims.map((d) => d - k + 1) }), rowAttrs: () => ({ ...attrs, dims: dims.map((d) => d - k) }) };
   }
   if (name === 'Transpose') {
     const perm = attrs.perm as number[];
     const k = lead((a) => perm[a] === a);
-    return { k, outRow: perm.slice(k).map((p) => shape[p]!), attrs: () => ({ ...attrs, perm: [0, ...perm.slice(k).map((p) => p - k + 1)] }) };
+    return {
+      k,
+      outRow: perm.slice(k).map((p) => shape[p]!),
+      attrs: () => ({ ...attrs, perm: [0, ...perm.slice(k).map((p) => p - k + 1)] }),
+      rowAttrs: () => ({ ...attrs, perm: perm.slice(k).map((p) => p - k) }),
+    };
   }
   if (name === 'Slice') {
     const [begin, sz] = tf.slice_util.parseSliceParams({ shape } as tf.TensorInfo, attrs.begin as number[], attrs.size as number[]);
     const k = lead((a) => begin[a] === 0 && sz[a] === shape[a]);
-    return { k, outRow: sz.slice(k), attrs: (n) => ({ ...attrs, begin: [0, ...begin.slice(k)], size: [n, ...sz.slice(k)] }) };
+    return { k, outRow: sz.slice(k), attrs: (n) => ({ ...attrs, begin: [0, ...begin.slice(k)], size: [n, ...sz.slice(k)] }), rowAttrs: () => ({ ...attrs, begin: begin.slice(k), size: sz.slice(k) }) };
   }
   if (name === 'PadV2') {
     const pads = attrs.paddings as [number, number][];
     const k = lead((a) => pads[a]![0] === 0 && pads[a]![1] === 0);
-    return { k, outRow: shape.slice(k).map((d, i) => d + pads[k + i]![0] + pads[k + i]![1]), attrs: () => ({ ...attrs, paddings: [[0, 0], ...pads.slice(k)] }) };
+    return {
+      k,
+      outRow: shape.slice(k).map((d, i) => d + pads[k + i]![0] + pads[k + i]![1]),
+      attrs: () => ({ ...attrs, paddings: [[0, 0], ...pads.slice(k)] }),
+      rowAttrs: () => ({ ...attrs, paddings: pads.slice(k) }),
+    };
   }
   return null;
 }
@@ -325,17 +424,51 @@ function untouched(name: string, shape: number[], attrs: tf.NamedAttrMap): { k: 
 /** Kernels split by {@link untouched}. */
 export const UNTOUCHED_SPLIT_KERNELS: readonly string[] = Object.freeze(['Reverse', 'Transpose', 'Slice', 'PadV2']);
 
+/**
+ * A Slice that cuts the first axis: its rows `[begin, begin + size)` are one contiguous range,
+ * copied out whole; the rest of the slice (if any) then leaves the first axis untouched.
+ */
+function sliceFirstAxis(self: KernelFunc, args: Args, x: tf.TensorInfo): tf.TensorInfo {
+  const backend = args.backend as CopyBackend;
+  const [begin, sz] = tf.slice_util.parseSliceParams(x, args.attrs!.begin as number[], args.attrs!.size as number[]);
+  const row = size(x.shape.slice(1));
+  const rows = rowsOf(backend, x, begin[0]! * row, [sz[0]!, ...x.shape.slice(1)]);
+  if (sz.every((d, a) => a === 0 || (begin[a] === 0 && d === x.shape[a]))) return rows;
+  const res = self({ ...args, inputs: { x: rows }, attrs: { ...args.attrs, begin: [0, ...begin.slice(1)], size: sz } }) as tf.TensorInfo;
+  backend.disposeData(rows.dataId);
+  return res;
+}
+
 function untouchedSplit(name: string, original: KernelFunc): KernelFunc {
-  return (args) => {
+  const self: KernelFunc = (args) => {
     const backend = args.backend as CopyBackend;
     const names = Object.keys(args.inputs);
     const x = args.inputs[names[0]!] as tf.TensorInfo;
-    if (names.length !== 1 || x.shape.length < 2) return original(args);
+    if (names.length !== 1 || x.shape.length < 1) return original(args);
     const plan = untouched(name, x.shape, args.attrs ?? {});
-    if (!plan || plan.k === 0) return original(args);
+    if (name === 'Slice' && plan && plan.k === 0 && tooBig(backend, x.shape)) return sliceFirstAxis(self, args, x);
+    if (x.shape.length < 2 || !plan || plan.k === 0) return original(args);
     const outShape = [...x.shape.slice(0, plan.k), ...plan.outRow];
     if (!anyTooBig(backend, [x.shape, outShape])) return original(args);
     const rows = size(x.shape.slice(0, plan.k));
+    const rowShape = x.shape.slice(plan.k);
+    const cap = Math.floor(maxBindingBytes(backend) / 4);
+    if (Math.max(size(rowShape), size(plan.outRow)) > cap) {
+      // One row above the cap: each row on its own, as the same op on a tensor of the row's
+      // shape (a Slice then cuts the row's first axis, see sliceFirstAxis).
+      const out = backend.makeTensorInfo(outShape, x.dtype);
+      const unit = size(rowShape);
+      const per = size(plan.outRow);
+      for (let r = 0; r < rows; r++) {
+        const piece = rowsOf(backend, x, r * unit, rowShape);
+        const res = self({ ...args, inputs: { [names[0]!]: piece }, attrs: plan.rowAttrs() }) as tf.TensorInfo;
+        if (r === 0) backend.tensorMap.get(out.dataId)!.dtype = stored(backend, res);
+        copy(backend, res, 0, out, r * per, per);
+        backend.disposeData(piece.dataId);
+        backend.disposeData(res.dataId);
+      }
+      return out;
+    }
     const res = runRows(
       original,
       { ...args, inputs: { [names[0]!]: { ...x, shape: [rows, ...x.shape.slice(plan.k)] } } },
@@ -345,7 +478,85 @@ function untouchedSplit(name: string, original: KernelFunc): KernelFunc {
     );
     return { ...res, shape: outShape };
   };
+  return self;
 }
+
+/**
+ * `BatchMatMul` (`tf.matMul`: the axial attention's projections and its q·kᵀ, p·v products):
+ * with equal batch sizes each batch entry is independent (pieces of entries, and an entry
+ * above the cap as its own product of rows); with one shared B (batch 1) and A not transposed,
+ * A's rows and the output's rows are contiguous, so pieces of rows are multiplied by the whole B.
+ */
+function batchMatMulSplit(original: KernelFunc): KernelFunc {
+  const self: KernelFunc = (args) => {
+    const backend = args.backend as CopyBackend;
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
+    if (!a || !b || a.shape.length < 2 || b.shape.length < 2 || Object.keys(args.inputs).length !== 2) return original(args);
+    const [a1, a2] = a.shape.slice(-2) as [number, number];
+    const [b1, b2] = b.shape.slice(-2) as [number, number];
+    const m = transposeA ? a2 : a1;
+    const n = transposeB ? b1 : b2;
+    const batchA = size(a.shape.slice(0, -2));
+    const batchB = size(b.shape.slice(0, -2));
+    const outShape = [...tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)), m, n];
+    if (!anyTooBig(backend, [a.shape, b.shape, outShape])) return original(args);
+    if (batchA === batchB && batchA > 1) {
+      const res = runRows(
+        original,
+        { ...args, inputs: { a: { ...a, shape: [batchA, a1, a2] }, b: { ...b, shape: [batchB, b1, b2] } } },
+        ['a', 'b'],
+        { rows: batchA, parts: [{ kind: 'rows', rowShape: [a1, a2] }, { kind: 'rows', rowShape: [b1, b2] }], outRowShape: [m, n], outShape: [batchA, m, n] },
+        'BatchMatMul',
+        self,
+      );
+      return { ...res, shape: outShape };
+    }
+    if (batchB === 1 && !transposeA) {
+      const rows = batchA * m;
+      const res = runRows(
+        original,
+        { ...args, inputs: { a: { ...a, shape: [rows, a2] }, b: { ...b, shape: [b1, b2] } } },
+        ['a', 'b'],
+        { rows, parts: [{ kind: 'rows', rowShape: [a2] }, { kind: 'whole' }], outRowShape: [n], outShape: [rows, n] },
+        'BatchMatMul',
+      );
+      return { ...res, shape: outShape };
+    }
+    return original(args);
+  };
+  return self;
+}
+
+/**
+ * `SplitV` (`tf.split`: the axial attention's heads): tfjs-backend-webgpu slices each part with
+ * its internal slice; above the cap each part goes through the registered `Slice` instead,
+ * which splits (same slice programs on pieces, exact).
+ */
+function splitVSplit(original: KernelFunc): KernelFunc {
+  return (args) => {
+    const backend = args.backend as CopyBackend;
+    const x = (args.inputs as { x: tf.TensorInfo }).x;
+    if (!x || !tooBig(backend, x.shape)) return original(args);
+    const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number | number[] };
+    const a = tf.util.parseAxisParam(axis, x.shape)[0]!;
+    const sizes = tf.backend_util.prepareSplitSize(x, numOrSizeSplits, a);
+    const slice = tf.getKernel('Slice', 'webgpu')!.kernelFunc;
+    const begin = new Array<number>(x.shape.length).fill(0);
+    return sizes.map((s) => {
+      const sz = [...x.shape];
+      sz[a] = s;
+      const part = slice({ inputs: { x }, backend, attrs: { begin: [...begin], size: sz } }) as tf.TensorInfo;
+      begin[a] = begin[a]! + s;
+      return part;
+    });
+  };
+}
+
+/** Every tfjs kernel name that {@link splitAboveBindingLimit} wraps. */
+export const ROW_SPLIT_KERNELS: readonly string[] = Object.freeze([
+  ...UNARY_SPLIT_KERNELS, ...BROADCAST_SPLIT_KERNELS, ...REDUCE_SPLIT_KERNELS, ...ARG_SPLIT_KERNELS, 'Concat', ...UNTOUCHED_SPLIT_KERNELS, 'BatchMatMul', 'SplitV',
+]);
 
 const WRAPPED = Symbol.for('voxseg.webgpu.rowSplit');
 
@@ -357,6 +568,8 @@ function splitFor(name: string, original: KernelFunc): KernelFunc | null {
   if (ARG_SPLIT_KERNELS.includes(name)) return reduceSplit(name, original, true);
   if (name === 'Concat') return concatSplit(original);
   if (UNTOUCHED_SPLIT_KERNELS.includes(name)) return untouchedSplit(name, original);
+  if (name === 'BatchMatMul') return batchMatMulSplit(original);
+  if (name === 'SplitV') return splitVSplit(original);
   return null;
 }
 
