@@ -19,12 +19,12 @@ export function voxsegKernelConfigs(): tf.KernelConfig[] {
 
 /**
  * The kernels that handle tensors above the storage-binding limit on `webgpu`: voxseg's WGSL
- * kernels (pieces, depth slabs), tfjs's kernels wrapped by `row-split.ts`, and `Reshape`
- * (metadata only, it binds nothing). Any other kernel binds its tensors whole; above the limit
+ * kernels (pieces, depth slabs), tfjs's kernels wrapped by `row-split.ts`, and `Reshape` and
+ * `Identity` (metadata only, they bind nothing). Any other kernel binds its tensors whole; above the limit
  * it fails with a one-line error naming its program (`installBindingRules`).
  */
 export function splitCapableKernels(): ReadonlySet<string> {
-  return new Set([...voxsegKernelConfigs().map((k) => k.kernelName), ...ROW_SPLIT_KERNELS, 'Reshape']);
+  return new Set([...voxsegKernelConfigs().map((k) => k.kernelName), ...ROW_SPLIT_KERNELS, 'Reshape', 'Identity']);
 }
 
 /**

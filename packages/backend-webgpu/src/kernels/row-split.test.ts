@@ -21,6 +21,7 @@ const CASES: [string, () => tf.Tensor | tf.Tensor[], number][] = [
     const x = seeded(BIG, 1);
     return [tf.exp(x), tf.sigmoid(x), tf.relu(x), tf.leakyRelu(x, 0.01), tf.neg(x), tf.sqrt(tf.abs(x)), tf.log(tf.add(tf.abs(x), 1)), tf.step(x), tf.square(x)];
   }, 0],
+  ['Fill (tf.fill)', () => [tf.fill(BIG, 2.5), tf.fill([3, 17, 13, 11, 5], 7, 'int32')], 0],
   ['Cast float -> int -> float and bool', () => {
     const x = tf.mul(seeded(BIG, 2), 100);
     const i = tf.cast(x, 'int32');
@@ -73,6 +74,7 @@ const CASES: [string, () => tf.Tensor | tf.Tensor[], number][] = [
     const w = seeded([8, 6], 27);
     return [tf.matMul(p, q), tf.matMul(p, seeded([6, 50, 30], 28), false, true), tf.matMul(seeded([6, 30, 40], 29), q, true, false), tf.matMul(big, seeded([2, 60, 50], 30)), tf.matMul(rows, w)];
   }, 0],
+  ['BatchMatMul Aᵀ·B (a weight gradient) summed over pieces of the shared rows', () => tf.matMul(seeded([3000, 8], 33), seeded([3000, 6], 34), true, false), 1e-5],
   ['a whole gradient through broadcasting ops', () => {
     const x = seeded(BIG, 13);
     const bias = seeded([5], 14);

@@ -485,7 +485,9 @@ function untouchedSplit(name: string, original: KernelFunc): KernelFunc {
  * `BatchMatMul` (`tf.matMul`: the axial attention's projections and its q·kᵀ, p·v products):
  * with equal batch sizes each batch entry is independent (pieces of entries, and an entry
  * above the cap as its own product of rows); with one shared B (batch 1) and A not transposed,
- * A's rows and the output's rows are contiguous, so pieces of rows are multiplied by the whole B.
+ * A's rows and the output's rows are contiguous, so pieces of rows are multiplied by the whole B;
+ * Aᵀ·B of one batch entry (the projections' weight gradient) sums partial products over pieces
+ * of the rows A and B share.
  */
 function batchMatMulSplit(original: KernelFunc): KernelFunc {
   const self: KernelFunc = (args) => {
@@ -523,6 +525,32 @@ function batchMatMulSplit(original: KernelFunc): KernelFunc {
       );
       return { ...res, shape: outShape };
     }
+    if (transposeA && !transposeB && batchA === 1 && batchB === 1 && m * n <= Math.floor(maxBindingBytes(backend) / 4)) {
+      // Aᵀ·B (a weight gradient: the reduction runs over the rows of both): partial products
+      // over pieces of the shared rows, added up (float32 reassociation of the sum).
+      const cap = Math.floor(maxBindingBytes(backend) / 4);
+      const per = Math.floor(cap / Math.max(a2, b2, 1));
+      if (per < 1) return original(args);
+      const add = tf.getKernel('Add', 'webgpu')!.kernelFunc;
+      let total: tf.TensorInfo | undefined;
+      for (let r = 0; r < a1; r += per) {
+        const rows = Math.min(per, a1 - r);
+        const ap = rowsOf(backend, a, r * a2, [rows, a2]);
+        const bp = rowsOf(backend, b, r * b2, [rows, b2]);
+        const part = original({ ...args, inputs: { a: ap, b: bp } }) as tf.TensorInfo;
+        backend.disposeData(ap.dataId);
+        backend.disposeData(bp.dataId);
+        if (!total) {
+          total = part;
+          continue;
+        }
+        const next = add({ inputs: { a: total, b: part }, backend, attrs: {} }) as tf.TensorInfo;
+        backend.disposeData(total.dataId);
+        backend.disposeData(part.dataId);
+        total = next;
+      }
+      return { ...total!, shape: outShape };
+    }
     return original(args);
   };
   return self;
@@ -553,9 +581,26 @@ function splitVSplit(original: KernelFunc): KernelFunc {
   };
 }
 
+/** `Fill` (`tf.fill`): one binding-sized piece filled, then copied over the output. */
+function fillSplit(original: KernelFunc): KernelFunc {
+  return (args) => {
+    const backend = args.backend as CopyBackend;
+    const { shape, dtype } = (args.attrs ?? {}) as { shape?: number[]; dtype?: tf.DataType };
+    if (!shape || dtype === 'string' || !tooBig(backend, shape)) return original(args);
+    const total = size(shape);
+    const cap = Math.floor(maxBindingBytes(backend) / 4);
+    const piece = original({ ...args, attrs: { ...args.attrs, shape: [cap] } }) as tf.TensorInfo;
+    const out = backend.makeTensorInfo(shape, piece.dtype);
+    backend.tensorMap.get(out.dataId)!.dtype = stored(backend, piece);
+    for (let at = 0; at < total; at += cap) copy(backend, piece, 0, out, at, Math.min(cap, total - at));
+    backend.disposeData(piece.dataId);
+    return out;
+  };
+}
+
 /** Every tfjs kernel name that {@link splitAboveBindingLimit} wraps. */
 export const ROW_SPLIT_KERNELS: readonly string[] = Object.freeze([
-  ...UNARY_SPLIT_KERNELS, ...BROADCAST_SPLIT_KERNELS, ...REDUCE_SPLIT_KERNELS, ...ARG_SPLIT_KERNELS, 'Concat', ...UNTOUCHED_SPLIT_KERNELS, 'BatchMatMul', 'SplitV',
+  ...UNARY_SPLIT_KERNELS, ...BROADCAST_SPLIT_KERNELS, ...REDUCE_SPLIT_KERNELS, ...ARG_SPLIT_KERNELS, 'Concat', ...UNTOUCHED_SPLIT_KERNELS, 'BatchMatMul', 'SplitV', 'Fill',
 ]);
 
 const WRAPPED = Symbol.for('voxseg.webgpu.rowSplit');
@@ -570,6 +615,7 @@ function splitFor(name: string, original: KernelFunc): KernelFunc | null {
   if (UNTOUCHED_SPLIT_KERNELS.includes(name)) return untouchedSplit(name, original);
   if (name === 'BatchMatMul') return batchMatMulSplit(original);
   if (name === 'SplitV') return splitVSplit(original);
+  if (name === 'Fill') return fillSplit(original);
   return null;
 }
 
