@@ -119,7 +119,7 @@ describe.skipIf(!status.available)('a BL+AA step and a predict with tensors abov
 
   const tta = CONFIG.mirrorAxes.length > 0 ? `mirrored along [${CONFIG.mirrorAxes.join(', ')}]` : 'without mirroring';
   const what = `batch ${BATCH} at patch ${PATCH}, cap ${CAP} bytes, predict ${tta} on ${CONFIG.volume.join('x')}`;
-  it(`${what}: equal to the uncapped run within 1e-5; only split-capable kernels meet tensors above the cap`, { timeout: 600_000 }, async () => {
+  it(`${what}: equal to the uncapped run (gradients within 5e-5, the rest 1e-5); only split-capable kernels meet tensors above the cap`, { timeout: 600_000 }, async () => {
     setMaxBindingBytes(undefined);
     const whole = await run();
     setMaxBindingBytes(CAP);
@@ -138,10 +138,22 @@ describe.skipIf(!status.available)('a BL+AA step and a predict with tensors abov
     expect([...seen].filter((k) => !capable.has(k)), 'kernels without a split that met a tensor above the cap').toEqual([]);
     expect(seen.has('Conv3D') && seen.has('Conv3DBackpropInputV2') && seen.has('Conv3DBackpropFilterV2')).toBe(true);
     split.losses.forEach((l, i) => expect(Math.abs(l - whole.losses[i]!) / Math.abs(whole.losses[i]!), `loss ${i}`).toBeLessThan(1e-5));
-    const worst = (a: Float32Array[], b: Float32Array[]) => Math.max(...a.map((v, i) => relError(v, b[i]!, 1e-6)));
-    expect(worst(split.grads, whole.grads)).toBeLessThan(1e-5);
-    expect(worst(split.weights, whole.weights)).toBeLessThan(1e-5);
-    expect(relError(split.probs, whole.probs)).toBeLessThan(1e-5);
+    // Each tensor relative to its own largest value, floored at 1e-3 of the largest over all
+    // of them (as training-step.test.ts): a conv bias followed by a norm has an exact gradient
+    // of 0, and both runs return float32 rounding noise (~1e-9) that differs with any change
+    // in summation order (batch pieces, depth slabs, split-K partials); no relative test can
+    // compare noise.
+    const maxAbs = (a: Float32Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const worst = (a: Float32Array[], b: Float32Array[]) => {
+      const floor = 1e-3 * Math.max(...b.map(maxAbs));
+      return Math.max(...a.map((v, i) => relError(v, b[i]!, floor)));
+    };
+    // Gradients: 5e-5. The weight gradients are float32 sums taken in another order under the
+    // cap (per batch piece or depth slab, fewer split-K slices, Aᵀ·B per piece of rows):
+    // 1.3e-5 measured on the worst tensor (loaded 2-core machine, SwiftShader).
+    expect(worst(split.grads, whole.grads), 'gradients').toBeLessThan(5e-5);
+    expect(worst(split.weights, whole.weights), 'updated weights').toBeLessThan(1e-5);
+    expect(relError(split.probs, whole.probs), 'probabilities').toBeLessThan(1e-5);
     expect(split.leaked).toBe(whole.leaked);
   });
 });
