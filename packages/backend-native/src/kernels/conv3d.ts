@@ -23,6 +23,26 @@ export function convParams(info: tf.backend_util.Conv3DInfo): Int32Array {
   ]);
 }
 
+/**
+ * Channels (input and output side alike) from which the training convolutions run on
+ * oneDNN's blocked activation layout, the activations copied into it and the result back in
+ * the same call (addon `layout` 1; see the package README, "Training convolution"). Below,
+ * and where oneDNN picks no plain blocked layout (channels not a multiple of its block), they
+ * run on channels-last as before.
+ */
+export const TRAIN_BLOCKED_FROM_CHANNELS = 16;
+
+/**
+ * Addon layout code for a training convolution of this geometry: 1 blocked, 0 channels-last.
+ * `VOXSEG_CONV_TRAIN_LAYOUT=ndhwc|blocked` forces one (read on every call, for A/B runs and tests).
+ */
+export function trainLayoutFor(info: tf.backend_util.Conv3DInfo): number {
+  const forced = process.env['VOXSEG_CONV_TRAIN_LAYOUT'];
+  if (forced === 'ndhwc') return 0;
+  if (forced === 'blocked') return 1;
+  return info.inChannels >= TRAIN_BLOCKED_FROM_CHANNELS && info.outChannels >= TRAIN_BLOCKED_FROM_CHANNELS ? 1 : 0;
+}
+
 function conv3dInfo(op: string, xShape: number[], filterShape: number[], strides: Triple, dilations: Triple, pad: 'same' | 'valid'): tf.backend_util.Conv3DInfo {
   if (xShape.length !== 5 || filterShape.length !== 5) {
     throw new Error(`${op}: expected rank-5 input and filter, got x ${fmt(xShape)} filter ${fmt(filterShape)}`);
@@ -39,7 +59,7 @@ function assertShape(op: string, what: string, got: number[], want: number[]) {
   }
 }
 
-/** `Conv3D`: y = conv3d(x, filter), channels-last, oneDNN forward primitive. */
+/** `Conv3D`: y = conv3d(x, filter), channels-last tensors, oneDNN forward primitive (layout: {@link trainLayoutFor}). */
 export const conv3dConfig: tf.KernelConfig = {
   kernelName: tf.Conv3D,
   backendName: 'native',
@@ -51,7 +71,7 @@ export const conv3dConfig: tf.KernelConfig = {
     const run = sizeOf(info.outShape) > 0 && sizeOf(x.shape) > 0 && sizeOf(filter.shape) > 0;
     const y = alloc(b, sizeOf(info.outShape), !run);
     if (run) {
-      addon().conv3dForward(f32(b, x), f32(b, filter), y, convParams(info));
+      addon().conv3dForward(f32(b, x), f32(b, filter), y, convParams(info), trainLayoutFor(info));
     }
     return output(b, info.outShape, 'float32', y);
   },
@@ -70,7 +90,7 @@ export const conv3dBackpropInputConfig: tf.KernelConfig = {
     const run = sizeOf(inputShape) > 0 && sizeOf(dy.shape) > 0 && sizeOf(filter.shape) > 0;
     const dx = alloc(b, sizeOf(inputShape), !run);
     if (run) {
-      addon().conv3dBackwardData(f32(b, dy), f32(b, filter), dx, convParams(info));
+      addon().conv3dBackwardData(f32(b, dy), f32(b, filter), dx, convParams(info), trainLayoutFor(info));
     }
     return output(b, [...inputShape], 'float32', dx);
   },
@@ -89,7 +109,7 @@ export const conv3dBackpropFilterConfig: tf.KernelConfig = {
     const run = sizeOf(filterShape) > 0 && sizeOf(x.shape) > 0 && sizeOf(dy.shape) > 0;
     const dw = alloc(b, sizeOf(filterShape), !run);
     if (run) {
-      addon().conv3dBackwardFilter(f32(b, x), f32(b, dy), dw, convParams(info));
+      addon().conv3dBackwardFilter(f32(b, x), f32(b, dy), dw, convParams(info), trainLayoutFor(info));
     }
     return output(b, [...filterShape], 'float32', dw);
   },
@@ -112,7 +132,7 @@ export const conv3dBiasConfig: tf.KernelConfig = {
     assertShape(CONV3D_BIAS, 'bias', bias.shape, [info.outChannels]);
     const run = sizeOf(info.outShape) > 0 && sizeOf(x.shape) > 0 && sizeOf(filter.shape) > 0;
     const y = alloc(b, sizeOf(info.outShape), !run);
-    if (run) addon().conv3dForwardBias(f32(b, x), f32(b, filter), f32(b, bias), y, convParams(info));
+    if (run) addon().conv3dForwardBias(f32(b, x), f32(b, filter), f32(b, bias), y, convParams(info), trainLayoutFor(info));
     else if (y.length > 0) {
       // No products to sum: every output is the bias.
       const bv = f32(b, bias);
@@ -135,7 +155,7 @@ export const conv3dBackpropFilterBiasConfig: tf.KernelConfig = {
     const run = sizeOf(filterShape) > 0 && sizeOf(x.shape) > 0 && sizeOf(dy.shape) > 0;
     const dw = alloc(b, sizeOf(filterShape), !run);
     const db = new Float32Array(info.outChannels);
-    if (run) addon().conv3dBackwardFilterBias(f32(b, x), f32(b, dy), dw, db, convParams(info));
+    if (run) addon().conv3dBackwardFilterBias(f32(b, x), f32(b, dy), dw, db, convParams(info), trainLayoutFor(info));
     return [output(b, [...filterShape], 'float32', dw), output(b, [info.outChannels], 'float32', db)];
   },
 };
