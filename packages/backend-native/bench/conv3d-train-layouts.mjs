@@ -2,6 +2,8 @@
 // VoxsegConv3DBackpropFilterBias = filter + bias gradients) on channels-last activations
 // (layout 0, before issue 14) against oneDNN's blocked layout with the addon's copies in and out
 // (layout 1), interleaved per shape and pass so machine load hits both alike.
+// The stride-1 filter gradient's new path is the GEMMs over padded activations (conv3d.cc), not
+// a blocked layout; the printout says "new" for it.
 // Usage: node packages/backend-native/bench/conv3d-train-layouts.mjs [patch=64] [batch=2] [in->out, e.g. 64->32: that shape only] [reps=3]
 // Needs the packages built (npm run build). Prints the best of the timed repetitions (the first
 // call of each builds its primitive and is not timed) and the largest relative difference of
@@ -61,7 +63,37 @@ for (const [s, ci, co, st, k] of shapes.filter(([, ci, co]) => !only || only ===
     const ms = t.map((a) => Math.min(...a));
     const key = { forward: 'y', backwardData: 'dx', backwardFilter: 'dw' }[name];
     const diff = relDiff(out[0][key], out[1][key]);
-    const tag = ran[1] === 1 ? `blocked ${ms[1].toFixed(0)} ms (${((gflop / ms[1]) * 1e3).toFixed(0)})` : 'blocked n/a (ran channels-last)';
+    if (name === 'backwardFilter') {
+      // Which layout is closer to the exact filter gradient: a float64 reference for 32 of its
+      // elements (error relative to the largest of those reference values).
+      const ref = [], idx = [];
+      for (let j = 0; j < 32; j++) {
+        const e = (j * 2654435761) % w.length;
+        idx.push(e);
+        const o = e % co, i = Math.floor(e / co) % ci, tap = Math.floor(e / (co * ci));
+        const a = Math.floor(tap / (k * k)), bb = Math.floor(tap / k) % k, c = tap % k;
+        let sum = 0;
+        for (let n = 0; n < N; n++)
+          for (let d = 0; d < info.outDepth; d++) {
+            const xd = d * st + a - info.padInfo.front;
+            if (xd < 0 || xd >= s) continue;
+            for (let h = 0; h < info.outHeight; h++) {
+              const xh = h * st + bb - info.padInfo.top;
+              if (xh < 0 || xh >= s) continue;
+              for (let ww = 0; ww < info.outWidth; ww++) {
+                const xw = ww * st + c - info.padInfo.left;
+                if (xw < 0 || xw >= s) continue;
+                sum += x[(((n * s + xd) * s + xh) * s + xw) * ci + i] * dy[(((n * info.outDepth + d) * info.outHeight + h) * info.outWidth + ww) * co + o];
+              }
+            }
+          }
+        ref.push(sum);
+      }
+      const m = Math.max(...ref.map(Math.abs));
+      const err = (l) => Math.max(...idx.map((e, j) => Math.abs(out[l].dw[e] - ref[j]))) / m;
+      parts.push(`backwardFilter error against a float64 reference (32 elements): channels-last ${err(0).toExponential(1)}, new ${err(1).toExponential(1)}`);
+    }
+    const tag = ran[1] === 1 ? `new ${ms[1].toFixed(0)} ms (${((gflop / ms[1]) * 1e3).toFixed(0)})` : 'new n/a (ran channels-last)';
     parts.push(`${name}: channels-last ${ms[0].toFixed(0)} ms (${((gflop / ms[0]) * 1e3).toFixed(0)} GFLOP/s), ${tag}, x${(ms[0] / ms[1]).toFixed(2)}, rel diff ${diff.toExponential(1)}`);
   }
   console.log(`${s}^3 batch ${N} ${ci}->${co} k${k} s${st} (load ${loadavg()[0].toFixed(1)}):\n  ${parts.join('\n  ')}`);

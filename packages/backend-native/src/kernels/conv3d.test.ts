@@ -218,14 +218,18 @@ describe.skipIf(!status.available)('training convolutions on the blocked layout 
     }
   });
 
-  it('chooses blocked from 16 channels on both sides unless forced', () => {
-    const info = (cin: number, cout: number) => tf.backend_util.computeConv3DInfo([1, 4, 4, 4, cin], [3, 3, 3, cin, cout], 1, 1, 'same');
+  it('chooses blocked from 16 channels on both sides, GEMM filter gradients from 16^3 output voxels, unless forced', () => {
+    const info = (cin: number, cout: number, edge = 4, stride = 1) => tf.backend_util.computeConv3DInfo([1, edge, edge, edge, cin], [3, 3, 3, cin, cout], stride, 1, 'same');
     expect(trainLayoutFor(info(4, 32))).toBe(0);
-    expect(trainLayoutFor(info(32, 3))).toBe(0);
+    expect(trainLayoutFor(info(32, 3), 'backwardData')).toBe(0);
     expect(trainLayoutFor(info(16, 16))).toBe(1);
-    expect(trainLayoutFor(info(64, 32))).toBe(1);
+    expect(trainLayoutFor(info(64, 32), 'backwardData')).toBe(1);
+    expect(trainLayoutFor(info(64, 32), 'backwardFilter')).toBe(0); // 4^3 output voxels
+    expect(trainLayoutFor(info(4, 32, 16), 'backwardFilter')).toBe(1); // 16^3, any channels
+    expect(trainLayoutFor(info(4, 32, 32, 2), 'backwardFilter')).toBe(0); // stride 2: by channels
+    expect(trainLayoutFor(info(32, 64, 32, 2), 'backwardFilter')).toBe(1);
     process.env['VOXSEG_CONV_TRAIN_LAYOUT'] = 'ndhwc';
-    expect(trainLayoutFor(info(64, 32))).toBe(0);
+    expect(trainLayoutFor(info(64, 32, 32), 'backwardFilter')).toBe(0);
     process.env['VOXSEG_CONV_TRAIN_LAYOUT'] = 'blocked';
     expect(trainLayoutFor(info(4, 32))).toBe(1);
   });

@@ -297,7 +297,7 @@ bool BackwardFilterBlocked(const Geom& g, float* x, float* dy, float* dw, float*
  * row's end adds nothing. dW comes out in tfjs's [kd, kh, kw, ic, oc] order directly. The
  * rows are taken in chunks so that each chunk of xp and dy stays in cache across the
  * kd * kh * kw GEMMs; the planes are split over the threads, each summing into its own
- * dW, then added. The scratch buffers are the blocked layout's (blocked.h).
+ * dW (in double), then added. The scratch buffers are the blocked layout's (blocked.h).
  */
 bool BackwardFilterGemm(const Geom& g, const float* x, const float* dy, float* dw, float* dbias) {
   if (g.strides != memory::dims{1, 1, 1} || g.dil != memory::dims{0, 0, 0}) return false;
@@ -311,7 +311,11 @@ bool BackwardFilterGemm(const Geom& g, const float* x, const float* dy, float* d
   auto* xp = static_cast<float*>(SrcScratch().get(xpElems * sizeof(float)));
   auto* dp = static_cast<float*>(DstScratch().get(dyElems * sizeof(float)));
   const int T = omp_get_max_threads();
-  std::vector<float> acc(static_cast<size_t>(T) * nW, 0.f);
+  // Per thread: the 27 (kd * kh * kw) GEMMs of one row chunk write a float partial (tmp), which
+  // is added into a double sum (acc): dW sums up to n * od * oh * ow products per element
+  // (8.4 million at 128^3, batch 2), and float sums of that length lose ~1e-5 relative.
+  std::vector<double> acc(static_cast<size_t>(T) * nW, 0.0);
+  std::vector<float> tmp(static_cast<size_t>(T) * nW, 0.f);
   std::vector<double> bacc(static_cast<size_t>(T) * oc, 0.0);
   const int64_t K = g.oh * Wp, KC = 1024, chunks = (K + KC - 1) / KC;
   const int64_t lead = std::min(g.padL[2], Wp), copy = std::max<int64_t>(0, std::min(g.iw, Wp - lead));
@@ -350,7 +354,8 @@ bool BackwardFilterGemm(const Geom& g, const float* x, const float* dy, float* d
     }
 #pragma omp parallel
     {
-      float* C = acc.data() + static_cast<size_t>(omp_get_thread_num()) * nW;
+      float* C = tmp.data() + static_cast<size_t>(omp_get_thread_num()) * nW;
+      double* S = acc.data() + static_cast<size_t>(omp_get_thread_num()) * nW;
 #pragma omp for schedule(static)
       for (int64_t item = 0; item < g.od * chunks; ++item) {
         const int64_t d = item / chunks, k0 = (item % chunks) * KC, kc = std::min(KC, K - k0);
@@ -360,21 +365,22 @@ bool BackwardFilterGemm(const Geom& g, const float* x, const float* dy, float* d
             for (int64_t c = 0; c < g.kw; ++c) {
               const float* A = xp + (((d + a) * Hp + bb) * Wp + c + k0) * ic;
               float* Ct = C + ((a * g.kh + bb) * g.kw + c) * ic * oc;
-              const dnnl_status_t st = dnnl_sgemm('T', 'N', ic, oc, kc, 1.f, A, ic, B, oc, 1.f, Ct, oc);
+              const dnnl_status_t st = dnnl_sgemm('T', 'N', ic, oc, kc, 1.f, A, ic, B, oc, 0.f, Ct, oc);
               if (st != dnnl_success) {
 #pragma omp critical
                 status = st;
               }
             }
+        for (int64_t j = 0; j < nW; ++j) S[j] += C[j];
       }
     }
     if (status != dnnl_success) throw dnnl::error(status, "dnnl_sgemm in the filter gradient");
   }
 #pragma omp parallel for schedule(static)
   for (int64_t j = 0; j < nW; ++j) {
-    float s = 0.f;
+    double s = 0.0;
     for (int t = 0; t < T; ++t) s += acc[static_cast<size_t>(t) * nW + j];
-    dw[j] = s;
+    dw[j] = static_cast<float>(s);
   }
   if (dbias) {
     for (int64_t o = 0; o < oc; ++o) {
