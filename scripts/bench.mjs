@@ -14,7 +14,9 @@
  * Then a summary. Each part runs in a child process, so one failure does not stop the rest.
  *
  * Needs the packages built (`npm run build`). Flags: `--quick` (small sizes, for a smoke
- * run), `--skip-packages`, `--json` (last line: every figure as one JSON object).
+ * run), `--skip-packages`, `--only PARTS` (a comma list of conv3d, train, infer, tta,
+ * packages: the whole run takes over an hour on a 2-core machine, most of it the two TTA
+ * cases), `--json` (last line: every figure as one JSON object).
  * PyTorch runs with the same OMP_WAIT_POLICY as the native backend (passive unless set):
  * on a shared machine spinning OpenMP threads slow both down, and the comparison should
  * measure the kernels, not the scheduler.
@@ -25,8 +27,19 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const args = new Set(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const args = new Set(argv);
 const quick = args.has('--quick');
+const PARTS = ['conv3d', 'train', 'infer', 'tta', 'packages'];
+const onlyAt = argv.indexOf('--only');
+const only = onlyAt >= 0 ? (argv[onlyAt + 1] ?? '').split(',').filter(Boolean) : PARTS;
+const unknown = only.filter((p) => !PARTS.includes(p));
+if (onlyAt >= 0 && (only.length === 0 || unknown.length > 0)) {
+  console.error(`scripts/bench.mjs: --only takes a comma list of ${PARTS.join(', ')}; got '${argv[onlyAt + 1] ?? ''}'`);
+  process.exit(2);
+}
+const want = (part) => only.includes(part);
+const skipped = { skipped: 'not in --only' };
 const env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'passive' };
 const cli = join(root, 'packages', 'cli', 'dist', 'bin.js');
 const results = {};
@@ -54,7 +67,10 @@ function run(label, cmd, argv) {
     return { error: why };
   }
   const j = lastJson(out) ?? { error: 'no JSON on the last line' };
-  j.seconds = (Date.now() - t0) / 1000;
+  // The child's own figure (e.g. a case's inference time) stays `seconds`; the process's wall
+  // time, which adds Node's start-up and model building, is kept apart.
+  j.processSeconds = (Date.now() - t0) / 1000;
+  j.seconds ??= j.processSeconds;
   return j;
 }
 
@@ -80,22 +96,35 @@ const infer = quick ? { shape: '40,48,48,4', patch: 32, step: 0.5 } : { shape: '
 const cpuConv = { size: 16, channels: 8 };
 const cpuStep = { patch: 16, batch: 1, steps: 1 };
 
-results.conv3dNative = run(`conv3d ${conv.size}^3 ${conv.channels}->${conv.channels}, native`, process.execPath, [cli, 'bench', 'conv3d', '--backend', 'native', '--size', `${conv.size}`, '--channels', `${conv.channels}`, '--json']);
-results.conv3dTorch = python
-  ? run(`conv3d ${conv.size}^3 ${conv.channels}->${conv.channels}, PyTorch (${python})`, python, ['scripts/torch_bench.py', '--only', 'conv3d', '--size', `${conv.size}`, '--channels', `${conv.channels}`])?.conv3d ?? { error: 'no result' }
-  : { skipped: 'no python3 with torch (install python3-torch for the reference)' };
-results.conv3dCpu = run(`conv3d ${cpuConv.size}^3 ${cpuConv.channels}->${cpuConv.channels}, cpu (small: pure JS)`, process.execPath, [cli, 'bench', 'conv3d', '--backend', 'cpu', '--size', `${cpuConv.size}`, '--channels', `${cpuConv.channels}`, '--repeats', '1', '--json']);
-results.conv3dNativeSmall = run(`conv3d ${cpuConv.size}^3 ${cpuConv.channels}->${cpuConv.channels}, native (same small size)`, process.execPath, [cli, 'bench', 'conv3d', '--backend', 'native', '--size', `${cpuConv.size}`, '--channels', `${cpuConv.channels}`, '--json']);
+if (want('conv3d')) {
+  results.conv3dNative = run(`conv3d ${conv.size}^3 ${conv.channels}->${conv.channels}, native`, process.execPath, [cli, 'bench', 'conv3d', '--backend', 'native', '--size', `${conv.size}`, '--channels', `${conv.channels}`, '--json']);
+  results.conv3dTorch = python
+    ? run(`conv3d ${conv.size}^3 ${conv.channels}->${conv.channels}, PyTorch (${python})`, python, ['scripts/torch_bench.py', '--only', 'conv3d', '--size', `${conv.size}`, '--channels', `${conv.channels}`])?.conv3d ?? { error: 'no result' }
+    : { skipped: 'no python3 with torch (install python3-torch for the reference)' };
+  results.conv3dCpu = run(`conv3d ${cpuConv.size}^3 ${cpuConv.channels}->${cpuConv.channels}, cpu (small: pure JS)`, process.execPath, [cli, 'bench', 'conv3d', '--backend', 'cpu', '--size', `${cpuConv.size}`, '--channels', `${cpuConv.channels}`, '--repeats', '1', '--json']);
+  results.conv3dNativeSmall = run(`conv3d ${cpuConv.size}^3 ${cpuConv.channels}->${cpuConv.channels}, native (same small size)`, process.execPath, [cli, 'bench', 'conv3d', '--backend', 'native', '--size', `${cpuConv.size}`, '--channels', `${cpuConv.channels}`, '--json']);
+} else {
+  for (const k of ['conv3dNative', 'conv3dTorch', 'conv3dCpu', 'conv3dNativeSmall']) results[k] = skipped;
+}
 
-results.trainNative = run(`train-step BL ${step.patch}^3 batch ${step.batch}, native`, process.execPath, [cli, 'bench', 'train-step', '--backend', 'native', '--variant', 'BL', '--patch', `${step.patch}`, '--batch', `${step.batch}`, '--steps', `${step.steps}`, '--json']);
-results.trainTorch = python
-  ? run(`train-step BL ${step.patch}^3 batch ${step.batch}, PyTorch`, python, ['scripts/torch_bench.py', '--only', 'train-step', '--variant', 'BL', '--patch', `${step.patch}`, '--batch', `${step.batch}`, '--steps', `${step.steps}`])?.trainStep ?? { error: 'no result' }
-  : { skipped: 'no python3 with torch' };
-results.trainCpu = run(`train-step BL ${cpuStep.patch}^3 batch ${cpuStep.batch}, cpu (small: pure JS)`, process.execPath, [cli, 'bench', 'train-step', '--backend', 'cpu', '--variant', 'BL', '--patch', `${cpuStep.patch}`, '--batch', `${cpuStep.batch}`, '--steps', `${cpuStep.steps}`, '--json']);
-results.trainNativeSmall = run(`train-step BL ${cpuStep.patch}^3 batch ${cpuStep.batch}, native (same small size)`, process.execPath, [cli, 'bench', 'train-step', '--backend', 'native', '--variant', 'BL', '--patch', `${cpuStep.patch}`, '--batch', `${cpuStep.batch}`, '--steps', `${cpuStep.steps}`, '--json']);
+if (want('train')) {
+  results.trainNative = run(`train-step BL ${step.patch}^3 batch ${step.batch}, native`, process.execPath, [cli, 'bench', 'train-step', '--backend', 'native', '--variant', 'BL', '--patch', `${step.patch}`, '--batch', `${step.batch}`, '--steps', `${step.steps}`, '--json']);
+  results.trainTorch = python
+    ? run(`train-step BL ${step.patch}^3 batch ${step.batch}, PyTorch`, python, ['scripts/torch_bench.py', '--only', 'train-step', '--variant', 'BL', '--patch', `${step.patch}`, '--batch', `${step.batch}`, '--steps', `${step.steps}`])?.trainStep ?? { error: 'no result' }
+    : { skipped: 'no python3 with torch' };
+  results.trainCpu = run(`train-step BL ${cpuStep.patch}^3 batch ${cpuStep.batch}, cpu (small: pure JS)`, process.execPath, [cli, 'bench', 'train-step', '--backend', 'cpu', '--variant', 'BL', '--patch', `${cpuStep.patch}`, '--batch', `${cpuStep.batch}`, '--steps', `${cpuStep.steps}`, '--json']);
+  results.trainNativeSmall = run(`train-step BL ${cpuStep.patch}^3 batch ${cpuStep.batch}, native (same small size)`, process.execPath, [cli, 'bench', 'train-step', '--backend', 'native', '--variant', 'BL', '--patch', `${cpuStep.patch}`, '--batch', `${cpuStep.batch}`, '--steps', `${cpuStep.steps}`, '--json']);
+} else {
+  for (const k of ['trainNative', 'trainTorch', 'trainCpu', 'trainNativeSmall']) results[k] = skipped;
+}
 
 for (const tta of [false, true]) {
   const key = tta ? 'inferTta' : 'infer';
+  if (!want(tta ? 'tta' : 'infer')) {
+    results[`${key}Native`] = skipped;
+    results[`${key}Torch`] = skipped;
+    continue;
+  }
   const label = `inference BL case ${infer.shape}, patch ${infer.patch}, step ${infer.step}${tta ? ', 8-way TTA' : ''}`;
   const flag = tta ? ['--tta'] : [];
   results[`${key}Native`] = run(`${label}, native`, process.execPath, [cli, 'bench', 'inference', '--backend', 'native', '--variant', 'BL', '--shape', infer.shape, '--patch', `${infer.patch}`, '--step', `${infer.step}`, ...flag, '--json']);
@@ -105,7 +134,7 @@ for (const tta of [false, true]) {
 }
 
 // Every package's bench/index.mjs that exports run(), each in its own process.
-if (!args.has('--skip-packages')) {
+if (!args.has('--skip-packages') && want('packages')) {
   results.packages = {};
   for (const pkg of readdirSync(join(root, 'packages')).sort()) {
     const file = join(root, 'packages', pkg, 'bench', 'index.mjs');
@@ -122,16 +151,17 @@ if (!args.has('--skip-packages')) {
 const fmt = (v, d = 1) => (typeof v === 'number' ? v.toFixed(d) : 'n/a');
 const ratio = (a, b) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a');
 lines.push('', '== summary (figures from this run; the machine may be shared, so compare within the run)');
-lines.push(`conv3d ${conv.size}^3 ${conv.channels}->${conv.channels} fwd+bwd GFLOP/s: native ${fmt(results.conv3dNative.gflops)}, PyTorch ${fmt(results.conv3dTorch.gflops)}, native/PyTorch ${ratio(results.conv3dNative.gflops, results.conv3dTorch.gflops)} (target >= 1.0, aim 1.5)`);
-lines.push(`conv3d ${cpuConv.size}^3 ${cpuConv.channels}->${cpuConv.channels} GFLOP/s: native ${fmt(results.conv3dNativeSmall.gflops)}, cpu ${fmt(results.conv3dCpu.gflops, 2)}, native/cpu ${ratio(results.conv3dNativeSmall.gflops, results.conv3dCpu.gflops)}`);
-lines.push(`train-step BL ${step.patch}^3 batch ${step.batch} ms/step: native ${fmt(results.trainNative.msPerStep, 0)}, PyTorch ${fmt(results.trainTorch.msPerStep, 0)}, native/PyTorch time ${ratio(results.trainNative.msPerStep, results.trainTorch.msPerStep)} (target ${step.patch === 128 ? '<= 0.5' : '<= 1.5'}), native peak RSS ${fmt(results.trainNative.peakRssMb, 0)} MB`);
-lines.push(`train-step BL ${cpuStep.patch}^3 batch ${cpuStep.batch} ms/step: native ${fmt(results.trainNativeSmall.msPerStep, 0)}, cpu ${fmt(results.trainCpu.msPerStep, 0)}, cpu/native time ${ratio(results.trainCpu.msPerStep, results.trainNativeSmall.msPerStep)}`);
+if (want('conv3d')) lines.push(`conv3d ${conv.size}^3 ${conv.channels}->${conv.channels} fwd+bwd GFLOP/s: native ${fmt(results.conv3dNative.gflops)}, PyTorch ${fmt(results.conv3dTorch.gflops)}, native/PyTorch ${ratio(results.conv3dNative.gflops, results.conv3dTorch.gflops)} (target >= 1.0, aim 1.5)`);
+if (want('conv3d')) lines.push(`conv3d ${cpuConv.size}^3 ${cpuConv.channels}->${cpuConv.channels} GFLOP/s: native ${fmt(results.conv3dNativeSmall.gflops)}, cpu ${fmt(results.conv3dCpu.gflops, 2)}, native/cpu ${ratio(results.conv3dNativeSmall.gflops, results.conv3dCpu.gflops)}`);
+if (want('train')) lines.push(`train-step BL ${step.patch}^3 batch ${step.batch} ms/step: native ${fmt(results.trainNative.msPerStep, 0)}, PyTorch ${fmt(results.trainTorch.msPerStep, 0)}, native/PyTorch time ${ratio(results.trainNative.msPerStep, results.trainTorch.msPerStep)} (target ${step.patch === 128 ? '<= 0.5' : '<= 1.5'}), native peak RSS ${fmt(results.trainNative.peakRssMb, 0)} MB`);
+if (want('train')) lines.push(`train-step BL ${cpuStep.patch}^3 batch ${cpuStep.batch} ms/step: native ${fmt(results.trainNativeSmall.msPerStep, 0)}, cpu ${fmt(results.trainCpu.msPerStep, 0)}, cpu/native time ${ratio(results.trainCpu.msPerStep, results.trainNativeSmall.msPerStep)}`);
 for (const tta of [false, true]) {
+  if (!want(tta ? 'tta' : 'infer')) continue;
   const n = results[tta ? 'inferTtaNative' : 'inferNative'];
   const t = results[tta ? 'inferTtaTorch' : 'inferTorch'];
   const target = quick ? '' : tta ? ' (target: native <= 480 s)' : ' (target: native <= 60 s, >= 3.5x faster than PyTorch)';
   lines.push(`inference BL case ${infer.shape} patch ${infer.patch}${tta ? ' 8-way TTA' : ''} s/case: native ${fmt(n.seconds)}, PyTorch ${fmt(t.seconds)}, PyTorch/native time ${ratio(t.seconds, n.seconds)}${target}`);
 }
-for (const [pkg, r] of Object.entries(results.packages ?? {})) lines.push(`packages/${pkg}: ${r.error ? `failed: ${r.error}` : `done in ${fmt(r.seconds)} s`}`);
+for (const [pkg, r] of Object.entries(results.packages ?? {})) lines.push(`packages/${pkg}: ${r.error ? `failed: ${r.error}` : `done in ${fmt(r.processSeconds)} s`}`);
 process.stdout.write(`${lines.join('\n')}\n`);
 if (args.has('--json')) process.stdout.write(`${JSON.stringify(results)}\n`);
