@@ -9,7 +9,7 @@ import { runWgsl, WgslProgram, type WgslRunner } from './wgsl-program.js';
  * Why: the axial attention of BL+AA multiplies many tiny matrices (per sequence 16x16 by 16x16,
  * or 8-wide projections), where tfjs-backend-webgpu 4.22's tiled programs stage tiles in
  * workgroup memory behind barriers for a reuse that a K of 8-64 barely has. On SwiftShader,
- * which switches every 4-lane group of a workgroup at each barrier, they took 101 s of a 130 s
+ * where barriers are dear, they took 101 s of a 130 s
  * BL+AA training step at patch 32 (e.g. 256 products of 16x16x16: 0.88 s). Each output here
  * reads its row of A and column of B (neighbouring threads: neighbouring columns, so B reads
  * are contiguous and A reads shared); transposes are only other strides, so one shader serves

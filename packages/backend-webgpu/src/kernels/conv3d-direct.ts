@@ -8,9 +8,9 @@
  * in workgroup memory serves only N multiply-adds, so the tile's index arithmetic, stores and
  * barriers cost more than the arithmetic; the layers with few channels (a U-Net's first and last
  * stages, its 4-channel input, the 1x1x1 heads) are bound by reading their activations. And a
- * barrier is dear on a CPU driver: SwiftShader runs a workgroup's 4-lane groups as coroutines
- * and switches all of them at every barrier (measured there: the GEMM's filter gradient of a
- * 32^3 4->4 layer took 4.1 s, of a 1x1x1 4->3 head 2.6 s; these kernels 0.28 s and 0.02 s).
+ * barrier is dear on a CPU driver (measured on SwiftShader: the GEMM's filter gradient of a
+ * 32^3 4->4 layer took 4.1 s, of a 1x1x1 4->3 head, almost no arithmetic, 2.6 s; these kernels
+ * 0.28 s and 0.02 s).
  *
  * | kernel | one thread computes | reduction, in order |
  * |---|---|---|
