@@ -7,6 +7,10 @@ line of stdout; {"skipped": reason} (exit 0) without torch or CUDA.
 The network is torch_bench.py's (nnU-Net's Generic_UNet as @voxseg/plugin-unet builds it).
 Inference: windows at nnU-Net's step 0.5, Gaussian weighting (sigma = patch/8), sigmoid before
 averaging, mirrored passes over the 8 flips with --tta; batch of one window.
+
+`--device cpu --tiny` runs the same code on the CPU at gpu-bench.mjs's `--tiny` sizes (conv3d
+8^3 and 16^3 4->4, a BL step at 16^3 batch 1, a 20x24x18 case at patch 16): a check that the
+script works on a machine without CUDA, not a figure. The CUDA path (the default) is unchanged.
 """
 import argparse
 import importlib.util
@@ -18,6 +22,12 @@ import time
 
 def emit(obj):
     print(json.dumps(obj))
+
+
+def sync(torch, dev):
+    """Wait for the device's queued work (CUDA runs asynchronously; the CPU does not)."""
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
 
 
 def load_torch_bench():
@@ -37,20 +47,28 @@ def main():
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--case", default="155,240,240")
     p.add_argument("--infer-patch", type=int, default=128)
+    p.add_argument("--device", choices=["cuda", "cpu"], default="cuda", help="cpu: a rehearsal of the script without CUDA")
+    p.add_argument("--tiny", action="store_true", help="gpu-bench.mjs's --tiny sizes (overrides the size flags)")
     a = p.parse_args()
+    if a.tiny:
+        a.sizes, a.channels, a.repeats, a.patch, a.batch, a.steps, a.case, a.infer_patch = "8,16", 4, 1, 16, 1, 2, "20,24,18", 16
     try:
         import torch
     except Exception as e:
         emit({"skipped": f"torch not importable ({e})"})
         return 0
-    if not torch.cuda.is_available():
-        emit({"skipped": "torch has no CUDA device"})
-        return 0
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
-    torch.backends.cudnn.benchmark = True
-    dev = torch.device("cuda")
-    out = {"torch": torch.__version__, "device": torch.cuda.get_device_name(0), "tf32": False, "conv3d": []}
+    if a.device == "cuda":
+        if not torch.cuda.is_available():
+            emit({"skipped": "torch has no CUDA device"})
+            return 0
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cudnn.benchmark = True
+        name = torch.cuda.get_device_name(0)
+    else:
+        name = "cpu"
+    dev = torch.device(a.device)
+    out = {"torch": torch.__version__, "device": name, "tf32": False, "tiny": a.tiny, "conv3d": []}
     for s in [int(v) for v in a.sizes.split(",")]:
         out["conv3d"].append(bench_conv3d(torch, dev, s, a.channels, a.repeats))
     tb = load_torch_bench()
@@ -69,13 +87,13 @@ def bench_conv3d(torch, dev, s, c, repeats):
     dy = torch.full((1, c, s, s, s), 0.1, device=dev)
     best = None
     for i in range(repeats + 1):
-        torch.cuda.synchronize()
+        sync(torch, dev)
         t0 = time.perf_counter()
         y = F.conv3d(x, w, padding=1)
-        torch.cuda.synchronize()
+        sync(torch, dev)
         t1 = time.perf_counter()
         torch.autograd.grad(y, [x, w], dy)
-        torch.cuda.synchronize()
+        sync(torch, dev)
         t2 = time.perf_counter()
         if i > 0 and (best is None or t2 - t0 < best[0] + best[1]):
             best = (t1 - t0, t2 - t1)
@@ -99,7 +117,7 @@ def bench_train_step(torch, dev, tb, patch, batch, steps):
     weights = [w / sum(weights) for w in weights]
     times = []
     for i in range(steps + 1):
-        torch.cuda.synchronize()
+        sync(torch, dev)
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
         outs = net(x)
@@ -130,7 +148,7 @@ def bench_inference(torch, dev, tb, case, patch, tta):
     g = torch.exp(-((torch.arange(patch, device=dev) - (patch - 1) / 2) ** 2) / (2 * sigma ** 2))
     gauss = g[:, None, None] * g[None, :, None] * g[None, None, :]
     flips = [()] if tta == "none" else [f for f in ([], [2], [3], [4], [2, 3], [2, 4], [3, 4], [2, 3, 4])]
-    torch.cuda.synchronize()
+    sync(torch, dev)
     t0 = time.perf_counter()
     with torch.no_grad():
         acc = torch.zeros(1, 3, *vol.shape[2:], device=dev)

@@ -22,4 +22,5 @@ export { BINARY_KERNELS, collapsedShape } from './kernels/binary-broadcast.js';
 export { voxsegKernelConfigs } from './kernels/register-kernels.js';
 export { fusedNormKernelConfigs } from './kernels/fused-norm.js';
 export { setMaxBindingBytes, maxBindingBytes } from './kernels/binding-split.js';
+export { setConvKernelChoice, usesDirectConv, type ConvKernelChoice } from './kernels/conv3d-kernels.js';
 export { finish } from './bench/finish.js';

@@ -12,12 +12,20 @@ import { fileURLToPath } from 'node:url';
 export interface NativeAddon {
   info(): { onednn: string; threads: number };
   setThreads(n: number): number;
-  conv3dForward(x: Float32Array, filter: Float32Array, y: Float32Array, params: Int32Array): void;
-  conv3dBackwardData(dy: Float32Array, filter: Float32Array, dx: Float32Array, params: Int32Array): void;
-  conv3dBackwardFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, params: Int32Array): void;
-  conv3dForwardBias(x: Float32Array, filter: Float32Array, bias: Float32Array, y: Float32Array, params: Int32Array): void;
-  conv3dBackwardFilterBias(x: Float32Array, dy: Float32Array, dw: Float32Array, dbias: Float32Array, params: Int32Array): void;
-  conv3dImplInfo(params: Int32Array): { forward: string; backwardData?: string; backwardFilter?: string };
+  /**
+   * The training convolutions. `layout` 0 (default): channels-last activations in place; 1:
+   * oneDNN's blocked layout, the activations copied into scratch buffers and back, one sample
+   * at a time. Each returns the layout it ran: 0 where layout 1 does not apply (oneDNN picked no
+   * plain blocked layout for this geometry).
+   */
+  conv3dForward(x: Float32Array, filter: Float32Array, y: Float32Array, params: Int32Array, layout?: number): number;
+  conv3dBackwardData(dy: Float32Array, filter: Float32Array, dx: Float32Array, params: Int32Array, layout?: number): number;
+  conv3dBackwardFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, params: Int32Array, layout?: number): number;
+  conv3dForwardBias(x: Float32Array, filter: Float32Array, bias: Float32Array, y: Float32Array, params: Int32Array, layout?: number): number;
+  conv3dBackwardFilterBias(x: Float32Array, dy: Float32Array, dw: Float32Array, dbias: Float32Array, params: Int32Array, layout?: number): number;
+  /** oneDNN implementation per primitive created for this geometry (blocked ones: "none" where layout 1 does not apply). */
+  conv3dImplInfo(params: Int32Array): Record<string, string>;
+  /** Drop the cached training primitives and the blocked-layout scratch buffers (shared with the inference conv). */
   clearConvCache(): number;
   /**
    * Inference conv + bias + LeakyReLU (slope NaN: none); layout 0 channels-last, 1 blocked with reorders.

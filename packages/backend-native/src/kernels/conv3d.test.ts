@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@voxseg/core';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { addon } from '../addon/load-addon.js';
-import { expectNoLeak, expectSameOnBoth, randn, skipReason, status } from '../__tests__/compare.js';
-import { convParams, nativeConv3dBias } from './conv3d.js';
+import { expectNoLeak, expectSameOnBoth, randn, relError, runOn, skipReason, status } from '../__tests__/compare.js';
+import { convParams, nativeConv3dBias, trainLayoutFor } from './conv3d.js';
 
 type Case = { name: string; x: number[]; k: number; cin: number; cout: number; stride: 1 | 2; pad: 'same' | 'valid' };
 
@@ -123,6 +123,135 @@ describe.skipIf(!status.available)('native Conv3D kernels vs cpu', () => {
       tf.dispose([gx!, gw!]);
     });
     tf.dispose([x, w]);
+  });
+});
+
+// The blocked training layout (addon layout 1) against channels-last (layout 0, the kernels
+// before issue 14): the same convolution, summed in another order, so equal within 1e-5
+// relative (max |a - b| / max |b|). Odd sizes, strides 1 and 2, batch 1 and 2, 4/16/32/48
+// channels, with and without bias, and the transposed conv's 2x2x2 stride-2 geometry.
+type LayoutCase = { x: number[]; k: number; cout: number; stride: 1 | 2; pad: 'same' | 'valid' };
+const layoutCases: LayoutCase[] = [
+  { x: [2, 7, 6, 5, 16], k: 3, cout: 16, stride: 1, pad: 'same' },
+  { x: [1, 9, 7, 8, 32], k: 3, cout: 32, stride: 1, pad: 'same' },
+  { x: [2, 7, 9, 6, 32], k: 3, cout: 48, stride: 2, pad: 'same' },
+  { x: [1, 5, 6, 7, 48], k: 3, cout: 16, stride: 1, pad: 'valid' },
+  { x: [2, 6, 8, 4, 16], k: 2, cout: 32, stride: 2, pad: 'valid' },
+  { x: [2, 5, 5, 6, 4], k: 3, cout: 32, stride: 1, pad: 'same' }, // 4 input channels: runs channels-last
+  { x: [1, 6, 5, 5, 32], k: 3, cout: 4, stride: 2, pad: 'same' }, // 4 output channels: channels-last
+];
+
+describe.skipIf(!status.available)('training convolutions on the blocked layout vs channels-last', () => {
+  afterEach(() => {
+    delete process.env['VOXSEG_CONV_TRAIN_LAYOUT'];
+  });
+
+  for (const c of layoutCases) {
+    const cin = c.x[4]!;
+    const name = `x [${c.x.join(',')}] ${c.k}x${c.k}x${c.k} s${c.stride} ${c.pad}, ${cin} -> ${c.cout}`;
+    it(`addon, every pass with and without bias: ${name}`, () => {
+      const rng = new Rng(`conv3d layout ${name}`);
+      const info = tf.backend_util.computeConv3DInfo(c.x as [number, number, number, number, number], [c.k, c.k, c.k, cin, c.cout], c.stride, 1, c.pad);
+      const p = convParams(info);
+      const data = (shape: number[], scale = 1) => randn(rng, shape, scale).dataSync() as Float32Array;
+      const x = data(c.x);
+      const w = data([c.k, c.k, c.k, cin, c.cout], 0.3);
+      const bias = data([c.cout]);
+      const dy = data(info.outShape);
+      const run = (layout: number) => {
+        const y = new Float32Array(dy.length), yb = new Float32Array(dy.length), dx = new Float32Array(x.length);
+        const dw = new Float32Array(w.length), dwb = new Float32Array(w.length), db = new Float32Array(c.cout);
+        const ran = [
+          addon().conv3dForward(x, w, y, p, layout),
+          addon().conv3dForwardBias(x, w, bias, yb, p, layout),
+          addon().conv3dBackwardData(dy, w, dx, p, layout),
+          addon().conv3dBackwardFilter(x, dy, dw, p, layout),
+          addon().conv3dBackwardFilterBias(x, dy, dwb, db, p, layout),
+        ];
+        return { ran, outs: { y, yb, dx, dw, dwb, db } };
+      };
+      const old = run(0);
+      const blocked = run(1);
+      expect(old.ran).toEqual([0, 0, 0, 0, 0]);
+      // What must run on the new path (a broken or skipped new path fails here): the forward
+      // and the stride-1 backward-data on the blocked layout when both channel counts are
+      // multiples of 16 (oneDNN's block is 8 on AVX2, 16 on AVX-512; 4 channels cannot be a
+      // plain blocked layout and run channels-last); every stride-1 filter gradient on the
+      // GEMM path (any channels). Stride-2 backward-data and filter gradients run blocked only
+      // where oneDNN 2.6 has a jit kernel for them (not on AVX2): not asserted.
+      const wide = cin % 16 === 0 && c.cout % 16 === 0;
+      const [fwd, fwdBias, bwdData, bwdFilter, bwdFilterBias] = blocked.ran;
+      expect([fwd, fwdBias]).toEqual(wide ? [1, 1] : [0, 0]);
+      if (c.stride === 1 || !wide) expect(bwdData).toBe(wide ? 1 : 0);
+      if (c.stride === 1) expect([bwdFilter, bwdFilterBias]).toEqual([1, 1]);
+      for (const [k, want] of Object.entries(old.outs)) {
+        const got = blocked.outs[k as keyof typeof old.outs];
+        expect(relError(got, want), `${k}`).toBeLessThanOrEqual(1e-5);
+        expect(want.some((v) => v !== 0), `${k} is not all zero`).toBe(true);
+      }
+    });
+  }
+
+  it('the kernels (conv3d, nativeConv3dBias, conv3dTranspose and their gradients) agree across layouts and with cpu', () => {
+    const rng = new Rng('conv3d layout kernels');
+    for (const c of layoutCases.slice(0, 5)) {
+      const x = randn(rng, c.x) as tf.Tensor5D;
+      const w = randn(rng, [c.k, c.k, c.k, c.x[4]!, c.cout], 0.3) as tf.Tensor5D;
+      const b = randn(rng, [c.cout]) as tf.Tensor1D;
+      const fn = () => {
+        const y0 = tf.conv3d(x, w, c.stride, c.pad);
+        const dyp = tf.add(0.5, tf.cos(tf.reshape(tf.range(0, y0.size), y0.shape)));
+        const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(nativeConv3dBias(xx as tf.Tensor5D, ww as tf.Tensor5D, bb as tf.Tensor1D, c.stride, c.pad), dyp));
+        const g = (xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.mul(tf.conv3d(xx as tf.Tensor5D, ww as tf.Tensor5D, c.stride, c.pad), dyp));
+        // The transposed conv (Conv3DBackpropInputV2 as a forward op) of dyp back to x's shape.
+        const t = tf.conv3dTranspose(dyp as tf.Tensor5D, w, c.x as [number, number, number, number, number], c.stride, c.pad);
+        return [y0, ...tf.grads(f)([x, w, b]), ...tf.grads(g)([x, w]), t];
+      };
+      process.env['VOXSEG_CONV_TRAIN_LAYOUT'] = 'ndhwc';
+      const old = runOn('native', fn);
+      process.env['VOXSEG_CONV_TRAIN_LAYOUT'] = 'blocked';
+      const blocked = runOn('native', fn);
+      blocked.forEach((o, i) => expect(relError(o.data, old[i]!.data), `output ${i}`).toBeLessThanOrEqual(1e-5));
+      delete process.env['VOXSEG_CONV_TRAIN_LAYOUT'];
+      expectSameOnBoth(fn); // default layout choice against tfjs's own cpu kernels
+      tf.dispose([x, w, b]);
+    }
+  });
+
+  it('chooses blocked from 16 channels on both sides, GEMM filter gradients from 16^3 output voxels, unless forced', () => {
+    const info = (cin: number, cout: number, edge = 4, stride = 1) => tf.backend_util.computeConv3DInfo([1, edge, edge, edge, cin], [3, 3, 3, cin, cout], stride, 1, 'same');
+    expect(trainLayoutFor(info(4, 32))).toBe(0);
+    expect(trainLayoutFor(info(32, 3), 'backwardData')).toBe(0);
+    expect(trainLayoutFor(info(16, 16))).toBe(1);
+    expect(trainLayoutFor(info(64, 32), 'backwardData')).toBe(1);
+    expect(trainLayoutFor(info(64, 32), 'backwardFilter')).toBe(0); // 4^3 output voxels
+    expect(trainLayoutFor(info(4, 32, 16), 'backwardFilter')).toBe(1); // 16^3, any channels
+    expect(trainLayoutFor(info(4, 32, 32, 2), 'backwardFilter')).toBe(0); // stride 2: by channels
+    expect(trainLayoutFor(info(32, 64, 32, 2), 'backwardFilter')).toBe(1);
+    process.env['VOXSEG_CONV_TRAIN_LAYOUT'] = 'ndhwc';
+    expect(trainLayoutFor(info(64, 32, 32), 'backwardFilter')).toBe(0);
+    process.env['VOXSEG_CONV_TRAIN_LAYOUT'] = 'blocked';
+    expect(trainLayoutFor(info(4, 32))).toBe(1);
+  });
+
+  it('names the blocked primitives it created, rejects a bad layout, and leaks no tensors', () => {
+    const info = tf.backend_util.computeConv3DInfo([1, 4, 4, 4, 16], [3, 3, 3, 16, 16], 1, 1, 'same');
+    const p = convParams(info);
+    addon().conv3dForward(new Float32Array(1024), new Float32Array(27 * 256), new Float32Array(1024), p, 1);
+    const impl = addon().conv3dImplInfo(p);
+    expect(impl['blockedForward']).toMatch(/./);
+    expect(impl['blockedForward']).not.toBe('none');
+    expect(() => addon().conv3dForward(new Float32Array(1024), new Float32Array(27 * 256), new Float32Array(1024), p, 2)).toThrow(/conv3d layout: expected 0 \(channels-last\) or 1 \(blocked\), got 2/);
+    process.env['VOXSEG_CONV_TRAIN_LAYOUT'] = 'blocked';
+    const rng = new Rng('conv layout leak');
+    const x = randn(rng, [2, 4, 4, 4, 16]);
+    const w = randn(rng, [3, 3, 3, 16, 16]);
+    const b = randn(rng, [16]);
+    expectNoLeak(() => {
+      const gs = tf.grads((a: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(nativeConv3dBias(a as tf.Tensor5D, ww as tf.Tensor5D, bb as tf.Tensor1D, 2, 'same')))([x, w, b]);
+      tf.dispose(gs);
+    });
+    tf.dispose([x, w, b]);
   });
 });
 

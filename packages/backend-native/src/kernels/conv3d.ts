@@ -23,6 +23,41 @@ export function convParams(info: tf.backend_util.Conv3DInfo): Int32Array {
   ]);
 }
 
+/**
+ * Channels (input and output side alike) from which the training forward and backward-data
+ * convolutions run on oneDNN's blocked activation layout, the activations copied into it and
+ * the result back in the same call (addon `layout` 1; see the package README, "Training
+ * convolution"). Below, and where oneDNN picks no plain blocked layout or has no jit kernel for
+ * it (channels not a multiple of its block; stride-2 backward-data on AVX2), they run on
+ * channels-last as before.
+ */
+export const TRAIN_BLOCKED_FROM_CHANNELS = 16;
+
+/**
+ * Output voxels per sample from which a stride-1 filter gradient runs as GEMMs over the padded
+ * activations (addon `layout` 1): measured 1.4-3x faster than oneDNN's `gemm:jit` from 16^3 up,
+ * slower at 8^3 x 256 channels (README).
+ */
+export const TRAIN_GEMM_FILTER_FROM_VOXELS = 4096;
+
+/** Which pass of a training convolution {@link trainLayoutFor} decides for. */
+export type TrainPass = 'forward' | 'backwardData' | 'backwardFilter';
+
+/**
+ * Addon layout code for one pass of a training convolution of this geometry: 1 the new path
+ * (blocked layout; for a stride-1 filter gradient the GEMMs), 0 channels-last as before issue 14.
+ * `VOXSEG_CONV_TRAIN_LAYOUT=ndhwc|blocked` forces one for every pass (read on every call, for
+ * A/B runs and tests); the addon still runs channels-last where the new path does not apply.
+ */
+export function trainLayoutFor(info: tf.backend_util.Conv3DInfo, pass: TrainPass = 'forward'): number {
+  const forced = process.env['VOXSEG_CONV_TRAIN_LAYOUT'];
+  if (forced === 'ndhwc') return 0;
+  if (forced === 'blocked') return 1;
+  const unit = [info.strideDepth, info.strideHeight, info.strideWidth, info.dilationDepth, info.dilationHeight, info.dilationWidth].every((v) => v === 1);
+  if (pass === 'backwardFilter' && unit) return info.outDepth * info.outHeight * info.outWidth >= TRAIN_GEMM_FILTER_FROM_VOXELS ? 1 : 0;
+  return info.inChannels >= TRAIN_BLOCKED_FROM_CHANNELS && info.outChannels >= TRAIN_BLOCKED_FROM_CHANNELS ? 1 : 0;
+}
+
 function conv3dInfo(op: string, xShape: number[], filterShape: number[], strides: Triple, dilations: Triple, pad: 'same' | 'valid'): tf.backend_util.Conv3DInfo {
   if (xShape.length !== 5 || filterShape.length !== 5) {
     throw new Error(`${op}: expected rank-5 input and filter, got x ${fmt(xShape)} filter ${fmt(filterShape)}`);
@@ -39,7 +74,7 @@ function assertShape(op: string, what: string, got: number[], want: number[]) {
   }
 }
 
-/** `Conv3D`: y = conv3d(x, filter), channels-last, oneDNN forward primitive. */
+/** `Conv3D`: y = conv3d(x, filter), channels-last tensors, oneDNN forward primitive (layout: {@link trainLayoutFor}). */
 export const conv3dConfig: tf.KernelConfig = {
   kernelName: tf.Conv3D,
   backendName: 'native',
@@ -51,7 +86,7 @@ export const conv3dConfig: tf.KernelConfig = {
     const run = sizeOf(info.outShape) > 0 && sizeOf(x.shape) > 0 && sizeOf(filter.shape) > 0;
     const y = alloc(b, sizeOf(info.outShape), !run);
     if (run) {
-      addon().conv3dForward(f32(b, x), f32(b, filter), y, convParams(info));
+      addon().conv3dForward(f32(b, x), f32(b, filter), y, convParams(info), trainLayoutFor(info));
     }
     return output(b, info.outShape, 'float32', y);
   },
@@ -70,7 +105,7 @@ export const conv3dBackpropInputConfig: tf.KernelConfig = {
     const run = sizeOf(inputShape) > 0 && sizeOf(dy.shape) > 0 && sizeOf(filter.shape) > 0;
     const dx = alloc(b, sizeOf(inputShape), !run);
     if (run) {
-      addon().conv3dBackwardData(f32(b, dy), f32(b, filter), dx, convParams(info));
+      addon().conv3dBackwardData(f32(b, dy), f32(b, filter), dx, convParams(info), trainLayoutFor(info, 'backwardData'));
     }
     return output(b, [...inputShape], 'float32', dx);
   },
@@ -89,7 +124,7 @@ export const conv3dBackpropFilterConfig: tf.KernelConfig = {
     const run = sizeOf(filterShape) > 0 && sizeOf(x.shape) > 0 && sizeOf(dy.shape) > 0;
     const dw = alloc(b, sizeOf(filterShape), !run);
     if (run) {
-      addon().conv3dBackwardFilter(f32(b, x), f32(b, dy), dw, convParams(info));
+      addon().conv3dBackwardFilter(f32(b, x), f32(b, dy), dw, convParams(info), trainLayoutFor(info, 'backwardFilter'));
     }
     return output(b, [...filterShape], 'float32', dw);
   },
@@ -112,7 +147,7 @@ export const conv3dBiasConfig: tf.KernelConfig = {
     assertShape(CONV3D_BIAS, 'bias', bias.shape, [info.outChannels]);
     const run = sizeOf(info.outShape) > 0 && sizeOf(x.shape) > 0 && sizeOf(filter.shape) > 0;
     const y = alloc(b, sizeOf(info.outShape), !run);
-    if (run) addon().conv3dForwardBias(f32(b, x), f32(b, filter), f32(b, bias), y, convParams(info));
+    if (run) addon().conv3dForwardBias(f32(b, x), f32(b, filter), f32(b, bias), y, convParams(info), trainLayoutFor(info));
     else if (y.length > 0) {
       // No products to sum: every output is the bias.
       const bv = f32(b, bias);
@@ -135,7 +170,7 @@ export const conv3dBackpropFilterBiasConfig: tf.KernelConfig = {
     const run = sizeOf(filterShape) > 0 && sizeOf(x.shape) > 0 && sizeOf(dy.shape) > 0;
     const dw = alloc(b, sizeOf(filterShape), !run);
     const db = new Float32Array(info.outChannels);
-    if (run) addon().conv3dBackwardFilterBias(f32(b, x), f32(b, dy), dw, db, convParams(info));
+    if (run) addon().conv3dBackwardFilterBias(f32(b, x), f32(b, dy), dw, db, convParams(info), trainLayoutFor(info, 'backwardFilter'));
     return [output(b, [...filterShape], 'float32', dw), output(b, [info.outChannels], 'float32', db)];
   },
 };

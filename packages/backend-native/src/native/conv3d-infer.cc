@@ -16,6 +16,7 @@
 #include <memory>
 #include <new>
 #include <unordered_map>
+#include "blocked.h"
 #include "common.h"
 #include "onednn.h"
 
@@ -39,71 +40,6 @@ struct InferEntry {
   convolution_forward prim;
   std::unique_ptr<memory> wei;  // reorder target for the weights
 };
-
-/**
- * Blocked-layout copies of the input and output, shared by every primitive and grown to the
- * largest needed (two buffers in all, not two per layer shape: at 128^3 one U-Net layer's
- * activations are hundreds of MB).
- */
-struct Scratch {
-  void* p = nullptr;
-  size_t bytes = 0;
-  void* get(size_t n) {
-    if (n > bytes) {
-      std::free(p);
-      bytes = (n + 4095) / 4096 * 4096;
-      p = std::aligned_alloc(4096, bytes);
-      if (!p) {
-        bytes = 0;
-        throw std::bad_alloc();
-      }
-    }
-    return p;
-  }
-  void release() {
-    std::free(p);
-    p = nullptr;
-    bytes = 0;
-  }
-};
-Scratch& SrcScratch() {
-  static Scratch s;
-  return s;
-}
-Scratch& DstScratch() {
-  static Scratch s;
-  return s;
-}
-
-/**
- * Channel block of `d` when it is oneDNN's plain blocked activation layout nCdhw8c/nCdhw16c
- * for `dims` with no padded channels; 0 otherwise.
- */
-int64_t PlainBlock(const memory::desc& d, const memory::dims& dims) {
-  if (d == memory::desc(dims, dt::f32, tag::nCdhw8c) && dims[1] % 8 == 0) return 8;
-  if (d == memory::desc(dims, dt::f32, tag::nCdhw16c) && dims[1] % 16 == 0) return 16;
-  return 0;
-}
-
-/**
- * Channels-last `src` ([n, spatial, c]) into channels [c0, c0 + c) of the nC<spatial><B>c
- * buffer `dst` with `ctot` channels (c, c0, ctot multiples of B). Same bytes as oneDNN's
- * reorder to (a submemory of) that layout; written here because oneDNN 2.6's generic reorder
- * for it (jit:uni) ran at a third of the speed of the reorder back (measured with
- * ONEDNN_VERBOSE at 128^3 x 32 channels: 90-190 ms against 30-40 ms): it walks the source
- * once per channel block. Here each voxel's c channels are read once, in order, and copied
- * to c / B output streams.
- */
-void ToBlocked(const float* src, int64_t n, int64_t spatial, int64_t c, float* dst, int64_t c0, int64_t ctot, int64_t B) {
-  const int64_t nb = c / B, total = n * spatial;
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < total; ++i) {
-    const int64_t ni = i / spatial, si = i % spatial;
-    const float* in = src + i * c;
-    float* out = dst + ((ni * (ctot / B) + c0 / B) * spatial + si) * B;
-    for (int64_t cb = 0; cb < nb; ++cb) std::memcpy(out + cb * spatial * B, in + cb * B, B * sizeof(float));
-  }
-}
 
 std::unordered_map<std::string, std::unique_ptr<InferEntry>>& InferCache() {
   static std::unordered_map<std::string, std::unique_ptr<InferEntry>> c;

@@ -48,9 +48,15 @@ function collapsing(original: KernelFunc): KernelFunc {
     const aBig = a.shape.length >= 5;
     const bigIn = aBig ? a : b;
     const big2d = reshape({ inputs: { x: bigIn }, backend, attrs: { shape: flat } }) as tf.TensorInfo;
-    const out2d = original({ ...args, inputs: { ...args.inputs, [aBig ? na : nb]: big2d } }) as tf.TensorInfo;
+    // The small input as [1, C] too: a rank-1 operand sends BinaryOpProgram down its
+    // shared-memory path (a workgroup barrier per 256 outputs, which SwiftShader pays dearly for:
+    // [32768, 4] + [4] took 0.54 s, and a pipeline per C), a rank-2 one down the plain one.
+    const smallIn = aBig ? b : a;
+    const small2d = reshape({ inputs: { x: smallIn }, backend, attrs: { shape: [1, smallIn.shape[0]!] } }) as tf.TensorInfo;
+    const out2d = original({ ...args, inputs: { ...args.inputs, [aBig ? na : nb]: big2d, [aBig ? nb : na]: small2d } }) as tf.TensorInfo;
     const out = reshape({ inputs: { x: out2d }, backend, attrs: { shape: outShape } }) as tf.TensorInfo;
     backend.disposeData(big2d.dataId);
+    backend.disposeData(small2d.dataId);
     backend.disposeData(out2d.dataId);
     return out;
   };

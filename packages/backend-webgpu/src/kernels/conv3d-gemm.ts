@@ -32,13 +32,21 @@ export interface GemmTiles {
   WY: number;
 }
 
-/** Tiles for `n` output columns: narrow layers get tall tiles, so that 256 threads stay busy. */
-export function gemmTiles(n: number): GemmTiles {
+/**
+ * Tiles for a GEMM of `m` rows and `n` columns, 256 threads each. The column tile is the
+ * smallest of 4, 8, 16, 32, 64 that holds `n` (narrow layers waste no columns), and the rows
+ * per thread (RM) fill the remaining threads: tall tiles for narrow layers. A GEMM with few
+ * rows (the filter gradient: 27·Cin rows) gets fewer rows per thread, down to one, so that a
+ * 108-row GEMM (4 input channels) runs one 128-row tile, not a 256-row one of which 58% is idle.
+ * TM always divides 256, and TK too (the loaders rely on it).
+ */
+export function gemmTiles(n: number, m = Infinity): GemmTiles {
   const TN = n <= 4 ? 4 : n <= 8 ? 8 : n <= 16 ? 16 : n <= 32 ? 32 : 64;
   const RN = TN >= 32 ? 4 : TN >= 8 ? 2 : 1;
   const WX = TN / RN;
   const WY = 256 / WX;
-  const RM = 4;
+  let RM = 4;
+  while (RM > 1 && (WY * RM) / 2 >= m) RM /= 2;
   const TM = WY * RM;
   // Workgroup memory TK * (TM + TN) floats stays within WebGPU's guaranteed 16 KiB.
   const TK = TM >= 256 ? 8 : 16;
@@ -60,6 +68,9 @@ const GEOMETRY = [
   'aShift', 'bShift', 'oShift',
 ] as const;
 
+/** The uniform struct fields of the conv programs (GEMM and direct), in {@link GEOMETRY} order. */
+export const CONV_UNIFORMS = GEOMETRY.map((g) => `${g} : i32,`).join(' ');
+
 /** A tfjs-backend-webgpu program (the fields `runWebGPUProgram` reads). */
 export class ConvGemmProgram {
   outputShape: number[];
@@ -76,6 +87,7 @@ export class ConvGemmProgram {
    * @param outputShape shape of the result (for filterGrad with `splits > 1`: `[splits, M, N]`)
    * @param m rows, @param n columns, @param k reduction length
    * @param splits K split count (filterGrad only)
+   * @param unitStride inputGrad only: every stride is 1 (no divisibility test per tap)
    */
   constructor(
     readonly mode: ConvGemmMode,
@@ -83,12 +95,13 @@ export class ConvGemmProgram {
     m: number,
     n: number,
     readonly splits: number,
+    readonly unitStride = false,
   ) {
     this.outputShape = outputShape;
-    this.tiles = gemmTiles(n);
+    this.tiles = gemmTiles(n, mode === 'filterGrad' ? m : Infinity);
     const t = this.tiles;
     this.variableNames = mode === 'forward' ? ['x', 'w'] : mode === 'inputGrad' ? ['dy', 'w'] : ['x', 'dy'];
-    this.uniforms = GEOMETRY.map((g) => `${g} : i32,`).join(' ');
+    this.uniforms = CONV_UNIFORMS;
     this.workgroupSize = [t.WX, t.WY, 1];
     this.dispatchLayout = { x: [0] };
     const gx = Math.ceil(n / t.TN);
@@ -97,83 +110,134 @@ export class ConvGemmProgram {
     const gy = splits > 1 ? gm : Math.min(gm, 32768);
     const gz = splits > 1 ? splits : Math.ceil(gm / gy);
     this.dispatch = [gx, gy, gz];
-    this.shaderKey = `voxseg_conv3d_gemm_${mode}_${t.TM}_${t.TN}_${t.TK}_${splits > 1 ? 'split' : 'whole'}`;
+    this.shaderKey = `voxseg_conv3d_gemm_${mode}_${t.TM}_${t.TN}_${t.TK}_${splits > 1 ? 'split' : 'whole'}${mode === 'inputGrad' && unitStride ? '_unit' : ''}`;
   }
 
   getUserCode(): string {
     const { TM, TN, TK, RM, RN, WX, WY } = this.tiles;
     const threads = WX * WY;
-    const LA = Math.ceil((TM * TK) / threads);
-    const LB = Math.ceil((TK * TN) / threads);
     const mode = this.mode;
     const split = this.splits > 1;
-    // A-tile element e -> (row, col). forward/inputGrad: k fastest (channels contiguous in
-    // x/dy); filterGrad: m fastest (its m ends in the input channel, contiguous in x).
-    const aRowCol =
-      mode === 'filterGrad' ? `let row = e % ${TM}; let col = e / ${TM};` : `let row = e / ${TK}; let col = e % ${TK};`;
-    // Per-row precomputation, hoisted out of the K loop: the decomposition of the row index.
-    let rowPre: string;
+    const unit = this.unitStride;
+    // Which A-tile elements a thread loads. The tile is TM x TK, stored column-major in As.
+    // forward / inputGrad: k runs fastest across threads (channels are contiguous in x / dy), and
+    // as TK divides the thread count each thread keeps one column: its k, and so the tap and
+    // channel decomposed from it (div/mod), is computed once per K-tile, not once per element.
+    // filterGrad: m runs fastest (its m ends in the input channel, contiguous in x); TM divides
+    // the thread count, so each thread keeps one row and the per-column decomposition of the
+    // position k (n, od, oh, ow) comes from a small table in workgroup memory that TK threads
+    // fill once per K-tile (double-buffered, so no extra barrier).
+    const LA = Math.ceil((TM * TK) / threads);
+    const LB = Math.ceil((TK * TN) / threads);
+    const aStep = mode === 'filterGrad' ? threads / TM : threads / TK;
+    const aGuard = LA * threads > TM * TK;
+    let decl = '';
+    let pre: string;
+    let perTile: string;
     let loadA: string;
     if (mode === 'forward') {
-      rowPre = `
-        let gm = tileM + row;
-        var ow = gm % uniforms.outW; var t = gm / uniforms.outW;
-        let oh = t % uniforms.outH; t = t / uniforms.outH;
-        let od = t % uniforms.outD; let n = t / uniforms.outD;
-        rValid[i] = gm < uniforms.M;
-        rB[i] = n; rD[i] = od * uniforms.sD - uniforms.pD; rH[i] = oh * uniforms.sH - uniforms.pH; rW[i] = ow * uniforms.sW - uniforms.pW;`;
-      loadA = `
-        var v = 0.0;
-        if (rValid[i] && gk < uniforms.K) {
-          let ci = gk % uniforms.inC; var t = gk / uniforms.inC;
-          let kw = t % uniforms.fW; t = t / uniforms.fW;
-          let kh = t % uniforms.fH; let kd = t / uniforms.fH;
-          let id = rD[i] + kd * uniforms.dD; let ih = rH[i] + kh * uniforms.dH; let iw = rW[i] + kw * uniforms.dW;
-          if (id >= 0 && id < uniforms.inD && ih >= 0 && ih < uniforms.inH && iw >= 0 && iw < uniforms.inW) {
-            v = x[(((rB[i] * uniforms.inD + id) * uniforms.inH + ih) * uniforms.inW + iw) * uniforms.inC + ci + uniforms.aShift];
-          }
-        }`;
-    } else if (mode === 'inputGrad') {
-      rowPre = `
-        let gm = tileM + row;
-        var iw = gm % uniforms.inW; var t = gm / uniforms.inW;
-        let ih = t % uniforms.inH; t = t / uniforms.inH;
-        let id = t % uniforms.inD; let n = t / uniforms.inD;
-        rValid[i] = gm < uniforms.M;
-        rB[i] = n; rD[i] = id + uniforms.pD; rH[i] = ih + uniforms.pH; rW[i] = iw + uniforms.pW;`;
-      loadA = `
-        var v = 0.0;
-        if (rValid[i] && gk < uniforms.K) {
-          let co = gk % uniforms.outC; var t = gk / uniforms.outC;
-          let kw = t % uniforms.fW; t = t / uniforms.fW;
-          let kh = t % uniforms.fH; let kd = t / uniforms.fH;
-          let td = rD[i] - kd * uniforms.dD; let th = rH[i] - kh * uniforms.dH; let tw = rW[i] - kw * uniforms.dW;
-          if (td >= 0 && th >= 0 && tw >= 0 && td % uniforms.sD == 0 && th % uniforms.sH == 0 && tw % uniforms.sW == 0) {
-            let od = td / uniforms.sD; let oh = th / uniforms.sH; let ow = tw / uniforms.sW;
-            if (od < uniforms.outD && oh < uniforms.outH && ow < uniforms.outW) {
-              v = dy[(((rB[i] * uniforms.outD + od) * uniforms.outH + oh) * uniforms.outW + ow) * uniforms.outC + co + uniforms.aShift];
-            }
-          }
-        }`;
-    } else {
-      rowPre = `
-        let gm = tileM + row;
-        let ci = gm % uniforms.inC; var t = gm / uniforms.inC;
-        let kw = t % uniforms.fW; t = t / uniforms.fW;
-        let kh = t % uniforms.fH; let kd = t / uniforms.fH;
-        rValid[i] = gm < uniforms.M;
-        rB[i] = ci; rD[i] = kd * uniforms.dD - uniforms.pD; rH[i] = kh * uniforms.dH - uniforms.pH; rW[i] = kw * uniforms.dW - uniforms.pW;`;
-      loadA = `
-        var v = 0.0;
-        if (rValid[i] && gk < kEnd) {
-          var ow = gk % uniforms.outW; var t = gk / uniforms.outW;
+      pre = `
+        let aCol = tid % ${TK};
+        var rValid : array<bool, ${LA}>;
+        var rBase : array<i32, ${LA}>;
+        var rD : array<i32, ${LA}>;
+        var rH : array<i32, ${LA}>;
+        var rW : array<i32, ${LA}>;
+        for (var i = 0; i < ${LA}; i++) {
+          let gm = tileM + tid / ${TK} + i * ${aStep};
+          var ow = gm % uniforms.outW; var t = gm / uniforms.outW;
           let oh = t % uniforms.outH; t = t / uniforms.outH;
           let od = t % uniforms.outD; let n = t / uniforms.outD;
-          let id = od * uniforms.sD + rD[i]; let ih = oh * uniforms.sH + rH[i]; let iw = ow * uniforms.sW + rW[i];
-          if (id >= 0 && id < uniforms.inD && ih >= 0 && ih < uniforms.inH && iw >= 0 && iw < uniforms.inW) {
-            v = x[(((n * uniforms.inD + id) * uniforms.inH + ih) * uniforms.inW + iw) * uniforms.inC + rB[i] + uniforms.aShift];
-          }
+          rValid[i] = gm < uniforms.M;
+          rBase[i] = n * uniforms.inD; rD[i] = od * uniforms.sD - uniforms.pD; rH[i] = oh * uniforms.sH - uniforms.pH; rW[i] = ow * uniforms.sW - uniforms.pW;
         }`;
+      perTile = `
+          let gk = k0 + aCol;
+          let kOk = gk < uniforms.K;
+          let ci = gk % uniforms.inC; var tk = gk / uniforms.inC;
+          let kw = tk % uniforms.fW; tk = tk / uniforms.fW;
+          let kh = tk % uniforms.fH; let kd = tk / uniforms.fH;
+          let offD = kd * uniforms.dD; let offH = kh * uniforms.dH; let offW = kw * uniforms.dW;`;
+      loadA = `
+            let row = tid / ${TK} + i * ${aStep};
+            var v = 0.0;
+            let id = rD[i] + offD; let ih = rH[i] + offH; let iw = rW[i] + offW;
+            if (kOk && rValid[i] && id >= 0 && id < uniforms.inD && ih >= 0 && ih < uniforms.inH && iw >= 0 && iw < uniforms.inW) {
+              v = x[(((rBase[i] + id) * uniforms.inH + ih) * uniforms.inW + iw) * uniforms.inC + ci + uniforms.aShift];
+            }
+            As[aCol * ${TM} + row] = v;`;
+    } else if (mode === 'inputGrad') {
+      pre = `
+        let aCol = tid % ${TK};
+        var rValid : array<bool, ${LA}>;
+        var rBase : array<i32, ${LA}>;
+        var rD : array<i32, ${LA}>;
+        var rH : array<i32, ${LA}>;
+        var rW : array<i32, ${LA}>;
+        for (var i = 0; i < ${LA}; i++) {
+          let gm = tileM + tid / ${TK} + i * ${aStep};
+          var iw = gm % uniforms.inW; var t = gm / uniforms.inW;
+          let ih = t % uniforms.inH; t = t / uniforms.inH;
+          let id = t % uniforms.inD; let n = t / uniforms.inD;
+          rValid[i] = gm < uniforms.M;
+          rBase[i] = n * uniforms.outD; rD[i] = id + uniforms.pD; rH[i] = ih + uniforms.pH; rW[i] = iw + uniforms.pW;
+        }`;
+      perTile = `
+          let gk = k0 + aCol;
+          let kOk = gk < uniforms.K;
+          let co = gk % uniforms.outC; var tk = gk / uniforms.outC;
+          let kw = tk % uniforms.fW; tk = tk / uniforms.fW;
+          let kh = tk % uniforms.fH; let kd = tk / uniforms.fH;
+          let offD = kd * uniforms.dD; let offH = kh * uniforms.dH; let offW = kw * uniforms.dW;`;
+      // The output position a tap came from: (input + pad - tap) / stride, where divisible. A
+      // unit-stride conv (most of a U-Net's) skips the divisibility test and the division.
+      const fromTap = unit
+        ? `let od = rD[i] - offD; let oh = rH[i] - offH; let ow = rW[i] - offW;
+            if (kOk && rValid[i] && od >= 0 && oh >= 0 && ow >= 0 && od < uniforms.outD && oh < uniforms.outH && ow < uniforms.outW) {`
+        : `let td = rD[i] - offD; let th = rH[i] - offH; let tw = rW[i] - offW;
+            let od = td / uniforms.sD; let oh = th / uniforms.sH; let ow = tw / uniforms.sW;
+            if (kOk && rValid[i] && td >= 0 && th >= 0 && tw >= 0 && od * uniforms.sD == td && oh * uniforms.sH == th && ow * uniforms.sW == tw &&
+                od < uniforms.outD && oh < uniforms.outH && ow < uniforms.outW) {`;
+      loadA = `
+            let row = tid / ${TK} + i * ${aStep};
+            var v = 0.0;
+            ${fromTap}
+              v = dy[(((rBase[i] + od) * uniforms.outH + oh) * uniforms.outW + ow) * uniforms.outC + co + uniforms.aShift];
+            }
+            As[aCol * ${TM} + row] = v;`;
+    } else {
+      // Per K column of the tile: (first input depth index of the sample n, od*sD, oh*sH, ow*sW),
+      // or n = -1 past the end of this workgroup's K range.
+      decl = `var<workgroup> Kt : array<vec4<i32>, ${2 * TK}>;
+      fn position(gk : i32, kEnd : i32) -> vec4<i32> {
+        if (gk >= kEnd) { return vec4<i32>(-1, 0, 0, 0); }
+        let ow = gk % uniforms.outW; var t = gk / uniforms.outW;
+        let oh = t % uniforms.outH; t = t / uniforms.outH;
+        let od = t % uniforms.outD; let n = t / uniforms.outD;
+        return vec4<i32>(n * uniforms.inD, od * uniforms.sD, oh * uniforms.sH, ow * uniforms.sW);
+      }`;
+      pre = `
+        let aRow = tid % ${TM};
+        let gmA = tileM + aRow;
+        let ci = gmA % uniforms.inC; var t = gmA / uniforms.inC;
+        let kw = t % uniforms.fW; t = t / uniforms.fW;
+        let kh = t % uniforms.fH; let kd = t / uniforms.fH;
+        let rValid = gmA < uniforms.M;
+        let rD = kd * uniforms.dD - uniforms.pD; let rH = kh * uniforms.dH - uniforms.pH; let rW = kw * uniforms.dW - uniforms.pW;
+        if (tid < ${TK}) { Kt[tid] = position(kBegin + tid, kEnd); }
+        workgroupBarrier();`;
+      perTile = `
+          let buf = (kt % 2) * ${TK};
+          if (tid < ${TK}) { Kt[${TK} - buf + tid] = position(k0 + ${TK} + tid, kEnd); }`;
+      loadA = `
+            let col = tid / ${TM} + i * ${aStep};
+            let p = Kt[buf + col];
+            var v = 0.0;
+            let id = p.y + rD; let ih = p.z + rH; let iw = p.w + rW;
+            if (rValid && p.x >= 0 && id >= 0 && id < uniforms.inD && ih >= 0 && ih < uniforms.inH && iw >= 0 && iw < uniforms.inW) {
+              v = x[(((p.x + id) * uniforms.inH + ih) * uniforms.inW + iw) * uniforms.inC + ci + uniforms.aShift];
+            }
+            As[col * ${TM} + aRow] = v;`;
     }
     let loadB: string;
     if (mode === 'forward') {
@@ -188,9 +252,13 @@ export class ConvGemmProgram {
       loadB = `if (gk < kEnd && gn < uniforms.N) { v = dy[gk * uniforms.N + gn + uniforms.bShift]; }`;
     }
     const bRowCol = mode === 'inputGrad' ? `let row = e % ${TK}; let col = e / ${TK};` : `let row = e / ${TN}; let col = e % ${TN};`;
+    // The filter gradient's table for the next tile is written after the loads of this one
+    // (first barrier) and read after the second: both buffers are never in use at once.
+    const [tableBeforeLoads, tableAfterLoads] = mode === 'filterGrad' ? ['let buf = (kt % 2) * ' + TK + ';', perTile.replace(/let buf = [^;]*;/, '')] : [perTile, ''];
     return `
       var<workgroup> As : array<f32, ${TK * TM}>;
       var<workgroup> Bs : array<f32, ${TK * TN}>;
+      ${decl}
 
       ${getMain()} {
         let tx = i32(localId.x);
@@ -199,30 +267,17 @@ export class ConvGemmProgram {
         let tileN = i32(workgroupId.x) * ${TN};
         ${split ? `let tileM = i32(workgroupId.y) * ${TM};` : `let tileM = (i32(workgroupId.y) + i32(workgroupId.z) * i32(numWorkgroups.y)) * ${TM};`}
         ${split ? `let kBegin = i32(workgroupId.z) * uniforms.kChunk; let kEnd = min(uniforms.K, kBegin + uniforms.kChunk);` : `let kBegin = 0; let kEnd = uniforms.K;`}
-
-        var rValid : array<bool, ${LA}>;
-        var rB : array<i32, ${LA}>;
-        var rD : array<i32, ${LA}>;
-        var rH : array<i32, ${LA}>;
-        var rW : array<i32, ${LA}>;
-        for (var i = 0; i < ${LA}; i++) {
-          let e = i * ${threads} + tid;
-          ${aRowCol}
-          ${rowPre}
-        }
+        ${pre}
 
         var acc : array<f32, ${RM * RN}>;
         // The trip count comes from a uniform: WGSL requires barriers in uniform control flow.
         let kTiles = (uniforms.kChunk + ${TK - 1}) / ${TK};
         for (var kt = 0; kt < kTiles; kt++) {
           let k0 = kBegin + kt * ${TK};
+          ${tableBeforeLoads}
           for (var i = 0; i < ${LA}; i++) {
-            let e = i * ${threads} + tid;
-            if (e < ${TM * TK}) {
-              ${aRowCol}
-              let gk = k0 + col;
-              ${loadA}
-              As[col * ${TM} + row] = v;
+            ${aGuard ? `if (${mode === 'filterGrad' ? `tid / ${TM}` : `tid / ${TK}`} + i * ${aStep} < ${mode === 'filterGrad' ? TK : TM}) {` : '{'}
+            ${loadA}
             }
           }
           for (var i = 0; i < ${LB}; i++) {
@@ -237,6 +292,7 @@ export class ConvGemmProgram {
             }
           }
           workgroupBarrier();
+          ${tableAfterLoads}
           for (var kk = 0; kk < ${TK}; kk++) {
             var a : array<f32, ${RM}>;
             for (var r = 0; r < ${RM}; r++) { a[r] = As[kk * ${TM} + ty + r * ${WY}]; }

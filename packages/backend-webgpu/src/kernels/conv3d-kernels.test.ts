@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { relError, runOn, seeded, webgpuForTests } from '../__tests__/webgpu-test-env.js';
 import { registerConv3dTransposeGradient } from '@voxseg/plugin-unet';
 import { setMaxBindingBytes } from './binding-split.js';
-import { depthSlabs, filterGradSplits, gemmTiles } from './conv3d-kernels.js';
+import { type ConvKernelChoice, depthSlabs, filterGradSplits, gemmTiles, setConvKernelChoice, usesDirectConv } from './conv3d-kernels.js';
+import { directChannels } from './conv3d-direct.js';
 
 // tfjs has no gradient for Conv3DBackpropInputV2 (conv3dTranspose); the U-Net plugin's.
 registerConv3dTransposeGradient();
@@ -64,11 +65,53 @@ describe.skipIf(!status.available)('Conv3D kernels on webgpu match cpu', () => {
     });
   }
 
+  // Channel counts on both sides of every tile boundary: the direct kernel's 4/8/16-channel
+  // blocks (forward: Cout, grad input: Cin; above 16 the GEMM), the GEMM's 4/8/16/32/64-column
+  // tiles, and the filter gradient's row tiles (27·Cin rows: 81, 108, 135, 216, 243, ... against
+  // 64/128/256-row tiles).
+  const BOUNDARY: [number, number][] = [[3, 5], [4, 4], [5, 8], [8, 9], [9, 16], [16, 17], [17, 31], [31, 33], [33, 63], [64, 65], [65, 3]];
+  for (const [ci, co] of BOUNDARY) {
+    it(`${ci} -> ${co} channels (tile boundaries), 3x3x3 'same' on 3x4x5, batch 2`, async () => {
+      const c: Case = { name: '', x: [2, 3, 4, 5, ci], filter: [3, 3, 3, ci, co], strides: 1, pad: 'same' };
+      const cpu = await runOn('cpu', convAndGrads(c));
+      const gpu = await runOn('webgpu', convAndGrads(c));
+      ['forward', 'grad input', 'grad filter'].forEach((what, i) => expect(relError(gpu[i]!, cpu[i]!), what).toBeLessThan(1e-5));
+    });
+  }
+
+  // Both kinds of kernels on the cases, whatever the channel counts would choose: the direct
+  // ones on every case, the GEMM on the three whose channels choose the direct kernels (the
+  // other two run the GEMM already; each GEMM pipeline takes seconds to compile on SwiftShader).
+  for (const kernel of ['gemm', 'direct'] as ConvKernelChoice[]) {
+    it(`the ${kernel} kernels on ${kernel === 'gemm' ? 'the few-channel cases' : 'every case'} (all three convs), and no leaks`, async () => {
+      setConvKernelChoice(kernel);
+      try {
+        for (const c of kernel === 'gemm' ? CASES.slice(0, 3) : CASES) {
+          const cpu = await runOn('cpu', convAndGrads(c));
+          await tf.setBackend('webgpu');
+          const before = tf.memory().numTensors;
+          const gpu = await runOn('webgpu', convAndGrads(c));
+          expect(tf.memory().numTensors).toBe(before);
+          ['forward', 'grad input', 'grad filter'].forEach((what, i) => expect(relError(gpu[i]!, cpu[i]!), `${c.name}: ${what}`).toBeLessThan(1e-5));
+        }
+      } finally {
+        setConvKernelChoice('auto');
+      }
+    });
+  }
+
   it('forward with dilation 2 (tfjs has no dilated Conv3D gradients)', async () => {
     const f = () => tf.conv3d(seeded([1, 9, 8, 7, 3], 7) as tf.Tensor5D, seeded([3, 2, 3, 3, 5], 8) as tf.Tensor5D, 1, 'same', 'NDHWC', 2);
     const cpu = await runOn('cpu', f);
-    const gpu = await runOn('webgpu', f);
-    expect(relError(gpu[0]!, cpu[0]!)).toBeLessThan(1e-5);
+    for (const kernel of ['direct', 'gemm'] as ConvKernelChoice[]) {
+      setConvKernelChoice(kernel);
+      try {
+        const gpu = await runOn('webgpu', f);
+        expect(relError(gpu[0]!, cpu[0]!), kernel).toBeLessThan(1e-5);
+      } finally {
+        setConvKernelChoice('auto');
+      }
+    }
   });
 
   it('the 2x2x2 stride-2 transposed conv of the decoder, both ways (16^3, 8 -> 4 channels)', async () => {
@@ -97,6 +140,7 @@ describe.skipIf(!status.available)('Conv3D kernels on webgpu match cpu', () => {
     expect(relError(gpu[2]!, cpu[2]!)).toBeLessThan(1e-5);
   });
 
+  // (The GEMM's shifted indexing is covered by its depth-slab runs below: the same shifts.)
   it('runs in batch pieces below a lowered binding limit: the same values as one piece, and cpu', async () => {
     // 3 samples of 5x6x7x8 floats (6.6 KiB each) against a 16 KiB cap: pieces of 2 and 1
     // samples, bound as sub-ranges at an unaligned offset (1680 floats).
@@ -143,8 +187,15 @@ describe.skipIf(!status.available)('Conv3D kernels on webgpu match cpu', () => {
     },
   ];
 
-  for (const c of SLAB_CASES) {
-    it(`one sample above a lowered binding limit runs in depth slabs: ${c.name}`, async () => {
+  // Every case on the kernels its channels choose (direct up to 16 channels); the strided conv and
+  // the transposed conv also on the GEMM (each GEMM pipeline takes seconds to compile on SwiftShader).
+  const slabRuns = [
+    ...SLAB_CASES.map((c) => ({ ...c, kernel: 'auto' as ConvKernelChoice })),
+    ...[1, 5].map((i) => ({ ...SLAB_CASES[i]!, kernel: 'gemm' as ConvKernelChoice })),
+  ];
+  for (const c of slabRuns) {
+    it(`one sample above a lowered binding limit runs in depth slabs (${c.kernel} kernel): ${c.name}`, async () => {
+      setConvKernelChoice(c.kernel);
       const whole = await runOn('webgpu', c.f);
       setMaxBindingBytes(16 * 1024);
       try {
@@ -152,7 +203,7 @@ describe.skipIf(!status.available)('Conv3D kernels on webgpu match cpu', () => {
         const before = tf.memory().numTensors;
         const split = await runOn('webgpu', c.f);
         expect(tf.memory().numTensors).toBe(before);
-        // Each slab is the same sub-GEMM per output: forward and grad input bit-identical.
+        // Each slab sums the same terms per output in the same order: forward and grad input bit-identical.
         expect(relError(split[0]!, whole[0]!, 1e-30), 'forward').toBe(0);
         expect(relError(split[1]!, whole[1]!, 1e-30), 'grad input').toBe(0);
         // The filter gradient sums the slabs' partial gradients: another order.
@@ -161,6 +212,7 @@ describe.skipIf(!status.available)('Conv3D kernels on webgpu match cpu', () => {
         ['forward', 'grad input', 'grad filter'].forEach((what, i) => expect(relError(split[i]!, cpu[i]!), what).toBeLessThan(1e-5));
       } finally {
         setMaxBindingBytes(undefined);
+        setConvKernelChoice('auto');
       }
     });
   }
@@ -205,13 +257,29 @@ describe('depth slabs of one sample', () => {
   });
 });
 
-describe('GEMM tiling', () => {
-  it('uses 256 threads and at most 16 KiB of workgroup memory for every width', () => {
+describe('GEMM tiling and the kernel choice', () => {
+  it('uses 256 threads and at most 16 KiB of workgroup memory for every width and height', () => {
     for (const n of [1, 3, 4, 5, 8, 12, 16, 30, 32, 64, 320]) {
-      const t = gemmTiles(n);
-      expect(t.WX * t.WY).toBe(256);
-      expect(t.TK * (t.TM + t.TN) * 4).toBeLessThanOrEqual(16384);
-      expect(t.TN).toBeGreaterThanOrEqual(Math.min(n, 64));
+      for (const m of [1, 27, 64, 65, 81, 108, 128, 129, 216, 432, 8640, Infinity]) {
+        const t = gemmTiles(n, m);
+        expect(t.WX * t.WY).toBe(256);
+        expect(t.TK * (t.TM + t.TN) * 4).toBeLessThanOrEqual(16384);
+        expect(t.TN).toBeGreaterThanOrEqual(Math.min(n, 64));
+        // The loaders need TM and TK to divide the thread count.
+        expect(256 % t.TM).toBe(0);
+        expect(256 % t.TK).toBe(0);
+        // A short GEMM gets a short tile: less than half of it idle, unless it is one row per thread.
+        expect(t.TM / 2 < m || t.RM === 1).toBe(true);
+      }
     }
+    // The filter gradient of a 4-channel 3x3x3 layer: 108 rows in one 128-row tile.
+    expect(gemmTiles(4, 108).TM).toBe(128);
+    expect(gemmTiles(4).TM).toBe(256);
+  });
+
+  it('runs forward and grad input as direct convolutions up to 16 channels, the GEMM above', () => {
+    expect([1, 4, 5, 8, 9, 16].map(usesDirectConv)).toEqual([true, true, true, true, true, true]);
+    expect([17, 32, 320].map(usesDirectConv)).toEqual([false, false, false]);
+    expect([1, 3, 4, 5, 8, 9, 16].map(directChannels)).toEqual([4, 4, 4, 8, 8, 16, 16]);
   });
 });

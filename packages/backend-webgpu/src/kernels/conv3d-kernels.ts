@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { maxBindingElements, type ViewBackend, withViews } from './binding-split.js';
-import { ConvGemmProgram, convUniforms, gemmTiles } from './conv3d-gemm.js';
+import { ConvDirectProgram, DIRECT_MAX_CHANNELS, directChannels } from './conv3d-direct.js';
+import { CONV_UNIFORMS, ConvGemmProgram, convUniforms, gemmTiles } from './conv3d-gemm.js';
+import { runWgsl, WgslProgram } from './wgsl-program.js';
 
 /** The part of tfjs-backend-webgpu's backend the kernels use. */
 export interface WebGPUProgramRunner extends tf.KernelBackend {
@@ -17,7 +19,7 @@ export { gemmTiles };
 
 /** How many K-slices the filter gradient runs in: enough workgroups to fill a GPU (~512). */
 export function filterGradSplits(m: number, n: number, k: number): number {
-  const t = gemmTiles(n);
+  const t = gemmTiles(n, m);
   const tiles = Math.ceil(m / t.TM) * Math.ceil(n / t.TN);
   // At least 8 K-tiles per slice, so the reduction of partial sums stays small.
   const maxSplits = Math.max(1, Math.floor(k / (t.TK * 8)));
@@ -27,11 +29,30 @@ export function filterGradSplits(m: number, n: number, k: number): number {
 type Shifts = { a: number; b: number; o: number };
 const NO_SHIFT: Shifts = { a: 0, b: 0, o: 0 };
 
+/** Which kernels run the three convs: `auto` (by channel count), or one kind for all (tests, benchmarks). */
+export type ConvKernelChoice = 'auto' | 'gemm' | 'direct';
+let choice: ConvKernelChoice = 'auto';
+
+/** Force the conv kernels' kind (`auto` restores the default). For tests and benchmarks. */
+export function setConvKernelChoice(c: ConvKernelChoice): void {
+  choice = c;
+}
+
+/**
+ * Whether a conv GEMM with `n` columns (forward: CO, grad input: CI, grad filter: CO) runs as a
+ * direct convolution rather than the implicit GEMM.
+ */
+export function usesDirectConv(n: number): boolean {
+  return choice === 'direct' || (choice === 'auto' && n <= DIRECT_MAX_CHANNELS);
+}
+
 function forward(x: tf.TensorInfo, w: tf.TensorInfo, info: tf.backend_util.Conv3DInfo, backend: WebGPUProgramRunner, out?: tf.TensorInfo, shifts = NO_SHIFT): tf.TensorInfo {
   const m = info.batchSize * info.outDepth * info.outHeight * info.outWidth;
   const n = info.outChannels;
   const k = info.filterDepth * info.filterHeight * info.filterWidth * info.inChannels;
-  const program = new ConvGemmProgram('forward', [...info.outShape], m, n, 1);
+  const program = usesDirectConv(n)
+    ? new ConvDirectProgram('forward', [...info.outShape], m, n, CONV_UNIFORMS)
+    : new ConvGemmProgram('forward', [...info.outShape], m, n, 1);
   return backend.runWebGPUProgram(program, [x, w], 'float32', convUniforms(info, m, n, k, k, shifts), out);
 }
 
@@ -40,30 +61,58 @@ function inputGrad(dy: tf.TensorInfo, w: tf.TensorInfo, info: tf.backend_util.Co
   const n = info.inChannels;
   const k = info.filterDepth * info.filterHeight * info.filterWidth * info.outChannels;
   // The transposed conv's padding: the forward conv's, seen from the input side.
-  const program = new ConvGemmProgram('inputGrad', [...info.inShape], m, n, 1);
+  const unit = info.strideDepth === 1 && info.strideHeight === 1 && info.strideWidth === 1;
+  const program = usesDirectConv(n)
+    ? new ConvDirectProgram('inputGrad', [...info.inShape], m, n, CONV_UNIFORMS, unit)
+    : new ConvGemmProgram('inputGrad', [...info.inShape], m, n, 1, unit);
   return backend.runWebGPUProgram(program, [dy, w], 'float32', convUniforms(info, m, n, k, k, shifts), out);
+}
+
+/**
+ * Position chunks of the direct filter gradient: enough for about 32k threads (a GPU's worth),
+ * each chunk at least 64 positions long.
+ */
+export function directFilterGradSplits(m: number, n: number, k: number): number {
+  const threads = Math.ceil(m / 64) * 64 * Math.ceil(n / directChannels(n));
+  return Math.max(1, Math.min(Math.ceil(k / 64), Math.ceil(32768 / threads)));
 }
 
 function filterGrad(x: tf.TensorInfo, dy: tf.TensorInfo, info: tf.backend_util.Conv3DInfo, backend: WebGPUProgramRunner, shifts = NO_SHIFT): tf.TensorInfo {
   const m = info.filterDepth * info.filterHeight * info.filterWidth * info.inChannels;
   const n = info.outChannels;
   const k = info.batchSize * info.outDepth * info.outHeight * info.outWidth;
+  const direct = usesDirectConv(n);
   // The [splits, M, N] partial sums are one binding too: no more slices than fit.
-  const splits = Math.min(filterGradSplits(m, n, k), Math.max(1, Math.floor(maxBindingElements(backend) / (m * n))));
-  const tk = gemmTiles(n).TK;
+  const splits = Math.min(direct ? directFilterGradSplits(m, n, k) : filterGradSplits(m, n, k), Math.max(1, Math.floor(maxBindingElements(backend) / (m * n))));
+  const tk = direct ? 1 : gemmTiles(n, m).TK;
   const kChunk = Math.ceil(k / splits / tk) * tk;
   const used = Math.ceil(k / kChunk);
+  const program = (outShape: number[], parts: number) =>
+    direct ? new ConvDirectProgram('filterGrad', outShape, m, n, CONV_UNIFORMS, false, parts) : new ConvGemmProgram('filterGrad', outShape, m, n, parts);
   if (used === 1) {
-    const program = new ConvGemmProgram('filterGrad', [...info.filterShape], m, n, 1);
-    return backend.runWebGPUProgram(program, [x, dy], 'float32', convUniforms(info, m, n, k, k, shifts));
+    return backend.runWebGPUProgram(program([...info.filterShape], 1), [x, dy], 'float32', convUniforms(info, m, n, k, k, shifts));
   }
-  const program = new ConvGemmProgram('filterGrad', [used, m, n], m, n, used);
-  const partial = backend.runWebGPUProgram(program, [x, dy], 'float32', convUniforms(info, m, n, k, kChunk, shifts));
-  const sum = tf.getKernel('Sum', 'webgpu')!.kernelFunc({ inputs: { x: partial }, backend, attrs: { axis: [0], keepDims: false } }) as tf.TensorInfo;
+  const partial = backend.runWebGPUProgram(program([used, m, n], used), [x, dy], 'float32', convUniforms(info, m, n, k, kChunk, shifts));
+  const out = sumPartials(backend, partial, used, m * n, [...info.filterShape]);
   backend.disposeData(partial.dataId);
-  const out = tf.getKernel('Reshape', 'webgpu')!.kernelFunc({ inputs: { x: sum }, backend, attrs: { shape: [...info.filterShape] } }) as tf.TensorInfo;
-  backend.disposeData(sum.dataId);
   return out;
+}
+
+/**
+ * The sum of `parts` partial filter gradients `[parts, size]`: one thread per weight adding its
+ * partials in order (neighbouring threads read neighbouring values). tfjs's `Sum` over axis 0
+ * would transpose first, then reduce each weight's few partials with a whole workgroup and a
+ * tree of barriers (measured on SwiftShader: 0.8 s for 8 partials of a 16->16 3x3x3 filter).
+ */
+function sumPartials(backend: WebGPUProgramRunner, partial: tf.TensorInfo, parts: number, size: number, shape: number[]): tf.TensorInfo {
+  const threads = 64;
+  const program = new WgslProgram('VoxsegSumPartials', 'voxseg_sum_partials', ['partial'], size, ['size', 'parts'], Math.ceil(size / threads), threads, `
+        let i = workgroupIndex() * ${threads} + i32(localId.x);
+        if (i >= uniforms.size) { return; }
+        var s = 0.0;
+        for (var p = 0; p < uniforms.parts; p++) { s = s + partial[p * uniforms.size + i]; }
+        result[i] = s;`);
+  return runWgsl(backend, program, [partial], [size, parts], shape);
 }
 
 /**

@@ -11,6 +11,7 @@ const INT_TRANSPOSE = Symbol.for('voxseg.webgpu.intTranspose');
 import { conv3dKernelConfigs } from './conv3d-kernels.js';
 import { fusedNormKernelConfigs } from './fused-norm.js';
 import { softmaxKernelConfigs } from './softmax.js';
+import { directBatchMatMul } from './batch-matmul.js';
 
 /** voxseg's kernels for the `webgpu` backend (WGSL), registered over tfjs-backend-webgpu's. */
 export function voxsegKernelConfigs(): tf.KernelConfig[] {
@@ -54,6 +55,7 @@ export function registerVoxsegKernels(which: 'voxseg' | 'tfjs'): void {
       if (tf.getKernel(k.kernelName, 'webgpu')) tf.unregisterKernel(k.kernelName, 'webgpu');
       tf.registerKernel(k);
     }
+    directBatchMatMul('webgpu');
   }
   // Last: it wraps whatever is registered (the fixes above included).
   splitAboveBindingLimit('webgpu');
