@@ -2,9 +2,10 @@
  * A BL+AA training step (forward, deep-supervision Dice + BCE, backward, global-norm clipping,
  * SGD update) and a sliding-window predict (Gaussian weighting, sigmoid, mirroring TTA) on
  * `webgpu` with the storage-binding cap lowered so that every full-resolution tensor of a
- * batch exceeds it: the same losses, gradients, updated weights and probabilities as with the
- * default cap (within 1e-5). With the cap lowered, every program refuses to bind more than
- * the cap (`installBindingRules`), as a device with that limit would: a kernel without a
+ * batch exceeds it: the same losses, updated weights and probabilities as with the default cap
+ * (within 1e-5) and the same gradients up to float32 reassociation (see gradTol). With the
+ * cap lowered, every program refuses to bind more than the cap (`installBindingRules`), as a
+ * device with that limit would: a kernel without a
  * split fails the test with a one-line error naming it. The kernels that met a tensor above
  * the cap are logged (by a wrapper over the kernel registry, removed afterwards) and must all
  * be split-capable ones.
@@ -31,8 +32,8 @@ const status = await webgpuForTests();
 const LARGE = process.env.VOXSEG_WEBGPU_CAPPED_STEP === '1';
 const PATCH = 16;
 const CONFIG = LARGE
-  ? { batch: 3, cap: 135_168, volume: [20, 20, 20] as [number, number, number], mirrorAxes: [0, 1, 2] as FlipAxes }
-  : { batch: 2, cap: 98_304, volume: [16, 16, 20] as [number, number, number], mirrorAxes: [] as FlipAxes };
+  ? { batch: 3, cap: 135_168, volume: [20, 20, 20] as [number, number, number], mirrorAxes: [0, 1, 2] as FlipAxes, gradTol: 1e-4 }
+  : { batch: 2, cap: 98_304, volume: [16, 16, 20] as [number, number, number], mirrorAxes: [] as FlipAxes, gradTol: 5e-5 };
 const { batch: BATCH, cap: CAP } = CONFIG;
 
 /** Wrap every webgpu kernel to record the names that see a tensor above `cap` bytes; returns the undo. */
@@ -119,7 +120,7 @@ describe.skipIf(!status.available)('a BL+AA step and a predict with tensors abov
 
   const tta = CONFIG.mirrorAxes.length > 0 ? `mirrored along [${CONFIG.mirrorAxes.join(', ')}]` : 'without mirroring';
   const what = `batch ${BATCH} at patch ${PATCH}, cap ${CAP} bytes, predict ${tta} on ${CONFIG.volume.join('x')}`;
-  it(`${what}: equal to the uncapped run (gradients within 5e-5, the rest 1e-5); only split-capable kernels meet tensors above the cap`, { timeout: 600_000 }, async () => {
+  it(`${what}: equal to the uncapped run (gradients within ${CONFIG.gradTol}, the rest 1e-5); only split-capable kernels meet tensors above the cap`, { timeout: 600_000 }, async () => {
     setMaxBindingBytes(undefined);
     const whole = await run();
     setMaxBindingBytes(CAP);
@@ -148,10 +149,11 @@ describe.skipIf(!status.available)('a BL+AA step and a predict with tensors abov
       const floor = 1e-3 * Math.max(...b.map(maxAbs));
       return Math.max(...a.map((v, i) => relError(v, b[i]!, floor)));
     };
-    // Gradients: 5e-5. The weight gradients are float32 sums taken in another order under the
-    // cap (per batch piece or depth slab, fewer split-K slices, Aᵀ·B per piece of rows):
-    // 1.3e-5 measured on the worst tensor (loaded 2-core machine, SwiftShader).
-    expect(worst(split.grads, whole.grads), 'gradients').toBeLessThan(5e-5);
+    // Gradients: the weight gradients are float32 sums taken in another order under the cap
+    // (per batch piece or depth slab, fewer split-K slices, Aᵀ·B per piece of rows, the loss's
+    // reductions in partials): measured on the worst tensor 1.3e-5 at the CI size (GEMM
+    // kernels) and 5.6e-5 at the opt-in size (batch 3, where the loss's tensors exceed the cap too).
+    expect(worst(split.grads, whole.grads), 'gradients').toBeLessThan(CONFIG.gradTol);
     expect(worst(split.weights, whole.weights), 'updated weights').toBeLessThan(1e-5);
     expect(relError(split.probs, whole.probs), 'probabilities').toBeLessThan(1e-5);
     expect(split.leaked).toBe(whole.leaked);
