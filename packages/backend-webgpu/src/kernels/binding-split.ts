@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { getKernel } from '@tensorflow/tfjs-core';
 import { WebGPUError } from '../backend/error-guard.js';
 
 /**
@@ -156,4 +157,28 @@ export function pieces(total: number, unit: number, maxElements: number, what: s
   const out: [number, number][] = [];
   for (let u = 0; u < units; u += per) out.push([u * unit, Math.min(total, (u + per) * unit)]);
   return out;
+}
+
+/**
+ * A running sum of partial results computed piece by piece (a gradient summed over the row
+ * pieces or batch pieces that did not fit one binding): `add(part)` adds the part into the
+ * total with webgpu's `Add` and frees both; `result()` is the sum (undefined if nothing was
+ * added).
+ */
+export function runningSum(backend: tf.KernelBackend): { add(part: tf.TensorInfo): void; result(): tf.TensorInfo | undefined } {
+  const add = getKernel('Add', 'webgpu')!.kernelFunc;
+  let total: tf.TensorInfo | undefined;
+  return {
+    add(part) {
+      if (!total) {
+        total = part;
+        return;
+      }
+      const next = add({ inputs: { a: total, b: part }, backend, attrs: {} }) as tf.TensorInfo;
+      backend.disposeData(total.dataId);
+      backend.disposeData(part.dataId);
+      total = next;
+    },
+    result: () => total,
+  };
 }

@@ -136,28 +136,8 @@ export class ConvGemmProgram {
     let perTile: string;
     let loadA: string;
     if (mode === 'forward') {
-      pre = `
-        let aCol = tid % ${TK};
-        var rValid : array<bool, ${LA}>;
-        var rBase : array<i32, ${LA}>;
-        var rD : array<i32, ${LA}>;
-        var rH : array<i32, ${LA}>;
-        var rW : array<i32, ${LA}>;
-        for (var i = 0; i < ${LA}; i++) {
-          let gm = tileM + tid / ${TK} + i * ${aStep};
-          var ow = gm % uniforms.outW; var t = gm / uniforms.outW;
-          let oh = t % uniforms.outH; t = t / uniforms.outH;
-          let od = t % uniforms.outD; let n = t / uniforms.outD;
-          rValid[i] = gm < uniforms.M;
-          rBase[i] = n * uniforms.inD; rD[i] = od * uniforms.sD - uniforms.pD; rH[i] = oh * uniforms.sH - uniforms.pH; rW[i] = ow * uniforms.sW - uniforms.pW;
-        }`;
-      perTile = `
-          let gk = k0 + aCol;
-          let kOk = gk < uniforms.K;
-          let ci = gk % uniforms.inC; var tk = gk / uniforms.inC;
-          let kw = tk % uniforms.fW; tk = tk / uniforms.fW;
-          let kh = tk % uniforms.fH; let kd = tk / uniforms.fH;
-          let offD = kd * uniforms.dD; let offH = kh * uniforms.dH; let offW = kw * uniforms.dW;`;
+      pre = rowTable(LA, TK, aStep, 'out', 'inD', 'od * uniforms.sD - uniforms.pD', 'oh * uniforms.sH - uniforms.pH', 'ow * uniforms.sW - uniforms.pW');
+      perTile = tapOfColumn('inC', 'ci');
       loadA = `
             let row = tid / ${TK} + i * ${aStep};
             var v = 0.0;
@@ -167,28 +147,8 @@ export class ConvGemmProgram {
             }
             As[aCol * ${TM} + row] = v;`;
     } else if (mode === 'inputGrad') {
-      pre = `
-        let aCol = tid % ${TK};
-        var rValid : array<bool, ${LA}>;
-        var rBase : array<i32, ${LA}>;
-        var rD : array<i32, ${LA}>;
-        var rH : array<i32, ${LA}>;
-        var rW : array<i32, ${LA}>;
-        for (var i = 0; i < ${LA}; i++) {
-          let gm = tileM + tid / ${TK} + i * ${aStep};
-          var iw = gm % uniforms.inW; var t = gm / uniforms.inW;
-          let ih = t % uniforms.inH; t = t / uniforms.inH;
-          let id = t % uniforms.inD; let n = t / uniforms.inD;
-          rValid[i] = gm < uniforms.M;
-          rBase[i] = n * uniforms.outD; rD[i] = id + uniforms.pD; rH[i] = ih + uniforms.pH; rW[i] = iw + uniforms.pW;
-        }`;
-      perTile = `
-          let gk = k0 + aCol;
-          let kOk = gk < uniforms.K;
-          let co = gk % uniforms.outC; var tk = gk / uniforms.outC;
-          let kw = tk % uniforms.fW; tk = tk / uniforms.fW;
-          let kh = tk % uniforms.fH; let kd = tk / uniforms.fH;
-          let offD = kd * uniforms.dD; let offH = kh * uniforms.dH; let offW = kw * uniforms.dW;`;
+      pre = rowTable(LA, TK, aStep, 'in', 'outD', 'id + uniforms.pD', 'ih + uniforms.pH', 'iw + uniforms.pW');
+      perTile = tapOfColumn('outC', 'co');
       // The output position a tap came from: (input + pad - tap) / stride, where divisible. A
       // unit-stride conv (most of a U-Net's) skips the divisibility test and the division.
       const fromTap = unit
@@ -348,4 +308,41 @@ export function convUniforms(
     shifts.a, shifts.b, shifts.o,
   ];
   return values.map((v) => ({ type: 'int32', data: [v] }));
+}
+
+/**
+ * The A loader's per-row table for the forward and input-gradient GEMMs: each thread's rows
+ * (positions on the `grid`, 'out' or 'in') decomposed once into the sample's base depth index
+ * (`n * uniforms.<base>`) and the start of the window on each axis (`d`, `h`, `w`, WGSL over
+ * the position's `od/oh/ow` or `id/ih/iw`).
+ */
+function rowTable(LA: number, TK: number, aStep: number, grid: 'out' | 'in', base: string, d: string, h: string, w: string): string {
+  const [pd, ph, pw] = grid === 'out' ? ['od', 'oh', 'ow'] : ['id', 'ih', 'iw'];
+  const [D, H, W] = grid === 'out' ? ['outD', 'outH', 'outW'] : ['inD', 'inH', 'inW'];
+  return `
+        let aCol = tid % ${TK};
+        var rValid : array<bool, ${LA}>;
+        var rBase : array<i32, ${LA}>;
+        var rD : array<i32, ${LA}>;
+        var rH : array<i32, ${LA}>;
+        var rW : array<i32, ${LA}>;
+        for (var i = 0; i < ${LA}; i++) {
+          let gm = tileM + tid / ${TK} + i * ${aStep};
+          var ${pw} = gm % uniforms.${W}; var t = gm / uniforms.${W};
+          let ${ph} = t % uniforms.${H}; t = t / uniforms.${H};
+          let ${pd} = t % uniforms.${D}; let n = t / uniforms.${D};
+          rValid[i] = gm < uniforms.M;
+          rBase[i] = n * uniforms.${base}; rD[i] = ${d}; rH[i] = ${h}; rW[i] = ${w};
+        }`;
+}
+
+/** Once per K-tile: this thread's column k0 + aCol decomposed into (kd, kh, kw, channel `ch` of `channels`). */
+function tapOfColumn(channels: 'inC' | 'outC', ch: string): string {
+  return `
+          let gk = k0 + aCol;
+          let kOk = gk < uniforms.K;
+          let ${ch} = gk % uniforms.${channels}; var tk = gk / uniforms.${channels};
+          let kw = tk % uniforms.fW; tk = tk / uniforms.fW;
+          let kh = tk % uniforms.fH; let kd = tk / uniforms.fH;
+          let offD = kd * uniforms.dD; let offH = kh * uniforms.dH; let offW = kw * uniforms.dW;`;
 }

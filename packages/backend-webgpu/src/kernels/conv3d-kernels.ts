@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { maxBindingElements, type ViewBackend, withViews } from './binding-split.js';
+import { maxBindingElements, runningSum, type ViewBackend, withViews } from './binding-split.js';
 import { ConvDirectProgram, DIRECT_MAX_CHANNELS, directChannels } from './conv3d-direct.js';
 import { CONV_UNIFORMS, ConvGemmProgram, convUniforms, gemmTiles } from './conv3d-gemm.js';
 import { runWgsl, WgslProgram } from './wgsl-program.js';
@@ -319,28 +319,17 @@ function filterGradSplit(x: tf.TensorInfo, dy: tf.TensorInfo, info: tf.backend_u
   const per = samplesPerPiece(backend, info.batchSize, is, os);
   if (per === info.batchSize) return filterGrad(x, dy, info, backend);
   // One filter gradient per piece of the batch (or depth slab of a sample), then their sum.
-  let total: tf.TensorInfo | undefined;
-  const add = tf.getKernel('Add', 'webgpu')!.kernelFunc;
-  const accumulate = (part: tf.TensorInfo) => {
-    if (!total) {
-      total = part;
-      return;
-    }
-    const next = add({ inputs: { a: total, b: part }, backend, attrs: {} }) as tf.TensorInfo;
-    backend.disposeData(total.dataId);
-    backend.disposeData(part.dataId);
-    total = next;
-  };
+  const total = runningSum(backend);
   if (per === 0) {
     overSlabs(backend, 'Conv3DBackpropFilterV2', info, true, x, dy, (s, xv, dyv, sh) => {
-      accumulate(filterGrad(xv, dyv, s.info, backend, { a: sh.a, b: sh.r, o: 0 }));
+      total.add(filterGrad(xv, dyv, s.info, backend, { a: sh.a, b: sh.r, o: 0 }));
     });
   } else {
     overBatch(backend, 'Conv3DBackpropFilterV2', info, x, is, dy, os, (piece, xv, dyv, s) => {
-      accumulate(filterGrad(xv, dyv, piece, backend, { a: s.a, b: s.b, o: 0 }));
+      total.add(filterGrad(xv, dyv, piece, backend, { a: s.a, b: s.b, o: 0 }));
     });
   }
-  return total!;
+  return total.result()!;
 }
 
 function assertFloat(kernel: string, ...t: tf.TensorInfo[]): void {

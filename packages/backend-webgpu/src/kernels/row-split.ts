@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { maxBindingBytes } from './binding-split.js';
+import { maxBindingBytes, runningSum } from './binding-split.js';
 
 /**
  * tfjs-backend-webgpu's own kernels on tensors larger than one storage binding.
@@ -531,8 +531,7 @@ function batchMatMulSplit(original: KernelFunc): KernelFunc {
       const cap = Math.floor(maxBindingBytes(backend) / 4);
       const per = Math.floor(cap / Math.max(a2, b2, 1));
       if (per < 1) return original(args);
-      const add = tf.getKernel('Add', 'webgpu')!.kernelFunc;
-      let total: tf.TensorInfo | undefined;
+      const total = runningSum(backend);
       for (let r = 0; r < a1; r += per) {
         const rows = Math.min(per, a1 - r);
         const ap = rowsOf(backend, a, r * a2, [rows, a2]);
@@ -540,16 +539,9 @@ function batchMatMulSplit(original: KernelFunc): KernelFunc {
         const part = original({ ...args, inputs: { a: ap, b: bp } }) as tf.TensorInfo;
         backend.disposeData(ap.dataId);
         backend.disposeData(bp.dataId);
-        if (!total) {
-          total = part;
-          continue;
-        }
-        const next = add({ inputs: { a: total, b: part }, backend, attrs: {} }) as tf.TensorInfo;
-        backend.disposeData(total.dataId);
-        backend.disposeData(part.dataId);
-        total = next;
+        total.add(part);
       }
-      return { ...total!, shape: outShape };
+      return { ...total.result()!, shape: outShape };
     }
     return original(args);
   };
